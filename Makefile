@@ -1,0 +1,56 @@
+# hfc-outcomes. `make help` lists the targets. Two commands set up everything on a fresh machine:
+#   make run    create .venv, install the locked stack, run the whole pipeline on the synthetic county
+#   make test   create .venv, install the locked stack, run the tests
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+VENV := .venv
+BIN := $(VENV)/bin
+export HFC_DATA_DIR ?= $(CURDIR)/data
+export DAGSTER_HOME ?= $(HFC_DATA_DIR)/dagster
+# sqlfluff compiles the dbt project without building anything
+SQLFLUFF_ENV := HFC_WAREHOUSE_BUILD_PATH=:memory: HFC_PSEUDONYMISED_DIR=$(HFC_DATA_DIR)/pseudonymised
+
+.PHONY: help install run test test-quick ui lint fix bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --python $(BIN)/python --quiet
+	@touch $@
+
+install: $(VENV)/.installed ## create .venv and install the locked stack (uv.lock)
+
+run: install ## build the synthetic county (if data/landing is empty) and run every asset into warehouse/outcomes.duckdb
+	$(BIN)/hfc demo
+
+test: install ## run the whole test suite (unit, assets, dbt, end to end)
+	$(BIN)/pytest -n 2
+
+test-quick: install ## the quick loop: everything but tests marked slow
+	$(BIN)/pytest -m "not slow"
+
+ui: install ## Dagster's UI on http://127.0.0.1:3000 (assets, runs, checks, partitions)
+	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+
+lint: install ## ruff and sqlfluff, read-only
+	$(BIN)/ruff check pipelines tests
+	$(BIN)/ruff format --check pipelines tests
+	$(SQLFLUFF_ENV) $(BIN)/sqlfluff lint dbt_project/models
+
+fix: install ## apply ruff's and sqlfluff's fixes
+	$(BIN)/ruff check --fix pipelines tests
+	$(BIN)/ruff format pipelines tests
+	$(SQLFLUFF_ENV) $(BIN)/sqlfluff fix dbt_project/models
+
+bench: install ## the benchmarks (de-identification, linkage); results go to docs/benchmarks.md
+	$(BIN)/hfc bench deid
+	$(BIN)/hfc bench link
+
+clean: ## remove the virtual environment and built artefacts (not data/)
+	rm -rf $(VENV) dbt_project/target dbt_project/logs .pytest_cache .ruff_cache

@@ -1,0 +1,33 @@
+with
+
+source as (
+
+    select * from {{ source('pseudonymised', 'council_contacts') }}
+
+),
+
+renamed as (
+
+    select
+        record_key as council_contact_key,
+        key_id as pseudonymisation_key_id,
+        period as delivery_period,
+        cast(age_band as varchar) as age_band,
+        cast(imd_decile as integer) as imd_decile,
+        cast(contacted_at as timestamp) as contacted_at,
+        cast(service_code as varchar) as service_code,
+        cast(contact_reason_code as varchar) as contact_reason_code,
+        cast(contact_outcome_code as varchar) as contact_outcome_code
+    from source
+
+),
+
+deduplicated as (
+
+    -- an agency re-sends a record in a later delivery when it corrects it: keep the latest
+    select * from renamed
+    qualify row_number() over (partition by council_contact_key order by delivery_period desc) = 1
+
+)
+
+select * from deduplicated

@@ -1,0 +1,182 @@
+"""``raw/<feed>``: one asset per feed, partitioned by delivery period.
+
+Each partition reads the newest delivery for its period, splits it into accepted rows (kept in the
+identifiable zone for linkage and pseudonymisation) and quarantined rows or files (each with a
+reason), and records the reconciliation as metadata: rows received = loaded + quarantined.
+Metadata holds counts, reason codes and file names only, never a value from the file.
+"""
+
+import fcntl
+import json
+
+import dagster as dg
+
+from pipelines.defs.partitions import delivery_partitions
+from pipelines.defs.resources import ZonesResource
+from pipelines.feeds import FEED_SPECS
+from pipelines.feeds.base import FeedSpec
+from pipelines.ingest.load import LoadResult, load_period
+from pipelines.settings import Zones
+
+
+def _metadata(results: list[LoadResult]) -> dict[str, object]:
+    received = sum(r.rows_received for r in results)
+    loaded = sum(r.rows_loaded for r in results)
+    quarantined = sum(r.rows_quarantined for r in results)
+    reasons: dict[str, int] = {}
+    for r in results:
+        for reason, n in r.reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    return {
+        "rows_received": dg.MetadataValue.int(received),
+        "rows_loaded": dg.MetadataValue.int(loaded),
+        "rows_quarantined": dg.MetadataValue.int(quarantined),
+        "reconciles": dg.MetadataValue.bool(received == loaded + quarantined),
+        "files_rejected": dg.MetadataValue.int(sum(r.status == "rejected_file" for r in results)),
+        "quarantine_reasons": dg.MetadataValue.json(reasons),
+        "deliveries": dg.MetadataValue.md(
+            "| period | file | status | received | loaded | quarantined | control total |\n"
+            "|---|---|---|---|---|---|---|\n"
+            + "\n".join(
+                f"| {r.period} | {r.file or '-'} | {r.status} | {r.rows_received} | {r.rows_loaded} | "
+                f"{r.rows_quarantined} | {r.control_total if r.control_total is not None else '-'} |"
+                for r in results
+            )
+        ),
+    }
+
+
+GATE_CHECK = "great_expectations_gate"
+WARNINGS_CHECK = "great_expectations_warnings"
+RECONCILIATION_CHECK = "rows_reconcile"
+
+
+def _check_results(spec: FeedSpec, results: list[LoadResult]) -> list[dg.AssetCheckResult]:
+    """The suite's verdicts on this run's deliveries, as Dagster asset checks.
+
+    The gate is blocking: a delivery that fails a blocking expectation is quarantined whole, and the
+    check fails with severity ERROR so that nothing downstream of this run publishes. Warnings
+    (row-count drift, identifier format rates) never block.
+    """
+    validated = [r for r in results if r.validation is not None]
+    blocked = [r for r in validated if not r.validation.blocking_success]  # type: ignore[union-attr]
+    warned = [r for r in validated if r.validation.warnings]  # type: ignore[union-attr]
+    rejected_by_reader = [r for r in results if r.status == "rejected_file" and r.validation is None]
+
+    def lines(items: list[LoadResult]) -> str:
+        return "\n".join(
+            f"- {r.period} {r.file}: {r.validation.message() if r.validation else r.message}" for r in items
+        )
+
+    gate_failed = blocked + rejected_by_reader
+    return [
+        dg.AssetCheckResult(
+            check_name=GATE_CHECK,
+            passed=not gate_failed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "deliveries_validated": len(validated),
+                "deliveries_quarantined_whole": len(gate_failed),
+                "details": dg.MetadataValue.md(lines(gate_failed) or "every delivery passed"),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name=WARNINGS_CHECK,
+            passed=not warned,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "deliveries_with_warnings": len(warned),
+                "details": dg.MetadataValue.md(lines(warned) or "no warnings"),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name=RECONCILIATION_CHECK,
+            passed=all(r.reconciles for r in results),
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "rows_received": sum(r.rows_received for r in results),
+                "rows_loaded": sum(r.rows_loaded for r in results),
+                "rows_quarantined": sum(r.rows_quarantined for r in results),
+            },
+        ),
+    ]
+
+
+def _write_validation_reports(zone: Zones, results: list[LoadResult]) -> None:
+    """Counts-only validation results in the reports zone, and Data Docs rebuilt from them."""
+    summaries = [r.validation for r in results if r.validation is not None]
+    if not summaries:
+        return
+    from pipelines.ingest.data_docs import build_data_docs
+
+    folder = zone.reports / "validations"
+    for summary in summaries:
+        target = folder / summary.feed / f"{summary.period}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(summary.as_dict(), indent=2, default=str), encoding="utf-8")
+    docs = zone.reports / "data_docs"
+    docs.mkdir(parents=True, exist_ok=True)
+    with (docs / ".lock").open("w") as lock:  # runs of different feeds may build at once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        build_data_docs(summaries, docs)
+
+
+def build_raw_asset(spec: FeedSpec) -> dg.AssetsDefinition:
+    others = tuple(s for s in FEED_SPECS.values() if s.name != spec.name)
+    check_specs = [
+        dg.AssetCheckSpec(
+            GATE_CHECK,
+            asset=["raw", spec.name],
+            blocking=True,
+            description=f"Blocking expectations of expectations/{spec.name}.json",
+        ),
+        dg.AssetCheckSpec(
+            WARNINGS_CHECK,
+            asset=["raw", spec.name],
+            description="Warning-level expectations: row-count drift, identifier format rates.",
+        ),
+        dg.AssetCheckSpec(
+            RECONCILIATION_CHECK,
+            asset=["raw", spec.name],
+            blocking=True,
+            description="Rows received = rows loaded + rows quarantined, for every delivery.",
+        ),
+    ]
+
+    @dg.asset(
+        key=["raw", spec.name],
+        group_name="ingest",
+        partitions_def=delivery_partitions(spec.name),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"python", "csv"},
+        description=f"{spec.agency}: accepted rows of each delivery. {spec.description}",
+        tags={"zone": "identifiable"},
+        check_specs=check_specs,
+    )
+    def raw_feed(context: dg.AssetExecutionContext, zones: ZonesResource) -> dg.MaterializeResult:
+        zone = zones.get()
+        results = [load_period(spec, period, zone, others) for period in context.partition_keys]
+        for r in results:
+            if r.status == "rejected_file":
+                context.log.error(f"{spec.name} {r.period} {r.file}: delivery quarantined whole: {r.message}")
+            elif r.validation is not None and r.validation.warnings:
+                context.log.warning(r.validation.message())
+            elif r.status == "no_delivery":
+                context.log.warning(f"{spec.name} {r.period}: no delivery file")
+            for note in r.notes:
+                context.log.warning(f"{spec.name} {r.period} {r.file}: {note}")
+            if not r.reconciles:  # cannot happen by construction; never let it pass silently
+                raise RuntimeError(f"{spec.name} {r.period}: row counts do not reconcile")
+            # One observation per partition, so the UI shows each delivery's reconciliation on its own.
+            context.log_event(
+                dg.AssetObservation(asset_key=context.asset_key, partition=r.period, metadata=_metadata([r]))
+            )
+        _write_validation_reports(zone, results)
+        return dg.MaterializeResult(metadata=_metadata(results), check_results=_check_results(spec, results))
+
+    return raw_feed
+
+
+raw_assets = [build_raw_asset(spec) for spec in FEED_SPECS.values()]
+
+defs = dg.Definitions(assets=raw_assets)

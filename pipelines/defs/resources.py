@@ -1,0 +1,25 @@
+"""Resources shared by the asset definitions. Secrets are read from the environment at run time
+inside the resource, so neither the key nor its source ever appears in run config or the UI."""
+
+import dagster as dg
+
+from pipelines.privacy.keys import PseudonymisationKey, load_key
+from pipelines.settings import Zones, zones
+
+
+class ZonesResource(dg.ConfigurableResource):
+    """Where data rests. ``data_dir`` empty means ``HFC_DATA_DIR`` (default ./data)."""
+
+    data_dir: str = ""
+
+    def get(self) -> Zones:
+        from pathlib import Path
+
+        return Zones(Path(self.data_dir).resolve()) if self.data_dir else zones()
+
+
+class PseudonymisationKeyResource(dg.ConfigurableResource):
+    """The keyed-HMAC key, from ``HFC_PSEUDONYMISATION_KEY`` or ``HFC_PSEUDONYMISATION_KEY_FILE``."""
+
+    def get(self) -> PseudonymisationKey:
+        return load_key()

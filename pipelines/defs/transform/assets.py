@@ -1,0 +1,114 @@
+"""The dbt project as Dagster assets (dagster-dbt), building ``warehouse/outcomes.duckdb``.
+
+DuckDB allows one writer, and evaluators and dashboards hold the published file open read-only.
+So a build copies the published file aside, runs ``dbt build`` into the copy, and swaps it in
+with an atomic rename only when the build succeeds: readers never see a half-built warehouse.
+"""
+
+import importlib.metadata
+import os
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from packaging import version
+
+from pipelines.settings import REPO_ROOT, warehouse_path, zones
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+# dbt is installed beside this interpreter (.venv/bin/dbt); dagster-dbt looks for it on PATH, which
+# is not set when the venv is not activated (make, cron, a UI started by its full path).
+_BIN = str(Path(sys.executable).parent)
+if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def _manifest_is_stale() -> bool:
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    watched = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for sub in ("models", "macros", "seeds", "tests"):
+        watched.extend((DBT_PROJECT_DIR / sub).rglob("*"))
+    return any(p.is_file() and p.stat().st_mtime > built for p in watched)
+
+
+class OfflineDbtCliResource(DbtCliResource):
+    """dagster-dbt learns dbt's version by running ``dbt --version``, which asks pypi.org for the
+    latest release (a phone-home the end-to-end network test caught). The installed package knows."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+
+def prepare_dbt_project() -> None:
+    """Parse the project into target/manifest.json when it is missing or older than the models."""
+    if _manifest_is_stale():
+        os.environ.setdefault("HFC_PSEUDONYMISED_DIR", str(zones().pseudonymised))
+        OfflineDbtCliResource(project_dir=dbt_project).cli(
+            ["--quiet", "parse"], target_path=dbt_project.target_path
+        ).wait()
+
+
+prepare_dbt_project()
+
+
+class HfcDbtTranslator(DagsterDbtTranslator):
+    """dbt folders decide the Dagster group, so folder, schema and UI agree."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return None
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+        return dg.AutomationCondition.eager()
+
+
+def dbt_environment() -> dict[str, str]:
+    return {"HFC_PSEUDONYMISED_DIR": str(zones().pseudonymised)}
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=HfcDbtTranslator())
+def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    published = warehouse_path()
+    published.parent.mkdir(parents=True, exist_ok=True)
+    building = published.with_name(f"{published.name}.building-{context.run_id[:8]}")
+    if published.exists():
+        shutil.copy2(published, building)
+    env = {**dbt_environment(), "HFC_WAREHOUSE_BUILD_PATH": str(building)}
+    os.environ.update(env)
+    try:
+        yield from dbt.cli(["build"], context=context).stream()
+        _publish(building, published)
+    finally:
+        for leftover in (building, building.with_name(building.name + ".wal")):
+            if leftover.exists():
+                leftover.unlink()
+
+
+def _publish(building: Path, published: Path) -> None:
+    """Atomic swap: readers holding the old file keep reading it; new readers get the new one."""
+    os.replace(building, published)
+
+
+defs = dg.Definitions(
+    assets=[warehouse_dbt_assets],
+    resources={
+        "dbt": OfflineDbtCliResource(
+            project_dir=dbt_project,
+            profiles_dir=str(DBT_PROJECT_DIR),
+        )
+    },
+)

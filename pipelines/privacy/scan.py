@@ -1,0 +1,531 @@
+"""Leak scanning: look for identifiers where none should be (the warehouse, reports, docs, Dagster's storage, logs).
+
+Two kinds of evidence:
+
+- pattern families, kept strict so that a de-identified warehouse scans clean: NHS numbers that pass the modulus-11
+  check (English ranges, first digit 4-9), postcodes of the BS 7666 shape, UK phone numbers, emails, National
+  Insurance numbers, and dates written next to "born", "DOB" or "date of birth";
+- known values (for example every identifier the synthetic county planted), matched case-insensitively, names as
+  whole words. A name that is also an everyday word ("Will", "Hope") is matched only with its own capitalisation.
+
+Readers: parquet, DuckDB (every table and column), SQLite (incl. Dagster's run and event storage), CSV/TSV,
+JSON/JSONL, HTML, gzip, and any other file as text (binary files: their printable strings, so a pickled frame in
+Dagster's storage is searched too). Findings name the file, the table/column or line, and the entity type; the value
+itself is only ever shown masked.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import html
+import io
+import json
+import logging
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.privacy import lexicons
+from pipelines.privacy.names import fold_token
+from pipelines.privacy.normalise import POSTCODE_INWARD, POSTCODE_OUTWARD, nhs_number_is_valid, normalise_postcode
+from pipelines.privacy.recognizers import find_dates
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT_FILE_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One identifier found where it should not be. ``masked`` never holds the full value."""
+
+    path: str
+    location: str  # "table.column row N", "line N", "$.key[3]"
+    entity_type: str
+    source: str  # "pattern" or "known"
+    masked: str
+
+
+@dataclass(frozen=True)
+class ScanError:
+    path: str
+    reason: str
+
+
+def mask_value(value: str) -> str:
+    """Enough of a value to recognise it while checking a report, not enough to reuse it."""
+    value = value.strip()
+    if len(value) <= 3:
+        return "*" * len(value)
+    keep = 1 if len(value) < 8 else 2
+    return value[:keep] + "*" * (len(value) - keep - 1) + value[-1]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# pattern families (strict variants for scanning)
+
+_NHS = re.compile(r"(?<![\w.])[4-9]\d{2}([ \-]?)\d{3}\1\d{4}(?![\w]|\.\d)")
+_POSTCODE = re.compile(rf"(?<![\w])(?:{POSTCODE_OUTWARD}) ?(?:{POSTCODE_INWARD})(?![\w])")
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+44\s?(?:\(0\)\s?)?|0)(?:[1-3]\d{2,4}|7\d{3}|[58]\d{2,3})[ \-]?\d{3,4}[ \-]?\d{3,4}(?![\w]|\.\d)"
+)
+_EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")
+_NI = re.compile(
+    r"(?<![\w])(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w])"
+)
+_DOB_CONTEXT = re.compile(r"\b(?:born|d\.?o\.?b|date[ _]of[ _]birth|birth[ _]?date)\b", re.IGNORECASE)
+
+
+def _phone_digits_ok(text: str) -> bool:
+    digits = re.sub(r"\D", "", text)
+    if digits.startswith("44"):
+        digits = "0" + digits[2:].lstrip("0")
+    return len(digits) in (10, 11) and digits.startswith("0")
+
+
+def pattern_hits(text: str) -> Iterator[tuple[str, str]]:
+    """(entity type, matched text) for every strict pattern hit in ``text``."""
+    for m in _NHS.finditer(text):
+        if nhs_number_is_valid(m.group()):
+            yield "NHS_NUMBER", m.group()
+    for m in _POSTCODE.finditer(text):
+        if normalise_postcode(m.group()):
+            yield "UK_POSTCODE", m.group()
+    for m in _PHONE.finditer(text):
+        if _phone_digits_ok(m.group()):
+            yield "PHONE_NUMBER", m.group()
+    for m in _EMAIL.finditer(text):
+        yield "EMAIL_ADDRESS", m.group()
+    for m in _NI.finditer(text):
+        yield "NI_NUMBER", m.group()
+    if _DOB_CONTEXT.search(text):
+        for start, end, _value in find_dates(text):
+            window = text[max(0, start - 30) : start] + " " + text[end : end + 15]
+            if _DOB_CONTEXT.search(window):
+                yield "DATE_OF_BIRTH", text[start:end]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# known values
+
+_NAME_TYPES = {"person", "name", "given_name", "family_name", "full_name", "first_name", "surname", "last_name"}
+_DIGIT_TYPES = {"nhs_number", "phone", "phone_number", "telephone", "mobile"}
+_WORDS = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+_DIGIT_RUN = re.compile(r"(?<![\w])\+?\d[\d \-().]{5,20}\d(?![\w])")
+_LOOSE_POSTCODE = re.compile(r"(?<![\w])[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}(?![\w])")
+_ADDRESS_START = re.compile(r"\b\d{1,4}[a-z]? [a-z]+(?: [a-z]+){0,5}")
+
+
+def _norm_space(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", " ", text.lower()).strip()
+
+
+class KnownValues:
+    """Known identifier values, indexed for fast whole-word / normalised lookup."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self.names: dict[tuple[str, ...], str] = {}  # folded word sequence -> entity
+        self.exact_names: dict[str, str] = {}  # everyday-word names: exact capitalisation -> entity
+        self.digits: dict[str, str] = {}
+        self.postcodes: dict[str, str] = {}
+        self.emails: dict[str, str] = {}
+        self.dates: dict[str, str] = {}
+        self.addresses: dict[str, str] = {}
+        self.literals: dict[str, str] = {}
+        self.max_name_words = 1
+        words = lexicons.english_words()
+        for entity, value in pairs:
+            entity = (entity or "").strip()
+            value = (value or "").strip()
+            kind = entity.lower()
+            if not value:
+                continue
+            if kind in _NAME_TYPES:
+                parts = tuple(fold_token(w) for w in _WORDS.findall(value))
+                if not parts or (len(parts) == 1 and len(parts[0]) < 3):
+                    continue
+                if len(parts) == 1 and parts[0] in words and parts[0] not in lexicons.NAMES_DESPITE_DICTIONARY:
+                    self.exact_names[value] = entity
+                    continue
+                self.names[parts] = entity
+                self.max_name_words = max(self.max_name_words, len(parts))
+            elif kind in _DIGIT_TYPES:
+                digits = re.sub(r"\D", "", value)
+                if digits.startswith("44") and kind != "nhs_number":
+                    digits = "0" + digits[2:].lstrip("0")
+                if len(digits) >= 6:
+                    self.digits[digits] = entity
+            elif kind in {"postcode", "uk_postcode"}:
+                self.postcodes[re.sub(r"\s+", "", value).upper()] = entity
+            elif kind in {"email", "email_address"}:
+                self.emails[value.lower()] = entity
+            elif kind in {"date_of_birth", "dob"}:
+                found = find_dates(value) or [(0, 0, _iso(value))]
+                if found[0][2] is not None:
+                    self.dates[str(found[0][2])] = entity
+            elif kind in {"address", "street_address"}:
+                first = _norm_space(value.split(",")[0] if re.match(r"^\s*\d", value) else value.split(",")[-1])
+                for part in [_norm_space(p) for p in value.split(",")] + [first]:
+                    if re.match(r"^\d{1,4}[a-z]? [a-z]+", part):
+                        self.addresses[part] = entity
+            elif len(value) >= 4:
+                self.literals[value.lower()] = entity
+
+    def __bool__(self) -> bool:
+        return any(
+            (
+                self.names,
+                self.exact_names,
+                self.digits,
+                self.postcodes,
+                self.emails,
+                self.dates,
+                self.addresses,
+                self.literals,
+            )
+        )
+
+    def hits(self, text: str) -> Iterator[tuple[str, str]]:
+        if self.names:
+            matches = list(_WORDS.finditer(text))
+            folded = [fold_token(m.group()) for m in matches]
+            for i in range(len(matches)):
+                for width in range(1, self.max_name_words + 1):
+                    key = tuple(folded[i : i + width])
+                    if len(key) < width:
+                        break
+                    entity = self.names.get(key)
+                    if entity:
+                        yield entity, text[matches[i].start() : matches[i + width - 1].end()]
+        if self.exact_names:
+            for m in _WORDS.finditer(text):
+                entity = self.exact_names.get(m.group())
+                if entity:
+                    yield entity, m.group()
+        if self.digits:
+            for m in _DIGIT_RUN.finditer(text):
+                digits = re.sub(r"\D", "", m.group())
+                if digits.startswith("44") and m.group().lstrip().startswith("+"):
+                    digits = "0" + digits[2:].lstrip("0")
+                entity = self.digits.get(digits)
+                if entity:
+                    yield entity, m.group()
+        if self.postcodes:
+            for m in _LOOSE_POSTCODE.finditer(text):
+                entity = self.postcodes.get(re.sub(r"\s+", "", m.group()).upper())
+                if entity:
+                    yield entity, m.group()
+        if self.emails and "@" in text:
+            for m in _EMAIL.finditer(text):
+                entity = self.emails.get(m.group().lower())
+                if entity:
+                    yield entity, m.group()
+        if self.dates:
+            for start, end, value in find_dates(text):
+                entity = self.dates.get(str(value))
+                if entity:
+                    yield entity, text[start:end]
+        if self.addresses:
+            norm = _norm_space(text)
+            for m in _ADDRESS_START.finditer(norm):
+                words = m.group().split(" ")
+                for width in range(2, len(words) + 1):
+                    candidate = " ".join(words[:width])
+                    entity = self.addresses.get(candidate)
+                    if entity:
+                        yield entity, candidate
+        if self.literals:
+            lower = text.lower()
+            for value, entity in self.literals.items():
+                if value in lower:
+                    yield entity, value
+
+
+def _iso(value: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def load_known_values(path: Path) -> list[tuple[str, str]]:
+    """Rows of a CSV with columns ``entity_type,value`` (other columns ignored)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or not {"entity_type", "value"} <= set(reader.fieldnames):
+            raise ValueError(f"{path}: known-values CSV needs columns entity_type,value")
+        return [(row["entity_type"], row["value"]) for row in reader if row.get("value")]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# readers: each yields (location, text)
+
+_TEXT_SUFFIXES = {".txt", ".log", ".md", ".out", ".err", ".yaml", ".yml", ".sql", ".toml", ".ini", ".cfg", ".xml"}
+
+
+def _is_sqlite(head: bytes) -> bool:
+    return head.startswith(b"SQLite format 3\x00")
+
+
+def _is_duckdb(head: bytes) -> bool:
+    return head[8:12] == b"DUCK"
+
+
+def _is_parquet(head: bytes) -> bool:
+    return head.startswith(b"PAR1")
+
+
+def _read_parquet(path: Path) -> Iterator[tuple[str, str]]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    for name in table.column_names:
+        column = table.column(name)
+        for i, value in enumerate(column.to_pylist()):
+            if value is None:
+                continue
+            yield f"{name} row {i}", value if isinstance(value, str) else str(value)
+    yield "(schema)", " ".join(table.column_names)
+
+
+def _read_duckdb(path: Path) -> Iterator[tuple[str, str]]:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
+        ).fetchall()
+        for schema, table in tables:
+            columns = con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                [schema, table],
+            ).fetchall()
+            for (column,) in columns:
+                query = f'select cast("{column}" as varchar) from "{schema}"."{table}" where "{column}" is not null'
+                cursor = con.execute(query)
+                row_number = 0
+                while True:
+                    batch = cursor.fetchmany(10_000)
+                    if not batch:
+                        break
+                    for (value,) in batch:
+                        yield f"{schema}.{table}.{column} row {row_number}", value
+                        row_number += 1
+        views = con.execute(
+            "select schema_name, view_name, sql from duckdb_views()"
+            " where not internal and database_name = current_database()"
+        ).fetchall()
+        for schema, view, sql in views:
+            yield f"{schema}.{view} (view definition)", sql or ""
+    finally:
+        con.close()
+
+
+def _read_sqlite(path: Path) -> Iterator[tuple[str, str]]:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = [r[0] for r in con.execute("select name from sqlite_master where type = 'table'")]
+        for table in tables:
+            columns = [r[1] for r in con.execute(f'pragma table_info("{table}")')]
+            for column in columns:
+                cursor = con.execute(f'select "{column}" from "{table}" where "{column}" is not null')
+                for i, (value,) in enumerate(cursor):
+                    if isinstance(value, bytes):
+                        value = value.decode("utf-8", errors="ignore")
+                    yield f"{table}.{column} row {i}", str(value)
+    finally:
+        con.close()
+
+
+def _read_csv(path: Path, text: str) -> Iterator[tuple[str, str]]:
+    dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
+    reader = csv.reader(io.StringIO(text), dialect=dialect)
+    header: list[str] = []
+    for i, row in enumerate(reader):
+        if i == 0:
+            header = row
+            yield "header", " ".join(row)
+            continue
+        for j, value in enumerate(row):
+            if value:
+                column = header[j] if j < len(header) else f"column {j + 1}"
+                yield f"line {i + 1} column {column}", value
+
+
+def _walk_json(value: object, where: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield f"{where} (key)", str(key)
+            yield from _walk_json(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _walk_json(item, f"{where}[{i}]")
+    elif value is not None:
+        yield where, str(value)
+
+
+def _read_json(text: str) -> Iterator[tuple[str, str]]:
+    yield from _walk_json(json.loads(text), "$")
+
+
+def _read_jsonl(text: str) -> Iterator[tuple[str, str]]:
+    for i, line in enumerate(text.splitlines()):
+        if not line.strip():
+            continue
+        try:
+            yield from _walk_json(json.loads(line), f"line {i + 1} $")
+        except json.JSONDecodeError:
+            yield f"line {i + 1}", line
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _read_lines(text: str) -> Iterator[tuple[str, str]]:
+    for i, line in enumerate(text.splitlines()):
+        if line.strip():
+            yield f"line {i + 1}", line
+
+
+def _read_html(text: str) -> Iterator[tuple[str, str]]:
+    for i, line in enumerate(text.splitlines()):
+        plain = html.unescape(_TAG.sub(" ", line))
+        if plain.strip():
+            yield f"line {i + 1}", plain
+        # values hidden in attributes (data-value="...") are searched too
+        if "=" in line:
+            yield f"line {i + 1} (markup)", html.unescape(line)
+
+
+_PRINTABLE = re.compile(rb"[\x20-\x7e\t]{6,}")
+
+
+def _read_binary_strings(data: bytes) -> Iterator[tuple[str, str]]:
+    for m in _PRINTABLE.finditer(data):
+        yield f"byte {m.start()}", m.group().decode("ascii")
+    # UTF-8 strings with accents (pickled names)
+    for m in re.finditer(rb"(?:[\x20-\x7e]|[\xc2-\xf4][\x80-\xbf]{1,3}){6,}", data):
+        chunk = m.group()
+        if any(b > 0x7E for b in chunk):
+            yield f"byte {m.start()}", chunk.decode("utf-8", errors="ignore")
+
+
+def _decode(data: bytes) -> str | None:
+    if b"\x00" in data[:8192]:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("latin-1") if data[:4096].count(b"\x00") == 0 else None
+        except UnicodeDecodeError:
+            return None
+
+
+def iter_file(path: Path) -> Iterator[tuple[str, str]]:
+    """Every (location, text) to search in one file, by file type."""
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    if _is_sqlite(head):
+        yield from _read_sqlite(path)
+        return
+    if _is_duckdb(head):
+        yield from _read_duckdb(path)
+        return
+    if _is_parquet(head):
+        yield from _read_parquet(path)
+        return
+    if path.stat().st_size > MAX_TEXT_FILE_BYTES:
+        raise ValueError(f"larger than {MAX_TEXT_FILE_BYTES // (1024 * 1024)} MB: not read")
+    data = path.read_bytes()
+    if head.startswith(b"\x1f\x8b"):
+        data = gzip.decompress(data)
+    text = _decode(data)
+    if text is None:
+        yield from _read_binary_strings(data)
+        return
+    suffix = path.suffix.lower() if not path.name.endswith(".gz") else Path(path.stem).suffix.lower()
+    if suffix in {".csv", ".tsv"}:
+        yield from _read_csv(path, text)
+    elif suffix == ".json":
+        try:
+            yield from _read_json(text)
+        except json.JSONDecodeError:
+            yield from _read_lines(text)
+    elif suffix in {".jsonl", ".ndjson"}:
+        yield from _read_jsonl(text)
+    elif suffix in {".html", ".htm"}:
+        yield from _read_html(text)
+    else:
+        yield from _read_lines(text)
+
+
+def iter_files(paths: Sequence[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not child.is_symlink():
+                    yield child
+        elif path.is_file():
+            yield path
+        else:
+            raise FileNotFoundError(f"no such file or folder: {path}")
+
+
+def scan_file(path: Path, known: KnownValues | None, patterns: bool = True) -> list[Finding]:
+    findings: list[Finding] = []
+    seen: set[tuple[str, str, str]] = set()
+    for location, text in iter_file(path):
+        if not text:
+            continue
+        hits: list[tuple[str, str, str]] = []
+        if patterns:
+            hits.extend((entity, value, "pattern") for entity, value in pattern_hits(text))
+        if known:
+            hits.extend((entity, value, "known") for entity, value in known.hits(text))
+        for entity, value, source in hits:
+            key = (location, entity, value)
+            if key in seen:
+                continue
+            seen.add(key)
+            findings.append(Finding(str(path), location, entity, source, mask_value(value)))
+    return findings
+
+
+def scan_paths(
+    paths: Sequence[Path],
+    known_values: Sequence[tuple[str, str]] = (),
+    patterns: bool = True,
+    errors: list[ScanError] | None = None,
+) -> list[Finding]:
+    """Findings over every file under ``paths``. Unreadable files go to ``errors`` (if given) or raise."""
+    known = KnownValues(known_values) if known_values else None
+    findings: list[Finding] = []
+    for path in iter_files([Path(p) for p in paths]):
+        try:
+            findings.extend(scan_file(path, known, patterns))
+        except Exception as exc:  # a file we cannot read is not a clean file: report it, never swallow it
+            reason = f"{type(exc).__name__}: could not be read"
+            logger.warning("scan-pii: %s %s", path, reason)
+            if errors is None:
+                raise
+            errors.append(ScanError(str(path), reason))
+    return findings
+
+
+def write_report(findings: Sequence[Finding], errors: Sequence[ScanError], out: Path) -> None:
+    """CSV report: one row per finding (masked value), then one row per unreadable file."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "location", "entity_type", "source", "masked_value"])
+        for f in findings:
+            writer.writerow([f.path, f.location, f.entity_type, f.source, f.masked])
+        for e in errors:
+            writer.writerow([e.path, "", "UNREADABLE", "error", e.reason])

@@ -1,0 +1,138 @@
+"""Turn one feed's accepted (identifiable) rows into pseudonymised rows, column by column.
+
+What happens to a column is decided by its declared role in the feed spec, never by its name:
+- the agency's record reference -> ``record_key`` (keyed HMAC, domain ``record:<feed>``)
+- the linked person -> ``person_key``: not here, but in :func:`person_keys`, a separate small table,
+  so that re-linking (a merge of two people) re-keys records without re-reading any free text
+- date of birth -> ``age_band`` at the contact date; postcode or LSOA -> ``imd_decile``
+- free text -> de-identified by the privacy engine (or left out when no engine is given)
+- every other identifier (names, NHS number, address, phone, email) -> dropped
+- plain columns (codes, event dates, scores, flags) -> kept under their canonical names
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.feeds.base import DType, FeedSpec, Role
+from pipelines.privacy.generalise import age_bands
+from pipelines.privacy.keys import PseudonymisationKey, tokens
+from pipelines.privacy.normalise import normalise_postcode
+
+# (texts, the records' own identifiers) -> de-identified texts
+Deidentify = Callable[[Sequence[str], Sequence[Mapping[str, str | None]]], list[str]]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Non-identifying lookups delivered beside the feeds: postcode -> LSOA, LSOA -> IMD decile."""
+
+    postcode_lsoa: Mapping[str, str]
+    lsoa_imd: Mapping[str, int]
+
+    @classmethod
+    def load(cls, folder: Path) -> Reference:
+        postcode_lsoa: dict[str, str] = {}
+        lsoa_imd: dict[str, int] = {}
+        pc = folder / "postcode_lsoa.csv"
+        if pc.exists():
+            frame = pd.read_csv(pc, dtype=str, keep_default_na=False)
+            for postcode, lsoa in zip(frame.iloc[:, 0], frame.iloc[:, 1], strict=True):
+                norm = normalise_postcode(postcode)
+                if norm:
+                    postcode_lsoa[norm] = lsoa
+        imd = folder / "lsoa_imd.csv"
+        if imd.exists():
+            frame = pd.read_csv(imd, dtype={"lsoa_code": str, "imd_decile": int})
+            lsoa_imd = dict(zip(frame["lsoa_code"], frame["imd_decile"], strict=True))
+        return cls(postcode_lsoa, lsoa_imd)
+
+
+def _as_text(series: pd.Series) -> list[str | None]:
+    return [None if pd.isna(v) else str(v) for v in series]
+
+
+def pseudonymise_frame(
+    spec: FeedSpec,
+    accepted: pd.DataFrame,
+    key: PseudonymisationKey,
+    reference: Reference,
+    period: str,
+    deidentify: Deidentify | None = None,
+) -> pd.DataFrame:
+    """Pseudonymise ``accepted`` (native column names): one output row per accepted row."""
+    out = pd.DataFrame(index=accepted.index)
+    out["record_key"] = tokens(key, _as_text(accepted[spec.record_id]), f"record:{spec.name}")
+    out["key_id"] = key.key_id
+    out["period"] = period
+
+    person = spec.person_columns()
+    event_at = pd.to_datetime(accepted[spec.event_at], errors="coerce")
+    if "date_of_birth" in person:
+        out["age_band"] = age_bands(accepted[person["date_of_birth"]], event_at).astype("string")
+    lsoa: pd.Series | None = None
+    if "lsoa" in person:
+        lsoa = accepted[person["lsoa"]].astype("string").str.strip().str.upper()
+    if "postcode" in person:
+        from_postcode = pd.Series(
+            [reference.postcode_lsoa.get(normalise_postcode(v) or "") for v in accepted[person["postcode"]]],
+            index=accepted.index,
+            dtype="string",
+        )
+        lsoa = from_postcode if lsoa is None else lsoa.fillna(from_postcode)
+    if lsoa is not None:
+        out["imd_decile"] = pd.array([reference.lsoa_imd.get(v) if isinstance(v, str) else None for v in lsoa], "Int64")
+
+    free_text = spec.by_role(Role.FREE_TEXT)
+    if free_text and deidentify is not None:
+        known = _known_identifiers(spec, accepted)
+        for col in free_text:
+            texts = ["" if pd.isna(v) else str(v) for v in accepted[col.name]]
+            cleaned = deidentify(texts, known)
+            out[col.output_name] = pd.array(
+                [None if pd.isna(orig) else new for orig, new in zip(accepted[col.name], cleaned, strict=True)],
+                dtype="string",
+            )
+
+    for col in spec.columns:
+        if col.role is not Role.PLAIN:
+            continue
+        if col.dtype is DType.STRING and col.output_name.endswith("_id"):
+            # another agency reference (an assessment or episode id): linkable back to the agency's
+            # system, so keyed like the record id, in its own domain
+            out[col.output_name.removesuffix("_id") + "_key"] = tokens(
+                key, _as_text(accepted[col.name]), f"{spec.name}:{col.output_name}"
+            )
+        else:
+            out[col.output_name] = accepted[col.name]
+    return out.reset_index(drop=True)
+
+
+def person_keys(spine: pd.DataFrame, key: PseudonymisationKey) -> pd.DataFrame:
+    """The identity spine (``record_id`` = ``<feed>:<agency id>``, ``person_id``) as keyed tokens only.
+
+    One row per agency record: ``feed``, ``record_key`` (as in the feed's pseudonymised rows) and
+    ``person_key``. The person id and the agency id stay in the identifiable zone.
+    """
+    feed_and_id = spine["record_id"].astype(str).str.split(":", n=1, expand=True)
+    out = pd.DataFrame({"feed": feed_and_id[0]})
+    out["record_key"] = None
+    for feed, idx in out.groupby("feed").groups.items():
+        out.loc[idx, "record_key"] = tokens(key, list(feed_and_id.loc[idx, 1]), f"record:{feed}")
+    out["person_key"] = tokens(key, _as_text(spine["person_id"]), "person")
+    out["key_id"] = key.key_id
+    return out.reset_index(drop=True)
+
+
+def _known_identifiers(spec: FeedSpec, accepted: pd.DataFrame) -> list[dict[str, str | None]]:
+    """Each record's own structured identifiers, so they are always removed from its own narrative."""
+    person = {field: col for field, col in spec.person_columns().items() if spec.column(col).role is Role.IDENTIFIER}
+    records: list[dict[str, str | None]] = [{} for _ in range(len(accepted))]
+    for field, col in person.items():
+        for i, value in enumerate(accepted[col]):
+            records[i][field] = None if pd.isna(value) else str(value)
+    return records

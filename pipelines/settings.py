@@ -1,0 +1,95 @@
+"""Settings read from the environment: zone paths, the pseudonymisation key, thresholds.
+
+Every setting has a safe default for the synthetic demo; production mode (``HFC_MODE=production``)
+refuses the demo defaults that would be unsafe on real records. ``.env.example`` lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+FEEDS: tuple[str, ...] = (
+    "police_incidents",
+    "ambulance_calls",
+    "ed_attendances",
+    "mh_contacts",
+    "mh_outcome_measures",
+    "feedback",
+    "council_contacts",
+    "programme_caseload",
+)
+
+
+@dataclass(frozen=True)
+class Zones:
+    """Where data rests. Identifiable zones and de-identified zones never share a folder."""
+
+    root: Path
+
+    # identifiable
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def identity(self) -> Path:
+        return self.root / "identity"
+
+    @property
+    def synth_truth(self) -> Path:
+        """The synthetic county's ground truth: planted identifiers, so treated as identifiable."""
+        return self.root / "synth_truth"
+
+    # de-identified
+    @property
+    def pseudonymised(self) -> Path:
+        return self.root / "pseudonymised"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+    @property
+    def reference(self) -> Path:
+        """Non-identifying reference tables (LSOA -> IMD decile) delivered beside the feeds."""
+        return self.landing / "reference"
+
+    def identifiable(self) -> tuple[Path, ...]:
+        return (self.landing, self.quarantine, self.identity, self.synth_truth)
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("HFC_DATA_DIR", REPO_ROOT / "data")).resolve()
+
+
+def zones() -> Zones:
+    return Zones(data_dir())
+
+
+def warehouse_path() -> Path:
+    return Path(os.environ.get("HFC_WAREHOUSE_PATH", REPO_ROOT / "warehouse" / "outcomes.duckdb")).resolve()
+
+
+def mode() -> str:
+    """``demo`` (default) or ``production``."""
+    value = os.environ.get("HFC_MODE", "demo").strip().lower()
+    if value not in {"demo", "production"}:
+        raise ValueError("HFC_MODE must be 'demo' or 'production'")
+    return value
+
+
+def disclosure_threshold() -> int:
+    """Counts from 1 to this value are suppressed in dash_* marts (NHS England default: 7)."""
+    return int(os.environ.get("HFC_DISCLOSURE_THRESHOLD", "7"))

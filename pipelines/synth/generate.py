@@ -1,0 +1,637 @@
+"""``generate``: write the synthetic county's monthly agency deliveries and its ground truth.
+
+People are drawn a chunk at a time (``config.CHUNK_SIZE``) and each chunk's records are appended to
+the monthly delivery files, so memory holds one chunk's records, never the county's. Everything is
+seeded from ``seed`` and the chunk number, so the same arguments give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import random
+import shutil
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.feeds import FEED_SPECS
+from pipelines.feeds.base import DType, FeedSpec
+from pipelines.feeds.mh_outcome_measures import MEASURE_ITEMS
+from pipelines.settings import FEEDS, mode
+from pipelines.synth import config
+from pipelines.synth.population import ARMS, CRISIS_AGENCIES, ETHNICITIES, County, People, make_county, make_people
+from pipelines.synth.records import (
+    Builder,
+    Draft,
+    days_in_month,
+    identifier_columns,
+    item_scores,
+    month_start,
+    total,
+)
+
+log = logging.getLogger(__name__)
+
+CRISIS_BUILDERS = {
+    "police_incidents": "police",
+    "ambulance_calls": "ambulance",
+    "ed_attendances": "ed",
+    "mh_contacts": "mh",
+    "council_contacts": "council",
+}
+FEEDBACK_SERVICE = {
+    "police_incidents": "POLICE",
+    "ambulance_calls": "AMBULANCE",
+    "ed_attendances": "ED",
+    "mh_contacts": "MH_TRUST",
+    "council_contacts": "COUNCIL",
+}
+ROUTE_OF_AGENCY = {
+    "police_incidents": "POLICE",
+    "ambulance_calls": "AMBULANCE",
+    "ed_attendances": "ED",
+    "mh_contacts": "MH_TRUST",
+    "council_contacts": "COUNCIL",
+}
+UNKNOWN_CODES = ("UNK", "XX", "?", "99X", "OTHER1", "N/K")
+MEASURES = tuple(MEASURE_ITEMS)
+OUTCOME_OF_MEASURE = {"REQOL10": "reqol10_total", "SWEMWBS": "swemwbs_total", "CORE10": "core10_total"}
+
+
+@dataclass(frozen=True)
+class SynthSummary:
+    """What ``generate`` wrote: counts per feed, where, and how long it took."""
+
+    out_dir: Path
+    people: int
+    months: int
+    seed: int
+    start: str
+    rows: dict[str, int]  # data rows written per feed (clean deliveries, duplicates included)
+    files: dict[str, int]  # clean delivery files per feed
+    enrolled: dict[str, int]  # people stepped up, per intervention
+    fault_files: int = 0
+    seconds: float = 0.0
+    truth_dir: Path = field(default_factory=Path)
+
+    def lines(self) -> list[str]:
+        """A short human report (no identifiable values: counts and paths only)."""
+        out = [
+            f"synthetic county: {self.people} people, {self.months} months from {self.start}, seed {self.seed}",
+            f"landing: {self.out_dir / 'landing'}",
+            f"truth:   {self.truth_dir}",
+        ]
+        out += [f"  {feed:<22} {self.files[feed]:>3} files {self.rows[feed]:>9} rows" for feed in FEEDS]
+        out.append("  stepped up: " + ", ".join(f"{k} {v}" for k, v in self.enrolled.items()))
+        if self.fault_files:
+            out.append(f"  fault files: {self.fault_files} (see synth_truth/faults.csv)")
+        out.append(f"  took {self.seconds:.1f} s")
+        return out
+
+
+def parse_start(start: str) -> date:
+    """``YYYY-MM`` -> the first day of that month."""
+    try:
+        year, month = (int(x) for x in start.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        raise ValueError("start must be YYYY-MM") from None
+
+
+def period_of(start: date, month: int) -> str:
+    """The delivery period ``YYYY-MM`` of month index ``month`` (0 = the first month)."""
+    first = month_start(start, month)
+    return f"{first.year:04d}-{first.month:02d}"
+
+
+def delivery_name(spec: FeedSpec, period: str) -> str:
+    """The clean delivery's file name for a period, by the feed's own convention."""
+    return spec.file_pattern.replace("*", period)
+
+
+def generate(
+    out_dir: Path,
+    people: int = 20000,
+    months: int = 24,
+    seed: int = 42,
+    start: str = config.START_DEFAULT,
+    faults: bool = False,
+) -> SynthSummary:
+    """Write the county into ``out_dir`` (the data root): ``landing/`` for the pipeline, ``synth_truth/`` for tests.
+
+    Regenerating replaces the files a previous run wrote there. Refused in production mode, where the
+    landing zone holds real agencies' files.
+    """
+    if mode() == "production":
+        raise RuntimeError("hfc synth writes a synthetic landing zone and is refused in production mode")
+    if people < 1 or months < 1:
+        raise ValueError("people and months must be at least 1")
+    began = time.perf_counter()
+    out_dir = Path(out_dir)
+    first = parse_start(start)
+    writer = _Writer(out_dir, first, months, seed)
+    county = make_county(seed)
+    writer.write_reference(county)
+    enrolled: dict[str, int] = dict.fromkeys(ARMS, 0)
+    effects = _Effects(months)
+    for chunk, chunk_start in enumerate(range(0, people, config.CHUNK_SIZE)):
+        n = min(config.CHUNK_SIZE, people - chunk_start)
+        chunk_people = make_people(county, chunk, chunk_start, n, seed, first, months)
+        builder = Builder(chunk_people, county.lsoa_codes, random.Random(seed * 1_000_033 + chunk * 7 + 1))
+        drafts, s136 = _build_chunk(chunk_people, builder, first, months, writer, effects)
+        writer.write_people(chunk_people, county, first)
+        writer.write_drafts(drafts, chunk_people, random.Random(seed * 31 + chunk))
+        effects.add_contacts(chunk_people, s136)
+        for a in chunk_people.arm[chunk_people.arm >= 0]:
+            enrolled[ARMS[int(a)]] += 1
+        log.info("synth chunk %d: %d people, %d records", chunk, n, len(drafts))
+    writer.finish()
+    effects.write(writer.truth / "effects.csv")
+    n_faults = 0
+    if faults:
+        from pipelines.synth.faults import write_faults
+
+        n_faults = write_faults(out_dir, first, months, seed)
+    _write_readme(writer.truth / "README.md", faults)
+    return SynthSummary(
+        out_dir=out_dir,
+        people=people,
+        months=months,
+        seed=seed,
+        start=start,
+        rows=dict(writer.rows),
+        files={feed: months for feed in FEEDS},
+        enrolled=enrolled,
+        fault_files=n_faults,
+        seconds=time.perf_counter() - began,
+        truth_dir=writer.truth,
+    )
+
+
+def _build_chunk(
+    p: People, b: Builder, first: date, months: int, writer: _Writer, effects: _Effects
+) -> tuple[list[Draft], np.ndarray]:
+    rng = b.rng
+    drafts: list[Draft] = []
+    s136 = np.zeros((len(p), months), dtype=np.int64)
+    n_idx, t_idx, a_idx = np.nonzero(p.counts)
+    reps = p.counts[n_idx, t_idx, a_idx]
+    for i, t, a, c in zip(n_idx.tolist(), t_idx.tolist(), a_idx.tolist(), reps.tolist(), strict=True):
+        feed = CRISIS_AGENCIES[a]
+        make = getattr(b, CRISIS_BUILDERS[feed])
+        for _ in range(c):
+            d = make(i, t, first)
+            drafts.append(d)
+            if feed == "police_incidents" and d.values["CLOSING_CODE"] == "S136":
+                s136[i, t] += 1
+            if rng.random() < config.FEEDBACK_PER_CONTACT:
+                at = d.at + timedelta(days=rng.randrange(11), hours=rng.randrange(12))
+                fm = _month_index(first, at)
+                if fm < months:
+                    drafts.append(b.feedback(i, at, fm, FEEDBACK_SERVICE[feed]))
+    # the programme: step up, monthly reviews, step down; questionnaires before, during and after
+    stationary_sd = config.SPELL_SD / np.sqrt(1 - config.SPELL_AR**2)
+    person_noise = np.random.default_rng([writer.seed, p.start_index, 7]).normal(0, 0.5, len(p))
+
+    def wellbeing(i: int, t: int) -> float:
+        return float(
+            -0.6 * (p.log_need[i] - config.NEED_LOG_MEAN) / config.NEED_LOG_SD
+            - 0.8 * p.z[i, t] / stationary_sd
+            + person_noise[i]
+        )
+
+    def questionnaire(i: int, at: datetime, t: int, measure: str, timepoint: str, arm: str | None) -> int:
+        n_items = MEASURE_ITEMS[measure][0]
+        noise = [rng.gauss(0, 0.6) for _ in range(n_items)]
+        skipped = [rng.random() < 0.02 for _ in range(n_items)]
+        w0 = wellbeing(i, t)
+        shift = config.TRUE_WELLBEING_SHIFT[arm] if arm is not None else 0.0
+        scores = item_scores(measure, w0 + shift, noise, skipped)
+        if arm is not None:
+            untreated = item_scores(measure, w0, noise, skipped)
+            effects.add_potential(arm, measure, total(measure, scores) - total(measure, untreated))
+        assessment = writer.next_id("assessment")
+        for d in b.questionnaire_rows(i, at, t, measure, timepoint, scores):
+            d.values["Assessment_ID"] = f"AS{assessment:08d}"
+            drafts.append(d)
+        return total(measure, scores)
+
+    for i in np.flatnonzero(p.step_up_month >= 0).tolist():
+        s = int(p.step_up_month[i])
+        arm = ARMS[int(p.arm[i])]
+        e = int(p.episode_months[i])
+        day = int(p.step_up_day[i])
+        route = ROUTE_OF_AGENCY[CRISIS_AGENCIES[int(np.argmax(p.counts[i, max(0, s - 3) : s].sum(axis=0)))]]
+        episode = f"EP{writer.next_id('episode'):06d}"
+
+        def at_month(t: int, day: int = day) -> datetime:
+            first_of = month_start(first, t)
+            return datetime(first_of.year, first_of.month, min(day, days_in_month(first_of)), 10, 0)
+
+        drafts.append(b.caseload(i, at_month(s), s, episode, "STEP_UP", arm, route, ""))
+        if arm != "usual_care":
+            for t in range(s + 1, min(s + e, months)):
+                drafts.append(b.caseload(i, at_month(t), t, episode, "MANAGED", arm, route, ""))
+        if s + e < months:
+            reason = _pick_reason(rng)
+            drafts.append(b.caseload(i, at_month(s + e), s + e, episode, "STEP_DOWN", arm, route, reason))
+        baseline = {m: questionnaire(i, at_month(s), s, m, "BASELINE", None) for m in MEASURES}
+        if e >= 4 and s + e // 2 < months:
+            for m in MEASURES:
+                questionnaire(i, at_month(s + e // 2), s + e // 2, m, "REVIEW", arm)
+        if s + e + 1 < months:
+            for m in MEASURES:
+                follow = questionnaire(i, at_month(s + e + 1), s + e + 1, m, "FOLLOWUP", arm)
+                effects.add_naive_score(arm, m, follow - baseline[m])
+    # routine outcome monitoring in months with a mental health trust contact
+    mh = CRISIS_AGENCIES.index("mh_contacts")
+    for i, t in zip(*np.nonzero(p.counts[:, :, mh]), strict=True):
+        if rng.random() < config.ROUTINE_PROM_PER_MH_MONTH:
+            i, t = int(i), int(t)
+            s = int(p.step_up_month[i])
+            arm = ARMS[int(p.arm[i])] if s >= 0 and t > s else None
+            questionnaire(i, b.when(first, t), t, rng.choice(MEASURES), "ROUTINE", arm)
+    return drafts, s136
+
+
+def _pick_reason(rng: random.Random) -> str:
+    # DIED is in the agency's code list but never drawn: the synthetic people keep contacting services
+    reasons = ("GOALS_MET", "DISENGAGED", "MOVED_AWAY", "TRANSFERRED", "OTHER")
+    return rng.choices(reasons, weights=(0.5, 0.25, 0.07, 0.12, 0.06))[0]
+
+
+def _month_index(first: date, at: datetime) -> int:
+    return (at.year - first.year) * 12 + at.month - first.month
+
+
+def _cp1252(value: str) -> str:
+    return value.encode("cp1252", "replace").decode("cp1252")
+
+
+class _Writer:
+    """Appends each chunk's records to the monthly delivery files and the truth files."""
+
+    def __init__(self, out_dir: Path, first: date, months: int, seed: int) -> None:
+        self.out_dir = out_dir
+        self.first = first
+        self.months = months
+        self.seed = seed
+        self.landing = out_dir / "landing"
+        self.truth = out_dir / "synth_truth"
+        self.rows: dict[str, int] = dict.fromkeys(FEEDS, 0)
+        self.file_rows: dict[tuple[str, int], int] = defaultdict(int)
+        self.counters: dict[str, int] = defaultdict(int)
+        self.ident_cols = {feed: identifier_columns(feed) for feed in FEEDS}
+        self._reset()
+        self.truth_files = {
+            name: (self.truth / f"{name}.csv").open("w", newline="", encoding="utf-8")
+            for name in ("people", "records", "planted_identifiers", "messiness")
+        }
+        self.tw = {name: csv.writer(f, lineterminator="\n") for name, f in self.truth_files.items()}
+        self.tw["people"].writerow(PEOPLE_COLUMNS)
+        self.tw["records"].writerow(
+            ("feed", "record_id", "person_id", "event_at", "file", "is_mental_health_related", "identity_errors")
+        )
+        self.tw["planted_identifiers"].writerow(
+            ("feed", "record_id", "file", "column", "entity_type", "value", "start", "end")
+        )
+        self.tw["messiness"].writerow(("feed", "file", "record_id", "kind", "column"))
+
+    def _reset(self) -> None:
+        if self.truth.exists():
+            shutil.rmtree(self.truth)
+        self.truth.mkdir(parents=True)
+        for feed in FEEDS:
+            spec = FEED_SPECS[feed]
+            folder = self.landing / feed
+            folder.mkdir(parents=True, exist_ok=True)
+            for old in [*folder.glob(spec.file_pattern), *folder.glob(spec.file_pattern + ".ctl")]:
+                old.unlink()
+            for t in range(self.months):
+                self._open(feed, t, "w").close()
+
+    def _path(self, feed: str, month: int) -> Path:
+        spec = FEED_SPECS[feed]
+        return self.landing / feed / delivery_name(spec, period_of(self.first, month))
+
+    def _open(self, feed: str, month: int, how: str):
+        spec = FEED_SPECS[feed]
+        f = self._path(feed, month).open(how, newline="", encoding=spec.encoding)
+        if how == "w":
+            self._csv(f, spec).writerow(spec.column_names)
+        return f
+
+    @staticmethod
+    def _csv(f, spec: FeedSpec):
+        terminator = "\r\n" if spec.encoding == "cp1252" else "\n"
+        return csv.writer(f, delimiter=spec.delimiter, lineterminator=terminator)
+
+    def next_id(self, key: str) -> int:
+        self.counters[key] += 1
+        return self.counters[key]
+
+    def record_id(self, feed: str, at: datetime) -> str:
+        if feed == "police_incidents":
+            return f"CAD-{at:%y%m%d}-{self.next_id(f'p{at:%Y%m%d}'):05d}"
+        if feed == "ambulance_calls":
+            return f"{at:%Y%m%d}{self.next_id(f'a{at:%Y%m%d}'):05d}"
+        if feed == "ed_attendances":
+            return f"RX1{at:%y%m}{self.next_id(f'e{at:%Y%m}'):06d}"
+        if feed == "mh_contacts":
+            return f"CT{self.next_id('mh'):09d}"
+        if feed == "mh_outcome_measures":
+            return f"R{self.next_id('proms'):09d}"
+        if feed == "feedback":
+            return f"fb-{self.next_id('fb'):07d}"
+        if feed == "council_contacts":
+            return f"LA/{at:%y}/{self.next_id(f'c{at:%Y}'):06d}"
+        return f"EV{self.next_id('caseload'):07d}"
+
+    def write_reference(self, county: County) -> None:
+        ref = self.landing / "reference"
+        ref.mkdir(parents=True, exist_ok=True)
+        with (ref / "lsoa_imd.csv").open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(("lsoa_code", "imd_decile"))
+            w.writerows(zip(county.lsoa_codes, county.imd_deciles.tolist(), strict=True))
+        with (ref / "postcode_lsoa.csv").open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(("postcode", "lsoa_code"))
+            for code, pcs in zip(county.lsoa_codes, county.postcodes, strict=True):
+                w.writerows((pc, code) for pc in pcs)
+
+    def write_people(self, p: People, county: County, first: date) -> None:
+        w = self.tw["people"]
+        for i in range(len(p)):
+            group, detail, _, nhs_code = ETHNICITIES[int(p.ethnicity[i])]
+            h, nh = p.home[i], p.new_home[i]
+            s = int(p.step_up_month[i])
+            w.writerow(
+                (
+                    p.person_ids[i],
+                    p.given[i],
+                    p.family[i],
+                    p.sex[i],
+                    p.dob[i].isoformat(),
+                    int(p.age[i]),
+                    group,
+                    detail,
+                    nhs_code,
+                    int(p.disability[i]),
+                    int(p.neurodivergent[i]),
+                    p.nhs[i],
+                    p.ni[i],
+                    p.local_patient_id[i],
+                    p.phone[i],
+                    p.email[i],
+                    h.address,
+                    h.postcode,
+                    county.lsoa_codes[h.lsoa],
+                    int(county.imd_deciles[h.lsoa]),
+                    period_of(first, int(p.move_month[i])) if nh is not None else "",
+                    nh.address if nh else "",
+                    nh.postcode if nh else "",
+                    county.lsoa_codes[nh.lsoa] if nh else "",
+                    f"{p.log_need[i]:.4f}",
+                    int(p.counts[i].sum()),
+                    ARMS[int(p.arm[i])] if s >= 0 else "",
+                    period_of(first, s) if s >= 0 else "",
+                    "; ".join(f"{rel}: {name}" for rel, name in p.relatives[i]),
+                )
+            )
+
+    def write_drafts(self, drafts: list[Draft], p: People, mess: random.Random) -> None:
+        groups: dict[tuple[str, int], list[Draft]] = defaultdict(list)
+        for d in drafts:
+            groups[(d.feed, d.month)].append(d)
+        for feed in FEEDS:
+            spec = FEED_SPECS[feed]
+            code_cols = [c.name for c in spec.columns if c.dtype is DType.CODE]
+            required = [c.name for c in spec.columns if c.required and c.name not in (spec.record_id, spec.event_at)]
+            event_col = spec.column(spec.event_at)
+            event_fmt = spec.datetime_formats[0] if event_col.dtype is DType.DATETIME else spec.date_formats[0]
+            for month in range(self.months):
+                group = groups.get((feed, month))
+                if not group:
+                    continue
+                group.sort(key=lambda d: (d.at, d.person))
+                fname = self._path(feed, month).name
+                with self._open(feed, month, "a") as f:
+                    out = self._csv(f, spec)
+                    for d in group:
+                        rid = self.record_id(feed, d.at)
+                        d.values[spec.record_id] = rid
+                        row = self._mess(d, spec, rid, fname, code_cols, required, event_fmt, mess)
+                        if feed == "council_contacts":
+                            row = [_cp1252(v) for v in row]
+                        out.writerow(row)
+                        copies = 1
+                        if mess.random() < config.MESSINESS["duplicate_row"]:
+                            out.writerow(row)
+                            copies = 2
+                            self.tw["messiness"].writerow((feed, fname, rid, "duplicate_row", ""))
+                        self.rows[feed] += copies
+                        self.file_rows[(feed, month)] += copies
+                        self._truth(d, spec, rid, fname, row, p)
+
+    def _mess(
+        self,
+        d: Draft,
+        spec: FeedSpec,
+        rid: str,
+        fname: str,
+        code_cols: list[str],
+        required: list[str],
+        event_fmt: str,
+        mess: random.Random,
+    ) -> list[str]:
+        values = d.values
+        rates = config.MESSINESS
+        mw = self.tw["messiness"]
+        if mess.random() < rates["out_of_range_date"]:
+            past = mess.random() < 0.5
+            # two-digit years: pick ones that still parse out of range (1970, 2068)
+            year = (1970 if past else 2068) if "%y" in event_fmt else (1900 if past else 2099)
+            values[spec.event_at] = d.at.replace(year=year, day=min(d.at.day, 28)).strftime(event_fmt)
+            mw.writerow((spec.name, fname, rid, "out_of_range_date", spec.event_at))
+        if required and mess.random() < rates["missing_required"]:
+            col = mess.choice(required)
+            values[col] = ""
+            mw.writerow((spec.name, fname, rid, "missing_required", col))
+        if code_cols and mess.random() < rates["unknown_code"]:
+            col = mess.choice(code_cols)
+            values[col] = mess.choice(UNKNOWN_CODES)
+            mw.writerow((spec.name, fname, rid, "unknown_code", col))
+        return [values.get(c, "") for c in spec.column_names]
+
+    def _truth(self, d: Draft, spec: FeedSpec, rid: str, fname: str, row: list[str], p: People) -> None:
+        self.tw["records"].writerow(
+            (spec.name, rid, p.person_ids[d.person], d.at.isoformat(), fname, d.is_mh, ";".join(d.errors))
+        )
+        planted = self.tw["planted_identifiers"]
+        ident = self.ident_cols[spec.name]
+        for col, value in zip(spec.column_names, row, strict=True):
+            etype = ident.get(col)
+            if etype and value:
+                planted.writerow((spec.name, rid, fname, col, etype, value, "", ""))
+        council = spec.name == "council_contacts"
+        for col, etype, value, s, e in d.spans:
+            planted.writerow((spec.name, rid, fname, col, etype, _cp1252(value) if council else value, s, e))
+
+    def finish(self) -> None:
+        for f in self.truth_files.values():
+            f.close()
+        for feed in FEEDS:
+            spec = FEED_SPECS[feed]
+            if not spec.has_control_totals:
+                continue
+            for month in range(self.months):
+                path = self._path(feed, month)
+                path.with_name(path.name + ".ctl").write_text(f"{self.file_rows[(feed, month)]}\n", encoding="utf-8")
+
+
+PEOPLE_COLUMNS = (
+    "person_id",
+    "given_name",
+    "family_name",
+    "sex",
+    "date_of_birth",
+    "age_at_start",
+    "ethnicity_group",
+    "ethnicity_detail",
+    "nhs_ethnic_category",
+    "has_disability",
+    "is_neurodivergent",
+    "nhs_number",
+    "ni_number",
+    "local_patient_id",
+    "phone",
+    "email",
+    "address",
+    "postcode",
+    "lsoa_code",
+    "imd_decile",
+    "moved_in",
+    "address_after_move",
+    "postcode_after_move",
+    "lsoa_code_after_move",
+    "log_need",
+    "crisis_contacts",
+    "intervention",
+    "stepped_up_in",
+    "relatives",
+)
+
+
+class _Effects:
+    """Accumulates, across chunks, the true effects and what a naive before/after comparison would show."""
+
+    def __init__(self, months: int) -> None:
+        self.months = months
+        self.before: dict[str, float] = defaultdict(float)
+        self.after: dict[str, float] = defaultdict(float)
+        self.expected_after_untreated: dict[str, float] = defaultdict(float)
+        self.s136_before: dict[str, float] = defaultdict(float)
+        self.s136_after: dict[str, float] = defaultdict(float)
+        self.n_people: dict[str, int] = defaultdict(int)
+        self.potential: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0])
+        self.naive_score: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0])
+
+    def add_contacts(self, p: People, s136: np.ndarray) -> None:
+        w = config.ENROL_WINDOW
+        ratio = np.array([config.TRUE_RATE_RATIO[a] for a in ARMS])
+        for i in np.flatnonzero(p.step_up_month >= 0).tolist():
+            s = int(p.step_up_month[i])
+            if s - w < 0 or s + 1 + w > self.months:
+                continue
+            arm = ARMS[int(p.arm[i])]
+            self.n_people[arm] += 1
+            self.before[arm] += float(p.counts[i, s - w : s].sum())
+            self.after[arm] += float(p.counts[i, s + 1 : s + 1 + w].sum())
+            self.expected_after_untreated[arm] += float(p.rate[i, s + 1 : s + 1 + w].sum() / ratio[int(p.arm[i])])
+            self.s136_before[arm] += float(s136[i, s - w : s].sum())
+            self.s136_after[arm] += float(s136[i, s + 1 : s + 1 + w].sum())
+
+    def add_potential(self, arm: str, measure: str, difference: float) -> None:
+        acc = self.potential[(arm, measure)]
+        acc[0] += difference
+        acc[1] += 1
+
+    def add_naive_score(self, arm: str, measure: str, change: float) -> None:
+        acc = self.naive_score[(arm, measure)]
+        acc[0] += change
+        acc[1] += 1
+
+    def write(self, path: Path) -> None:
+        w_months = config.ENROL_WINDOW
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(
+                (
+                    "intervention",
+                    "outcome",
+                    "measure",
+                    "true_effect",
+                    "naive_before_after",
+                    "expected_without_programme",
+                    "n",
+                    "description",
+                )
+            )
+            for arm in ARMS:
+                before, after = self.before[arm], self.after[arm]
+                naive = after / before if before else float("nan")
+                untreated = self.expected_after_untreated[arm] / before if before else float("nan")
+                w.writerow(
+                    (
+                        arm,
+                        "crisis_contacts",
+                        "rate_ratio",
+                        f"{config.TRUE_RATE_RATIO[arm]:.4f}",
+                        f"{naive:.4f}",
+                        f"{untreated:.4f}",
+                        self.n_people[arm],
+                        f"contacts with police, ambulance, ED, MH trust and council in the {w_months} months after the "
+                        f"step-up month over the {w_months} months before it",
+                    )
+                )
+                sb, sa = self.s136_before[arm], self.s136_after[arm]
+                w.writerow(
+                    (
+                        arm,
+                        "s136_detentions",
+                        "rate_ratio",
+                        f"{config.TRUE_RATE_RATIO[arm] * config.TRUE_S136_RATIO[arm]:.4f}",
+                        f"{sa / sb:.4f}" if sb else "",
+                        "",
+                        self.n_people[arm],
+                        "police incidents closed S136, same windows",
+                    )
+                )
+                for measure in MEASURES:
+                    pot = self.potential.get((arm, measure))
+                    nav = self.naive_score.get((arm, measure))
+                    w.writerow(
+                        (
+                            arm,
+                            OUTCOME_OF_MEASURE[measure],
+                            "mean_difference",
+                            f"{pot[0] / pot[1]:.4f}" if pot and pot[1] else "",
+                            f"{nav[0] / nav[1]:.4f}" if nav and nav[1] else "",
+                            "",
+                            int(pot[1]) if pot else 0,
+                            "questionnaire total after step up: treated minus untreated score of the same person and "
+                            "noise (true); follow-up minus baseline (naive)",
+                        )
+                    )
+
+
+def _write_readme(path: Path, faults: bool) -> None:
+    from pipelines.synth.docs import render_truth_readme
+
+    path.write_text(render_truth_readme(faults), encoding="utf-8")

@@ -1,0 +1,303 @@
+"""The county's people and how often they reach crisis services, generated a chunk at a time with numpy.
+
+Each chunk draws its people and simulates their monthly contacts with every agency, the programme's
+step ups (selected at a peak of recent contacts, so regression to the mean follows), and the latent
+wellbeing behind their questionnaire scores. Nothing here formats a record; ``records`` does that.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+
+from pipelines.synth import config, names
+from pipelines.synth.identifiers import email_for, nhs_numbers_for, ni_number, phone_number
+
+# ONS 2021 Census, England and Wales: 19 detailed ethnic groups (percent of population) and their five
+# high-level groups; the NHS ethnic category (2001-based letter) each is recorded under by the NHS.
+ETHNICITIES: tuple[tuple[str, str, float, str], ...] = (
+    ("White", "English, Welsh, Scottish, Northern Irish or British", 74.4, "A"),
+    ("White", "Irish", 0.9, "B"),
+    ("White", "Gypsy or Irish Traveller", 0.1, "C"),
+    ("White", "Roma", 0.2, "C"),
+    ("White", "Any other White background", 6.2, "C"),
+    ("Mixed or Multiple", "White and Black Caribbean", 0.9, "D"),
+    ("Mixed or Multiple", "White and Black African", 0.4, "E"),
+    ("Mixed or Multiple", "White and Asian", 0.8, "F"),
+    ("Mixed or Multiple", "Any other Mixed or Multiple background", 0.6, "G"),
+    ("Asian or Asian British", "Indian", 3.1, "H"),
+    ("Asian or Asian British", "Pakistani", 2.7, "J"),
+    ("Asian or Asian British", "Bangladeshi", 1.1, "K"),
+    ("Asian or Asian British", "Chinese", 0.7, "R"),
+    ("Asian or Asian British", "Any other Asian background", 1.6, "L"),
+    ("Black, Black British, Caribbean or African", "Caribbean", 1.0, "M"),
+    ("Black, Black British, Caribbean or African", "African", 2.5, "N"),
+    ("Black, Black British, Caribbean or African", "Any other Black background", 0.5, "P"),
+    ("Other ethnic group", "Arab", 0.6, "S"),
+    ("Other ethnic group", "Any other ethnic group", 1.6, "S"),
+)
+CRISIS_AGENCIES: tuple[str, ...] = tuple(config.AGENCY_WEIGHTS)
+ARMS: tuple[str, ...] = tuple(config.ARM_PROBABILITIES)
+FEMALE_RELATIONS = frozenset({"mum", "mother", "sister", "wife", "daughter", "aunt", "nan"})
+MALE_RELATIONS = frozenset({"dad", "father", "brother", "husband", "son"})
+BLOOD_RELATIONS = frozenset({"mum", "mother", "dad", "father", "sister", "brother", "son", "daughter"})
+
+
+@dataclass(frozen=True)
+class County:
+    """Reference geography: LSOAs with IMD deciles, postcodes in each, and the street each postcode covers."""
+
+    lsoa_codes: tuple[str, ...]
+    imd_deciles: np.ndarray
+    postcodes: tuple[tuple[str, ...], ...]  # per LSOA
+    streets: tuple[tuple[str, ...], ...]  # per LSOA, street of each postcode
+    towns: tuple[str, ...]  # per LSOA
+
+
+def make_county(seed: int) -> County:
+    """The county's LSOAs, IMD deciles, postcodes and streets: the same for every chunk of people."""
+    rng = np.random.default_rng([seed, 9_999_999])
+    prng = random.Random(seed * 7 + 3)
+    n = config.N_LSOAS
+    codes = tuple(f"E019{i + 1:05d}" for i in range(n))
+    deciles = rng.integers(1, 11, size=n)
+    seen: set[str] = set()
+    postcodes: list[tuple[str, ...]] = []
+    streets: list[tuple[str, ...]] = []
+    towns: list[str] = []
+    letters = "ABDEFGHJLNPQRSTUWXYZ"
+    for i in range(n):
+        district = 1 + i // 16
+        pcs: list[str] = []
+        sts: list[str] = []
+        while len(pcs) < config.POSTCODES_PER_LSOA:
+            pc = f"{config.POSTCODE_AREA}{district} {prng.randrange(10)}{prng.choice(letters)}{prng.choice(letters)}"
+            if pc in seen:
+                continue
+            seen.add(pc)
+            pcs.append(pc)
+            sts.append(f"{prng.choice(names.STREET_NAMES)} {prng.choice(names.STREET_SUFFIXES)}")
+        postcodes.append(tuple(pcs))
+        streets.append(tuple(sts))
+        towns.append(names.TOWNS[district % len(names.TOWNS)])
+    return County(codes, deciles, tuple(postcodes), tuple(streets), tuple(towns))
+
+
+@dataclass
+class Home:
+    lsoa: int
+    postcode: str
+    address: str
+
+
+@dataclass
+class People:
+    """One chunk of people: attributes (arrays) and their simulated monthly contacts."""
+
+    start_index: int
+    person_ids: list[str]
+    given: list[str]
+    family: list[str]
+    sex: np.ndarray  # "M" / "F"
+    dob: list[date]
+    age: np.ndarray
+    ethnicity: np.ndarray  # index into ETHNICITIES
+    disability: np.ndarray
+    neurodivergent: np.ndarray
+    nhs: list[str]
+    ni: list[str]
+    phone: list[str]
+    email: list[str]
+    local_patient_id: list[str]
+    home: list[Home]
+    new_home: list[Home | None]
+    move_month: np.ndarray  # -1 when the person does not move
+    log_need: np.ndarray
+    shares: np.ndarray  # (n, agencies)
+    p_mh: np.ndarray
+    relatives: list[list[tuple[str, str]]]  # (relation, name)
+    # simulation
+    z: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n, months) spell shocks
+    rate: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n, months) expected contacts
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n, months, agencies)
+    arm: np.ndarray = field(default_factory=lambda: np.zeros(0))  # -1 or index into ARMS
+    step_up_month: np.ndarray = field(default_factory=lambda: np.zeros(0))  # -1 when never stepped up
+    step_up_day: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    episode_months: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    has_plan: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    plan_coproduced: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __len__(self) -> int:
+        return len(self.person_ids)
+
+    def home_at(self, i: int, month: int) -> Home:
+        """Where person i lives in a month: the new home from the month of the move."""
+        nh = self.new_home[i]
+        if nh is not None and month >= self.move_month[i]:
+            return nh
+        return self.home[i]
+
+
+def _address(county: County, lsoa: int, k: int, rng: random.Random) -> Home:
+    postcode = county.postcodes[lsoa][k]
+    street = county.streets[lsoa][k]
+    town = county.towns[lsoa]
+    number = rng.randrange(1, 180)
+    style = rng.random()
+    if style < 0.12:
+        line = f"Flat {rng.randrange(1, 40)}, {rng.choice(names.BUILDINGS)}, {number} {street}"
+    elif style < 0.22:
+        line = f"Flat {rng.randrange(1, 9)}{rng.choice('ABC')} {number} {street}"
+    elif style < 0.27:
+        line = f"{number}a {street}"
+    else:
+        line = f"{number} {street}"
+    return Home(lsoa, postcode, f"{line}, {town}")
+
+
+def make_people(county: County, chunk: int, start_index: int, n: int, seed: int, start: date, months: int) -> People:
+    """Draw n people (their global indices start at start_index) and simulate their contacts."""
+    rng = np.random.default_rng([seed, chunk])
+    prng = random.Random(seed * 1_000_003 + chunk)
+    idx = np.arange(start_index, start_index + n)
+
+    sex = np.where(rng.random(n) < 0.52, "M", "F")
+    # ages of people in crisis services: concentrated in working age, some older adults
+    age = np.clip(np.where(rng.random(n) < 0.85, rng.normal(36, 13, n), rng.normal(70, 9, n)), 16, 95).astype(int)
+    birth_offsets = rng.integers(0, 365, n)
+    eth_p = np.array([e[2] for e in ETHNICITIES])
+    ethnicity = rng.choice(len(ETHNICITIES), size=n, p=eth_p / eth_p.sum())
+    disability = rng.random(n) < 0.24
+    neurodivergent = rng.random(n) < 0.09
+
+    deciles = county.imd_deciles
+    lsoa_w = 1.0 + 0.18 * (10 - deciles)
+    lsoa = rng.choice(len(deciles), size=n, p=lsoa_w / lsoa_w.sum())
+    pc_k = rng.integers(0, config.POSTCODES_PER_LSOA, n)
+    moves = rng.random(n) < config.MOVE_RATE
+    move_month = np.where(moves, rng.integers(1, max(months, 2), n), -1)
+    new_lsoa = rng.choice(len(deciles), size=n, p=lsoa_w / lsoa_w.sum())
+    new_k = rng.integers(0, config.POSTCODES_PER_LSOA, n)
+
+    log_need = (
+        rng.normal(config.NEED_LOG_MEAN, config.NEED_LOG_SD, n)
+        + config.DEPRIVATION_NEED_SLOPE * (10 - deciles[lsoa])
+        + 0.25 * neurodivergent
+        + 0.15 * disability
+    ).clip(None, np.log(config.MAX_BASE_RATE))
+    weights = np.array([config.AGENCY_WEIGHTS[a] for a in CRISIS_AGENCIES]) * config.AGENCY_CONCENTRATION
+    shares = rng.dirichlet(weights, size=n)
+    p_mh = 1.0 / (1.0 + np.exp(-(log_need + 2.3)))
+
+    male_i = rng.integers(0, len(names.MALE_NAMES), n)
+    female_i = rng.integers(0, len(names.FEMALE_NAMES), n)
+    fam_i = rng.integers(0, len(names.SURNAMES), n)
+    given = [
+        names.MALE_NAMES[m] if s == "M" else names.FEMALE_NAMES[f]
+        for s, m, f in zip(sex, male_i, female_i, strict=True)
+    ]
+    family = [names.SURNAMES[f] for f in fam_i]
+    dob = [
+        date(start.year - int(a) - 1, start.month, 1) + timedelta(days=int(o))
+        for a, o in zip(age, birth_offsets, strict=True)
+    ]
+    nhs = [str(v) for v in nhs_numbers_for(idx)]
+    person_ids = [f"P{i + 1:07d}" for i in idx]
+    local_ids = [f"MH{(int(i) * 7919 + 104729) % 10_000_000:07d}" for i in idx]
+    phone = [phone_number(prng) for _ in range(n)]
+    email = [
+        email_for(g, f, prng.randrange(10_000), prng.choice(names.EMAIL_DOMAINS))
+        for g, f in zip(given, family, strict=True)
+    ]
+    ni = [ni_number(prng) for _ in range(n)]
+    home = [_address(county, int(lsoa[i]), int(pc_k[i]), prng) for i in range(n)]
+    new_home = [_address(county, int(new_lsoa[i]), int(new_k[i]), prng) if moves[i] else None for i in range(n)]
+    relatives: list[list[tuple[str, str]]] = []
+    for i in range(n):
+        k = 1 + prng.randrange(3)
+        rel = []
+        for _ in range(k):
+            relation = prng.choice(names.RELATIONS)
+            female = relation in FEMALE_RELATIONS or (relation not in MALE_RELATIONS and prng.random() < 0.5)
+            first = prng.choice(names.FEMALE_NAMES if female else names.MALE_NAMES)
+            surname = family[i] if relation in BLOOD_RELATIONS else prng.choice(names.SURNAMES)
+            rel.append((relation, f"{first} {surname}" if prng.random() < 0.5 else first))
+        relatives.append(rel)
+
+    people = People(
+        start_index=start_index,
+        person_ids=person_ids,
+        given=given,
+        family=family,
+        sex=sex,
+        dob=dob,
+        age=age,
+        ethnicity=ethnicity,
+        disability=disability,
+        neurodivergent=neurodivergent,
+        nhs=nhs,
+        ni=ni,
+        phone=phone,
+        email=email,
+        local_patient_id=local_ids,
+        home=home,
+        new_home=new_home,
+        move_month=move_month,
+        log_need=log_need,
+        shares=shares,
+        p_mh=p_mh,
+        relatives=relatives,
+    )
+    simulate(people, rng, months)
+    return people
+
+
+def simulate(people: People, rng: np.random.Generator, months: int) -> None:
+    """Monthly contacts per agency, with step ups chosen at a peak of recent contacts."""
+    n = len(people)
+    n_agency = len(CRISIS_AGENCIES)
+    stationary_sd = config.SPELL_SD / np.sqrt(1 - config.SPELL_AR**2)
+    z = np.zeros((n, months))
+    rate = np.zeros((n, months))
+    counts = np.zeros((n, months, n_agency), dtype=np.int64)
+    arm = np.full(n, -1)
+    step_up = np.full(n, -1)
+    episode = rng.integers(config.EPISODE_MONTHS[0], config.EPISODE_MONTHS[1] + 1, n)
+    arm_draw = rng.choice(len(ARMS), size=n, p=np.array([config.ARM_PROBABILITIES[a] for a in ARMS]))
+    ratio = np.array([config.TRUE_RATE_RATIO[a] for a in ARMS])
+    zt = rng.normal(0, stationary_sd, n)
+    window = config.ENROL_WINDOW
+    for t in range(months):
+        shock = rng.normal(0, config.SPELL_SD, n)
+        zt = zt * config.SPELL_AR + shock if t else zt
+        z[:, t] = zt
+        base = np.exp(people.log_need + zt - stationary_sd**2 / 2)
+        treated = (step_up >= 0) & (t > step_up)
+        multiplier = np.where(treated, ratio[np.maximum(arm, 0)], 1.0)
+        rate[:, t] = np.minimum(base, config.MAX_MONTHLY_RATE) * multiplier
+        counts[:, t, :] = rng.poisson(rate[:, t, None] * people.shares)
+        if t >= config.ENROL_FIRST_MONTH - 1 and t < months - 1:
+            recent = counts[:, max(0, t - window + 1) : t + 1, :].sum(axis=(1, 2))
+            newly = (step_up < 0) & (recent >= config.ENROL_THRESHOLD)
+            step_up[newly] = t + 1  # stepped up during the next month
+            arm[newly] = arm_draw[newly]
+    # everyone in the county is known to at least one agency: a person the draw left without contacts gets one
+    silent = counts.sum(axis=(1, 2)) == 0
+    if silent.any():
+        s_idx = np.flatnonzero(silent)
+        months_pick = rng.integers(0, months, len(s_idx))
+        cum = people.shares[s_idx].cumsum(axis=1)
+        agency_pick = (rng.random(len(s_idx))[:, None] > cum).sum(axis=1).clip(0, n_agency - 1)
+        counts[s_idx, months_pick, agency_pick] = 1
+    people.z = z
+    people.rate = rate
+    people.counts = counts
+    people.arm = arm
+    people.step_up_month = step_up
+    people.step_up_day = rng.integers(1, 29, n)
+    people.episode_months = episode
+    people.has_plan = rng.random(n) < 0.3
+    people.plan_coproduced = rng.random(n) < 0.4
