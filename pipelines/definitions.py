@@ -9,7 +9,7 @@ from pipelines.defs.automation import defs as automation_defs
 from pipelines.defs.ingest.assets import defs as ingest_defs
 from pipelines.defs.linkage.assets import defs as linkage_defs
 from pipelines.defs.pseudonymise.assets import defs as pseudonymise_defs
-from pipelines.defs.resources import PseudonymisationKeyResource, ZonesResource
+from pipelines.defs.resources import DeidentifierResource, PseudonymisationKeyResource, ZonesResource
 from pipelines.defs.transform.assets import defs as transform_defs
 
 defs = dg.Definitions.merge(
@@ -22,6 +22,7 @@ defs = dg.Definitions.merge(
         resources={
             "zones": ZonesResource(),
             "pseudonymisation_key": PseudonymisationKeyResource(),
+            "deidentifier": DeidentifierResource(),
         }
     ),
 )

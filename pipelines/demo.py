@@ -32,6 +32,7 @@ class DemoSummary:
     tables: dict[str, int] = field(default_factory=dict)
     warehouse: Path | None = None
     blocked: list[str] = field(default_factory=list)  # deliveries stopped by a blocking check
+    linkage: dict[str, object] = field(default_factory=dict)
 
 
 def prepare_dagster_home(zone: Zones) -> Path:
@@ -150,6 +151,7 @@ def materialize_everything(
     summary = DemoSummary(generated=False, warehouse=warehouse_path(), blocked=blocked)
     summary.feeds = _load_counts(zone)
     summary.tables = _table_counts(warehouse_path())
+    summary.linkage = _linkage_summary(warehouse_path())
     return summary
 
 
@@ -173,6 +175,22 @@ def _load_counts(zone: Zones) -> dict[str, dict[str, int]]:
         feed["loaded"] += int(row["rows_loaded"])
         feed["quarantined"] += int(row["rows_quarantined"])
     return counts
+
+
+def _linkage_summary(path: Path) -> dict[str, object]:
+    import duckdb
+
+    if not path.exists():
+        return {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        row = con.execute(
+            "select measured_by, pairwise_precision, pairwise_recall, pairwise_f1 "
+            "from marts.linkage_quality where scope = 'overall' limit 1"
+        ).fetchone()
+        people = con.execute("select count(distinct person_key) from staging.stg_identity__person_keys").fetchone()
+    if row is None:
+        return {}
+    return {"measured_by": row[0], "precision": row[1], "recall": row[2], "f1": row[3], "people": people[0]}
 
 
 def _table_counts(path: Path) -> dict[str, int]:
@@ -201,6 +219,13 @@ def render_summary(summary: DemoSummary) -> str:
         lines.append(f"  {len(summary.blocked)} deliveries were blocked by a blocking check and not published:")
         lines.extend(f"    {b}" for b in summary.blocked)
         lines.append(f"  Their files and reasons are in {zone.quarantine}; the failed checks are in `make ui`.")
+    if summary.linkage:
+        lines.append("")
+        lines.append(
+            f"  Linkage ({summary.linkage['measured_by']}): {summary.linkage['people']} people; pairwise "
+            f"precision {summary.linkage['precision']:.4f}, recall {summary.linkage['recall']:.4f}, "
+            f"F1 {summary.linkage['f1']:.4f} (by agency pair and ethnicity: marts.linkage_quality)"
+        )
     lines.append("")
     lines.append(f"  Warehouse: {summary.warehouse}")
     for table, n in summary.tables.items():

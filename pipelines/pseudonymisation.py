@@ -113,19 +113,19 @@ def pseudonymise_frame(
 
 
 def person_keys(spine: pd.DataFrame, key: PseudonymisationKey) -> pd.DataFrame:
-    """The identity spine (``record_id`` = ``<feed>:<agency id>``, ``person_id``) as keyed tokens only.
+    """The identity spine (``source``, ``record_id``, ``person_id``) as keyed tokens only.
 
     One row per agency record: ``feed``, ``record_key`` (as in the feed's pseudonymised rows) and
     ``person_key``. The person id and the agency id stay in the identifiable zone.
     """
-    feed_and_id = spine["record_id"].astype(str).str.split(":", n=1, expand=True)
-    out = pd.DataFrame({"feed": feed_and_id[0]})
-    out["record_key"] = None
+    out = pd.DataFrame({"feed": spine["source"].astype(str).to_numpy()})
+    record_keys = pd.Series(index=out.index, dtype="object")
     for feed, idx in out.groupby("feed").groups.items():
-        out.loc[idx, "record_key"] = tokens(key, list(feed_and_id.loc[idx, 1]), f"record:{feed}")
+        record_keys.loc[idx] = tokens(key, _as_text(spine["record_id"].iloc[idx]), f"record:{feed}")
+    out["record_key"] = record_keys
     out["person_key"] = tokens(key, _as_text(spine["person_id"]), "person")
     out["key_id"] = key.key_id
-    return out.reset_index(drop=True)
+    return out
 
 
 def _known_identifiers(spec: FeedSpec, accepted: pd.DataFrame) -> list[dict[str, str | None]]:

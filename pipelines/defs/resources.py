@@ -1,6 +1,8 @@
 """Resources shared by the asset definitions. Secrets are read from the environment at run time
 inside the resource, so neither the key nor its source ever appears in run config or the UI."""
 
+import functools
+
 import dagster as dg
 
 from pipelines.privacy.keys import PseudonymisationKey, load_key
@@ -23,3 +25,23 @@ class PseudonymisationKeyResource(dg.ConfigurableResource):
 
     def get(self) -> PseudonymisationKey:
         return load_key()
+
+
+class DeidentifierResource(dg.ConfigurableResource):
+    """Presidio-based free-text de-identification (UK recognizers, small spaCy model), one per process.
+
+    ``processes`` workers are forked for large batches; the model loads on first use, so runs that
+    touch no free text never pay for it.
+    """
+
+    processes: int = 2
+
+    def get(self):
+        return _deidentifier(self.processes)
+
+
+@functools.cache
+def _deidentifier(processes: int):
+    from pipelines.privacy.deid import Deidentifier
+
+    return Deidentifier(n_process=processes)

@@ -332,9 +332,11 @@ def split_full_name(full_name: pd.Series) -> pd.DataFrame:
 
 
 def nhs_digits(series: pd.Series) -> pd.Series:
-    """Digits only ("943 476 5919" -> "9434765919"); missing when fewer than six digits remain."""
+    """Digits only ("943 476 5919" -> "9434765919"); missing when fewer than six digits remain or the value is a
+    placeholder (one digit repeated, "1234567890"), which would otherwise look like a shared identifier."""
     digits = series.astype("string").str.replace(r"[^0-9]", "", regex=True)
-    return digits.where(digits.str.len() >= 6).astype("object")
+    placeholder = digits.str.fullmatch(r"(\d)\1*").fillna(False) | digits.isin(["1234567890", "0123456789"])
+    return digits.where((digits.str.len() >= 6) & ~placeholder.astype(bool)).astype("object")
 
 
 def nhs_number_valid(digits: pd.Series) -> pd.Series:

@@ -478,8 +478,16 @@ def iter_files(paths: Sequence[Path]) -> Iterator[Path]:
             raise FileNotFoundError(f"no such file or folder: {path}")
 
 
+# Fonts and images (GX Data Docs ship some) are binary assets our pipeline never writes data into: their byte
+# soup matches pattern families by chance (a font's licence e-mail, "S1 2ED" inside a GIF). Known values are
+# still searched in them; pattern families are not.
+MEDIA_SUFFIXES = {".otf", ".ttf", ".woff", ".woff2", ".eot", ".png", ".jpg", ".jpeg", ".gif", ".ico", ".svg"}
+
+
 def scan_file(path: Path, known: KnownValues | None, patterns: bool = True) -> list[Finding]:
     findings: list[Finding] = []
+    if path.suffix.lower() in MEDIA_SUFFIXES:
+        patterns = False
     seen: set[tuple[str, str, str]] = set()
     for location, text in iter_file(path):
         if not text:

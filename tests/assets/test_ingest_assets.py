@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.defs.ingest.assets import build_raw_asset
 from pipelines.defs.pseudonymise.assets import build_pseudonymised_asset, output_path
-from pipelines.defs.resources import PseudonymisationKeyResource, ZonesResource
+from pipelines.defs.resources import DeidentifierResource, PseudonymisationKeyResource, ZonesResource
 from pipelines.feeds import FEED_SPECS
 from pipelines.feeds.base import Role
 from pipelines.ingest.load import audit_path
@@ -24,7 +24,11 @@ RANGE = {"dagster/asset_partition_range_start": "2024-01", "dagster/asset_partit
 def _materialize(
     tmp_path: Path, instance: dg.DagsterInstance, *assets: dg.AssetsDefinition, tags: dict | None = None
 ) -> dg.ExecuteInProcessResult:
-    resources = {"zones": ZonesResource(data_dir=str(tmp_path)), "pseudonymisation_key": PseudonymisationKeyResource()}
+    resources = {
+        "zones": ZonesResource(data_dir=str(tmp_path)),
+        "pseudonymisation_key": PseudonymisationKeyResource(),
+        "deidentifier": DeidentifierResource(processes=1),
+    }
     return dg.materialize(
         list(assets), instance=instance, resources=resources, tags=tags or RANGE, raise_on_error=False
     )
@@ -71,8 +75,9 @@ def test_each_partition_reconciles_and_bad_rows_go_to_quarantine(tmp_path: Path)
     published = pd.read_parquet(output_path(zones, POLICE.name, "2024-01"))
     assert len(published) == 4
     for col in POLICE.columns:
-        if col.role in (Role.IDENTIFIER, Role.FREE_TEXT):
+        if col.role is Role.IDENTIFIER:
             assert col.output_name not in published.columns
+    assert published["narrative"].notna().all()  # free text is published, de-identified
     # Data Docs and validation results are written to the reports zone
     assert (zones.reports / "data_docs" / "index.html").exists()
     assert (zones.reports / "validations" / POLICE.name / "2024-01.json").exists()
@@ -114,7 +119,11 @@ def test_a_corrected_redelivery_replaces_its_partition(tmp_path: Path) -> None:
     write_delivery(POLICE, folder, n=3, period="2024-01")
     raw, pseudo = build_raw_asset(POLICE), build_pseudonymised_asset(POLICE)
     tags = {"dagster/asset_partition_range_start": "2024-01", "dagster/asset_partition_range_end": "2024-01"}
-    resources = {"zones": ZonesResource(data_dir=str(tmp_path)), "pseudonymisation_key": PseudonymisationKeyResource()}
+    resources = {
+        "zones": ZonesResource(data_dir=str(tmp_path)),
+        "pseudonymisation_key": PseudonymisationKeyResource(),
+        "deidentifier": DeidentifierResource(processes=1),
+    }
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("police_incidents_deliveries", ["2024-01"])
         dg.materialize([raw, pseudo], instance=instance, resources=resources, tags=tags)

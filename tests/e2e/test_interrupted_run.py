@@ -16,7 +16,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-VOLATILE = {"loaded_at"}  # when a load ran, not what it loaded
+VOLATILE = {"loaded_at", "linkage_run_id"}  # when a load ran, not what it loaded
 
 
 def _env(root: Path) -> dict[str, str]:
@@ -42,6 +42,7 @@ def _snapshot(path: Path) -> dict[str, pd.DataFrame]:
 
 def test_kill_mid_load_then_rerun_matches_a_clean_run(demo_run, tmp_path: Path) -> None:
     shutil.copytree(demo_run.data_dir / "landing", tmp_path / "data" / "landing", ignore=shutil.ignore_patterns("_*"))
+    shutil.copytree(demo_run.data_dir / "synth_truth", tmp_path / "data" / "synth_truth")
     hfc = str(Path(sys.executable).parent / "hfc")
     env = _env(tmp_path)
     proc = subprocess.Popen(

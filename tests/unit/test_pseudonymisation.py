@@ -63,7 +63,8 @@ def test_person_keys_match_feed_record_keys_and_group_people(tmp_path: Path) -> 
     feed_rows = pseudonymise_frame(spec, accepted, KEY, REFERENCE, "2024-01")
     spine = pd.DataFrame(
         {
-            "record_id": [f"police_incidents:{v}" for v in accepted["INCIDENT_REF"]],
+            "source": "police_incidents",
+            "record_id": list(accepted["INCIDENT_REF"]),
             "person_id": ["P1", "P1", "P2"],
         }
     )

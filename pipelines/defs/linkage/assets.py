@@ -1,45 +1,61 @@
 """``identity/spine``: every agency record -> a stable person id, inside the identifiable zone.
 
-Linkage needs readable identifiers, so it runs here, before pseudonymisation; only the stable
-person id leaves, and only as a keyed HMAC ``person_key``. Metadata holds counts, never values.
+Linkage needs readable identifiers, so it runs here, before pseudonymisation (Splink on DuckDB,
+``pipelines.linkage``); only the stable person id leaves, and only as a keyed HMAC ``person_key``.
+Linkage quality (rates and counts, no identifiers) is published for evaluators as
+``pseudonymised/linkage_quality``. Metadata holds counts, never values.
 """
+
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
 from pipelines.defs.ingest.assets import raw_assets
 from pipelines.defs.resources import ZonesResource
-from pipelines.identity_records import all_person_records
-from pipelines.settings import Zones
+from pipelines.feeds import FEED_SPECS
+from pipelines.ingest.load import ACCEPTED_DIR
+from pipelines.linkage.config import LinkageSettings
+from pipelines.linkage.inputs import canonical_records
+from pipelines.linkage.quality import QUALITY_COLUMNS
+from pipelines.linkage.spine import build_spine
+from pipelines.settings import Zones, mode
 
 SPINE_FILE = "record_person.parquet"
 
 
-def spine_path(zones: Zones):
+def spine_path(zones: Zones) -> Path:
     return zones.identity / SPINE_FILE
 
 
-def placeholder_person_ids(records: pd.DataFrame) -> pd.Series:
-    """Deterministic stand-in for linkage: a valid NHS number, else folded name + date of birth."""
-    from pipelines.privacy.normalise import fold_name, normalise_nhs_number
+def quality_path(zones: Zones) -> Path:
+    return zones.pseudonymised / "linkage_quality" / "linkage_quality.parquet"
 
-    ids = []
-    for nhs, given, family, dob, rid in zip(
-        records["nhs_number"],
-        records["given_name"],
-        records["family_name"],
-        records["date_of_birth"],
-        records["record_id"],
-        strict=True,
-    ):
-        norm = normalise_nhs_number(nhs if isinstance(nhs, str) else None)
-        if norm:
-            ids.append(f"nhs:{norm}")
-        elif isinstance(family, str) and isinstance(dob, str):
-            ids.append(f"name:{fold_name(given) or ''}|{fold_name(family)}|{dob}")
-        else:
-            ids.append(f"record:{rid}")
-    return pd.Series(ids, index=records.index, dtype="string")
+
+def accepted_person_records(zones: Zones) -> pd.DataFrame:
+    """Every accepted row of every feed as linkage input; a record re-sent in a later delivery counts once."""
+    frames = []
+    for feed, spec in FEED_SPECS.items():
+        folder = zones.landing / ACCEPTED_DIR / feed
+        for path in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+            frames.append(canonical_records(pd.read_parquet(path), spec))
+    if not frames:
+        return pd.DataFrame(columns=["record_id", "source"])
+    records = pd.concat(frames, ignore_index=True)
+    return records.drop_duplicates(["source", "record_id"], keep="last").reset_index(drop=True)
+
+
+def synthetic_truth(zones: Zones) -> pd.DataFrame | None:
+    """Who is really who, for measuring linkage error on the synthetic county (demo mode only).
+
+    Linking never sees it: it is passed to build_spine only to score the result it already made.
+    """
+    folder = zones.synth_truth
+    if mode() != "demo" or not (folder / "records.csv").exists():
+        return None
+    records = pd.read_csv(folder / "records.csv", dtype=str, usecols=["feed", "record_id", "person_id"])
+    people = pd.read_csv(folder / "people.csv", dtype=str, usecols=["person_id", "ethnicity_group"])
+    return records.rename(columns={"feed": "source"}).merge(people, on="person_id", how="left")
 
 
 @dg.asset(
@@ -53,18 +69,45 @@ def placeholder_person_ids(records: pd.DataFrame) -> pd.Series:
 )
 def identity_spine(context: dg.AssetExecutionContext, zones: ZonesResource) -> dg.MaterializeResult:
     zone = zones.get()
-    records = all_person_records(zone)
-    spine = pd.DataFrame({"record_id": records["record_id"], "person_id": placeholder_person_ids(records)})
+    records = accepted_person_records(zone)
+    result = build_spine(records, zone.identity, LinkageSettings.from_env(), truth=synthetic_truth(zone))
+    spine = result.mapping[["source", "record_id", "person_id"]]
     path = spine_path(zone)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     spine.to_parquet(tmp, index=False)
     tmp.replace(path)
-    people = spine["person_id"].nunique()
-    context.log.info(f"identity spine: {len(spine)} records, {people} people")
-    return dg.MaterializeResult(
-        metadata={"records": dg.MetadataValue.int(len(spine)), "people": dg.MetadataValue.int(int(people))}
+
+    quality = result.quality if result.quality is not None else pd.DataFrame(columns=list(QUALITY_COLUMNS))
+    target = quality_path(zone)  # always written: an empty table says "no new records to measure"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    quality.assign(run_id=result.run_id).astype({"run_id": "string"}).to_parquet(target, index=False)
+    overall = None
+    if result.quality is not None and len(result.quality):
+        overall = result.quality.loc[result.quality["scope"] == "overall"].head(1)
+    context.log.info(
+        f"identity spine: {len(spine)} records, {result.n_people} people, {result.n_new_records} new, "
+        f"{result.n_merges} merges, {result.n_splits} splits, {result.n_review_pairs} pairs for clerical review"
     )
+    metadata: dict[str, object] = {
+        "records": dg.MetadataValue.int(len(spine)),
+        "people": dg.MetadataValue.int(int(result.n_people)),
+        "new_records": dg.MetadataValue.int(int(result.n_new_records)),
+        "merges": dg.MetadataValue.int(int(result.n_merges)),
+        "splits": dg.MetadataValue.int(int(result.n_splits)),
+        "clerical_review_pairs": dg.MetadataValue.int(int(result.n_review_pairs)),
+    }
+    if overall is not None and len(overall):
+        row = overall.iloc[0]
+        metadata.update(
+            {
+                "quality_method": dg.MetadataValue.text(str(row["method"])),
+                "pairwise_precision": dg.MetadataValue.float(float(row["precision"])),
+                "pairwise_recall": dg.MetadataValue.float(float(row["recall"])),
+                "pairwise_f1": dg.MetadataValue.float(float(row["f1"])),
+            }
+        )
+    return dg.MaterializeResult(metadata=metadata)
 
 
 defs = dg.Definitions(assets=[identity_spine])

@@ -11,9 +11,9 @@ import pandas as pd
 
 from pipelines.defs.linkage.assets import identity_spine, spine_path
 from pipelines.defs.partitions import delivery_partitions
-from pipelines.defs.resources import PseudonymisationKeyResource, ZonesResource
+from pipelines.defs.resources import DeidentifierResource, PseudonymisationKeyResource, ZonesResource
 from pipelines.feeds import FEED_SPECS
-from pipelines.feeds.base import FeedSpec
+from pipelines.feeds.base import FeedSpec, Role
 from pipelines.ingest.load import accepted_path
 from pipelines.pseudonymisation import Reference, person_keys, pseudonymise_frame
 from pipelines.settings import Zones
@@ -42,10 +42,14 @@ def build_pseudonymised_asset(spec: FeedSpec) -> dg.AssetsDefinition:
         description=f"{spec.agency}, pseudonymised. {spec.description}",
     )
     def pseudonymised_feed(
-        context: dg.AssetExecutionContext, zones: ZonesResource, pseudonymisation_key: PseudonymisationKeyResource
+        context: dg.AssetExecutionContext,
+        zones: ZonesResource,
+        pseudonymisation_key: PseudonymisationKeyResource,
+        deidentifier: DeidentifierResource,
     ) -> dg.MaterializeResult:
         zone = zones.get()
         key = pseudonymisation_key.get()
+        deidentify = deidentifier.get().deidentify if spec.by_role(Role.FREE_TEXT) else None
         reference = Reference.load(zone.reference)
         rows = 0
         for period in context.partition_keys:
@@ -54,7 +58,7 @@ def build_pseudonymised_asset(spec: FeedSpec) -> dg.AssetsDefinition:
             if not source.exists():  # the delivery was rejected whole or never came: nothing to publish
                 target.unlink(missing_ok=True)
                 continue
-            frame = pseudonymise_frame(spec, pd.read_parquet(source), key, reference, period)
+            frame = pseudonymise_frame(spec, pd.read_parquet(source), key, reference, period, deidentify)
             _write_parquet(frame, target)
             rows += len(frame)
         return dg.MaterializeResult(

@@ -22,6 +22,7 @@ from pipelines.linkage.normalise import (
 
 def test_nhs_number_check_digit() -> None:
     digits = nhs_digits(pd.Series(["943 476 5919", "9434765918", "943-476-5919", "0000000000", "12", None]))
+    assert pd.isna(digits.iloc[3])  # a placeholder is not an identifier
     valid = nhs_number_valid(digits).tolist()
     assert valid == [True, False, True, False, False, False]
     assert digits.iloc[0] == "9434765919"

@@ -157,3 +157,14 @@ def test_unreadable_file_is_reported_not_clean(tmp_path):
     errors = []
     assert scan_paths([tmp_path], errors=errors) == []
     assert len(errors) == 1 and errors[0].path.endswith("x.duckdb")
+
+
+def test_media_files_are_searched_for_known_values_but_not_patterns(tmp_path) -> None:
+    from pipelines.privacy.scan import scan_paths
+
+    font = tmp_path / "static" / "font.otf"
+    font.parent.mkdir()
+    font.write_bytes(b"\x00\x01copyright amy@example.com S1 2ED\x00 Charlotte Cox\x00")
+    assert scan_paths([tmp_path]) == []
+    found = scan_paths([tmp_path], known_values=[("PERSON", "Charlotte Cox")])
+    assert [f.entity_type for f in found] == ["PERSON"]

@@ -21,7 +21,8 @@ renamed as (
         cast(destination_site_code as varchar) as destination_site_code,
         cast(response_seconds as integer) as response_seconds,
         cast(is_mental_health_related as boolean) as is_mental_health_related,
-        cast(sex as varchar) as sex
+        cast(sex as varchar) as sex,
+        cast(clinical_notes as varchar) as clinical_notes
     from source
 
 ),

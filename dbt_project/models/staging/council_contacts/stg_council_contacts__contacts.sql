@@ -17,7 +17,8 @@ renamed as (
         cast(contacted_at as timestamp) as contacted_at,
         cast(service_code as varchar) as service_code,
         cast(contact_reason_code as varchar) as contact_reason_code,
-        cast(contact_outcome_code as varchar) as contact_outcome_code
+        cast(contact_outcome_code as varchar) as contact_outcome_code,
+        cast(case_note as varchar) as case_note
     from source
 
 ),

@@ -24,7 +24,8 @@ renamed as (
         cast(has_liaison_psychiatry_referral as boolean) as has_liaison_psychiatry_referral,
         cast(nhs_number_status_code as varchar) as nhs_number_status_code,
         cast(sex as varchar) as sex,
-        cast(ethnic_category_code as varchar) as ethnic_category_code
+        cast(ethnic_category_code as varchar) as ethnic_category_code,
+        cast(clinical_notes as varchar) as clinical_notes
     from source
 
 ),

@@ -18,7 +18,8 @@ renamed as (
         cast(service_code as varchar) as service_code,
         cast(channel_code as varchar) as channel_code,
         cast(rating as integer) as rating,
-        cast(is_anonymous as boolean) as is_anonymous
+        cast(is_anonymous as boolean) as is_anonymous,
+        cast(feedback_comment as varchar) as feedback_comment
     from source
 
 ),

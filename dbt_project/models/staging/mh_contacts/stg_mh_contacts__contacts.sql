@@ -22,7 +22,8 @@ renamed as (
         cast(mental_health_act_section_code as varchar) as mental_health_act_section_code,
         cast(has_crisis_plan as boolean) as has_crisis_plan,
         cast(is_crisis_plan_coproduced as boolean) as is_crisis_plan_coproduced,
-        cast(team_code as varchar) as team_code
+        cast(team_code as varchar) as team_code,
+        cast(clinical_notes as varchar) as clinical_notes
     from source
 
 ),

@@ -21,7 +21,8 @@ renamed as (
         cast(closing_code as varchar) as closing_code,
         cast(is_mental_health_related as boolean) as is_mental_health_related,
         cast(units_assigned as integer) as units_assigned,
-        cast(sex as varchar) as sex
+        cast(sex as varchar) as sex,
+        cast(narrative as varchar) as narrative
     from source
 
 ),

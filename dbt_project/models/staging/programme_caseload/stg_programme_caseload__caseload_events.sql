@@ -19,7 +19,8 @@ renamed as (
         cast(event_type_code as varchar) as event_type_code,
         cast(intervention_code as varchar) as intervention_code,
         cast(referral_route_code as varchar) as referral_route_code,
-        cast(step_down_reason_code as varchar) as step_down_reason_code
+        cast(step_down_reason_code as varchar) as step_down_reason_code,
+        cast(coordinator_note as varchar) as coordinator_note
     from source
 
 ),
