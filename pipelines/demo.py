@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 # The full event stream goes to the instance (see `make ui`); the terminal gets warnings and errors only.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
 @dataclass
@@ -244,10 +244,14 @@ def render_summary(summary: DemoSummary) -> str:
 
 def _log_to_stderr() -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("hfc: %(message)s"))
+    handler.setFormatter(logging.Formatter("hfc %(asctime)s %(message)s", datefmt="%H:%M:%S"))
     package_log = logging.getLogger("pipelines")
     package_log.addHandler(handler)
-    package_log.setLevel(logging.INFO)
+    package_log.setLevel(logging.WARNING)  # per-delivery validation lines are in the UI, not the terminal
+    for chatty in ("pipelines.ingest.expectations",):
+        logging.getLogger(chatty).setLevel(logging.ERROR)
+    for progress in ("pipelines.demo", "pipelines.synth"):
+        logging.getLogger(progress).setLevel(logging.INFO)
 
 
 def main(args: argparse.Namespace) -> int:

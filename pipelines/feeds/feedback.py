@@ -72,7 +72,13 @@ SPEC = FeedSpec(
         Column(
             "Rating", DType.INTEGER, Role.PLAIN, "Overall rating, 1 (very poor) to 5 (very good).", canonical="rating"
         ),
-        Column("Comment", DType.STRING, Role.FREE_TEXT, "The feedback in the person's own words.", canonical="feedback_comment"),
+        Column(
+            "Comment",
+            DType.STRING,
+            Role.FREE_TEXT,
+            "The feedback in the person's own words.",
+            canonical="feedback_comment",
+        ),
         Column(
             "Anonymous",
             DType.BOOLEAN,

@@ -86,15 +86,39 @@ def delivery_files(spec: FeedSpec, zones: Zones) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and fnmatch(p.name, spec.file_pattern))
 
 
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def _file_digest(path: Path) -> str:
+    """Content hash, remembered per (path, size, mtime): a run lists the same files once per period."""
+    stat = path.stat()
+    marker = (str(path), stat.st_size, stat.st_mtime_ns)
+    if marker not in _DIGESTS:
+        _DIGESTS[marker] = content_hash(path.read_bytes())
+    return _DIGESTS[marker]
+
+
 def deliveries_by_period(spec: FeedSpec, zones: Zones) -> dict[str, list[Path]]:
-    """Delivery files per period, oldest first (by modification time, then name)."""
+    """Delivery files per period, oldest first (by modification time, then name).
+
+    A file identical in content to an earlier one for the same period is a re-send, not a delivery:
+    it is left out, so re-sending a file changes nothing (not even the audit's file name).
+    """
     periods: dict[str, list[Path]] = {}
     for path in delivery_files(spec, zones):
         period = period_of(path)
         if period is not None:
             periods.setdefault(period, []).append(path)
-    for files in periods.values():
+    for period, files in periods.items():
         files.sort(key=lambda p: (p.stat().st_mtime_ns, p.name))
+        seen: set[str] = set()
+        unique = []
+        for path in files:
+            digest = _file_digest(path)
+            if digest not in seen:
+                seen.add(digest)
+                unique.append(path)
+        periods[period] = unique
     return periods
 
 

@@ -456,7 +456,7 @@ class Deidentifier:
         chunks = [jobs[i::n] for i in range(n)]
         _WORKER = self
         try:
-            with multiprocessing.get_context("fork").Pool(n) as pool:
+            with multiprocessing.get_context("fork").Pool(n, initializer=_reset_signals) as pool:
                 parts = pool.map(_work, chunks)
         finally:
             _WORKER = None
@@ -581,6 +581,15 @@ class Deidentifier:
 
 
 _WORKER: Deidentifier | None = None  # set only while a forked pool runs: the workers inherit it
+
+
+def _reset_signals() -> None:
+    """Forked workers inherit the parent's signal handlers (Dagster's raise an interrupt error on SIGTERM,
+    which the pool sends at shutdown): a worker just stops."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _can_fork() -> bool:

@@ -38,7 +38,7 @@ def _words(text: str) -> frozenset[str]:
 #: Titles and roles written before a person's name: the next capitalised or unknown word is a name.
 TITLES = _words(
     """
-    mr mrs ms miss mx dr doctor pc dc ds di dci dsu sgt sergeant insp inspector nurse officer constable cllr
+    mr mrs ms miss mx dr doctor pc ps dc ds di dci dsu sgt sergeant insp inspector nurse officer constable cllr
     councillor prof professor rev reverend sir dame lady lord sister brother father auntie aunty aunt uncle nan
     nana nanna gran granny grandma grandad granddad grandpa cousin mum mam mom mummy dad daddy pcso psco cpn amhp
     paramedic medic technician emt matron detective superintendent supt chief imam pastor rabbi vicar
@@ -69,10 +69,29 @@ CUES_TWO = frozenset(
         spoke_to spoke_with speak_to speaking_to talked_to talk_to talking_to thanks_to thank_you known_as name_is
         name_was names_are goes_by seen_by assessed_by visited_by supported_by helped_by asked_for ask_for
         grateful_to thankful_to shout_out out_to praise_for introduced_as identified_as calls_himself calls_herself
-        call_me called_me called_by referred_by reported_by
+        call_me called_me called_by referred_by reported_by worried_about worried_for concerned_about concerned_for
+        concerns_about concerns_for concern_for check_on checks_on looking_for searching_for
         contacted_by phoned_by rang_by accompanied_by collected_by picked_up_by seen_with
         """
     )
+)
+#: Verbs a person does, written right after a sentence-initial word-name: "Will emailed", "Sue phoned". "Will"
+#: the modal is followed by a bare verb, never by these, so a word-name before them is a name.
+PERSON_VERBS = _words(
+    """
+    emailed phoned rang texted messaged called said says stated reported disclosed told asked attended arrived
+    answered agreed declined refused returned presented denied explained became came went wants wanted feels felt
+    admitted confirmed mentioned complained requested spoke self-presented walked ran tried
+    """
+)
+#: Pronouns that the name lists also hold as names ("He" is a Chinese family name): never a name before a verb.
+PRONOUNS = _words("he she it we they you i me him her his hers them us")
+#: After "was"/"is": states and events that happen to a person: "Sue was found", "Hope was tearful".
+PERSON_STATES = _words(
+    """
+    found seen located arrested taken conveyed admitted discharged spoken assessed detained missing upset tearful
+    distressed calm intoxicated agitated angry settled located reviewed visited sectioned brought
+    """
 )
 #: Words after a name in feedback: "joy from the team was lovely".
 _AFTER_FROM = _words("the team ward crisis cmht hti police ambulance council hospital unit service services line")
@@ -248,10 +267,14 @@ class NameFinder:
             expected = after_title or after_relation or after_cue
             nxt = tokens[i + 1].folded if i + 1 < n and not tokens[i + 1].initial else ""
             from_team = nxt == "from" and i + 2 < n and tokens[i + 2].folded in _AFTER_FROM  # "joy from the team"
+            nxt2 = tokens[i + 2].folded if nxt and i + 2 < n and not tokens[i + 2].initial else ""
+            acts = (nxt in PERSON_VERBS or (nxt in ("was", "is") and nxt2 in PERSON_STATES)) and not (
+                tok.folded in PRONOUNS or tok.folded in TITLES or tok.folded in RELATIONS or tok.folded in ROLE_CUES
+            )
             if tok.kind == NAME:
                 tok.person = True
             elif tok.kind == AMBIGUOUS:
-                if expected or from_team:
+                if expected or from_team or (tok.initial and acts and (tok.capitalised or caps_mode)):
                     tok.person = True
                 elif cap_evidence and nxt not in INSTITUTIONS and prev != "the":
                     # mid-sentence capital; or a sentence-initial word-name that is not a common word ("Jasmine")

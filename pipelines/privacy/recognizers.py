@@ -103,13 +103,22 @@ _POSTCODE = re.compile(r"(?<![\w])([A-Z]{1,2}\d[A-Z\d]?)[ \t]*(\d[A-Z]{2})(?![\w
 _ORDINAL = frozenset({"st", "nd", "rd", "th"})
 
 
+def _is_ordinal(token: str) -> bool:
+    """ "1st", "2nd", "3rd", "4th" ... "0th": the suffix agrees with the digit (single digits only)."""
+    suffix = token[1:].lower()
+    if suffix not in _ORDINAL:
+        return False
+    return {"1": "st", "2": "nd", "3": "rd"}.get(token[0], "th") == suffix
+
+
 def find_postcodes(text: str) -> list[Span]:
     """UK postcodes in any case and spacing ("SW1A 1AA", "sw1a1aa", "M1  1AE")."""
     out = []
     for m in _POSTCODE.finditer(text):
         outward, inward = m.group(1), m.group(2)
-        # "B2 4th floor": an ordinal after a short code in lower case is an ordinal, not an inward code
-        if inward[1:] in _ORDINAL and inward[1:].islower() and not outward.islower():
+        # "B2 4th floor": a true ordinal in lower case after an upper-case code is an ordinal, not an inward code;
+        # "Hf22 2st" (no ordinal: 2nd) and "hf23 1st" (a code in lower case) stay postcodes
+        if inward[1:].islower() and _is_ordinal(inward) and outward.isupper():
             continue
         out.append(Span(m.start(), m.end(), UK_POSTCODE, 0.9))
     return out
@@ -396,7 +405,12 @@ NUMBERED_STREET_TYPES: tuple[str, ...] = STREET_TYPES + tuple(
     )
 )
 _STREET_TYPE = "(?:" + "|".join(sorted(set(STREET_TYPES), key=len, reverse=True)) + r")\b"
-_NUMBERED_STREET_TYPE = "(?:" + "|".join(sorted(set(NUMBERED_STREET_TYPES), key=len, reverse=True)) + r")s?\b"
+_NUMBERED_STREET_TYPE = (
+    "(?:(?:"
+    + "|".join(sorted(set(NUMBERED_STREET_TYPES) - {"flat", "flats"}, key=len, reverse=True))
+    # "flat" ends a street name only when no flat number follows it: "resides flat 7b 79 park lane"
+    + r")s?\b|flats?\b(?![ \t]*(?:\d|[A-Za-z]\b)))"
+)
 _STOP_IN_STREET = (
     r"(?!(?:on|in|at|to|the|of|and|or|a|an|his|her|my|their|our|your|from|into|onto|down|up|along|across|near|by|"
     r"for|with|off|over|was|were|is|are|had|has|have|he|she|they|we|i|it|home|address|aged|age|flat|room|unit|"
@@ -406,7 +420,12 @@ _STOP_IN_STREET = (
     r"metres?|meters?|people|officers?|units?)\b)"
 )
 _NUMBER = r"\d{1,4}[a-z]?(?:\s*[-\u2013/]\s*\d{1,4}[a-z]?)?"
-_FLAT = r"(?:(?:flat|apartment|apt|unit|suite|room|house|studio)\.?\s*(?:no\.?\s*)?[\w]{1,4}[,\s]+)"
+# a house number never continues a date or a reference ("13/05/1934, RESIDES FLAT 7B ...": 05 is no house number)
+_NUMBER_START = r"(?<![\w.])(?<!\d[/\-\u2013])"
+# "Flat 2b", "Flat 3/2" (Scottish floor/door), "Unit 12", "Room 4", "Apartment C"
+_FLAT_ID = r"(?:[A-Za-z]?\d{1,4}[A-Za-z]?(?:/\d{1,3}[A-Za-z]?)?|[A-Za-z]\b)"
+_NUMBER_WORD = r"(?:(?:no|number|num|nos)\.?\s*)?"  # "No. 12", "number 12 Oak Road"
+_FLAT = rf"(?:(?:flat|apartment|apt|unit|suite|room|house|studio|bedsit)\.?\s*(?:no\.?\s*)?{_FLAT_ID}[,\s]+)"
 _BUILDING_TYPES = (
     "house|court|lodge|mansions|buildings|tower|point|heights|hall|block|flats|apartments|centre|cottages|villas"
 )
@@ -418,8 +437,9 @@ _US_STATE_ZIP = r"(?:,?\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?)"
 
 _ADDRESS_NUMBERED = re.compile(
     # "Flat 2b, 12 Oak Road", "unit 4 marsh lane" (the flat's number alone), "No. 12 Oak Road", "12a-14 High St"
-    rf"(?:{_FLAT}(?:{_BUILDING})?(?:(?<![\w.])(?:no\.?\s*)?{_NUMBER},?\s+)?|(?:{_BUILDING})?(?<![\w.])"
-    rf"(?:no\.?\s*)?{_NUMBER},?\s+)(?:the\s+)?(?:{_STREET_WORD}\s+){{0,3}}{_STREET_WORD}\s+{_NUMBERED_STREET_TYPE}",
+    rf"(?:{_FLAT}(?:{_BUILDING})?(?:{_NUMBER_START}{_NUMBER_WORD}{_NUMBER},?\s+)?|(?:{_BUILDING})?{_NUMBER_START}"
+    rf"{_NUMBER_WORD}{_NUMBER},?\s+)(?:the\s+{_STREET_TYPE}|(?:the\s+)?(?:{_STREET_WORD}\s+){{0,3}}{_STREET_WORD}\s+"
+    rf"{_NUMBERED_STREET_TYPE})",
     re.IGNORECASE,
 )
 _CAPITALISED_TYPES = "|".join(t.capitalize() for t in sorted(set(STREET_TYPES), key=len, reverse=True))
@@ -521,22 +541,154 @@ _NOT_STREETS = re.compile(
 
 
 _LOWER_TOWN = re.compile(r",[ \t]*([a-z][a-z'\u2019-]{2,})\b")
-_HOUSE_NAME = re.compile(
-    r"(?:\b(?:The|Old|New)[ \t]+)?(?:[A-Z][\w'\u2019-]+[ \t]+){0,2}(?:Cottage|Cottages|Farm|Farmhouse|House|Lodge|Barn|"
-    r"Rectory|Vicarage|Manor|Hall|Mill|Bungalow|Villa|Grange|Croft|Court|Mansions|Flats|Apartments|Tower|Heights)"
-    r",?[ \t]*$"
+# What may stand before the house number: a flat ("Flat 4A", "Basement Flat", "Room 4", "Unit 3") and a building
+# or house name ("Rose Cottage", "St Mungo's Hostel", "Oakwood Lodge supported housing", "The Maltings"), each
+# optionally closed by a comma: "Flat 22, The Maltings, 91 New Court". A building name without a kind word
+# ("The Maltings") is taken only after a flat or when it starts with "The" and ends in a comma.
+_FLAT_CUE = (
+    r"(?i:(?:(?:basement|lower[ \t]+ground|ground|first|second|third|top|upper|garden|attic|1st|2nd|3rd)"
+    r"[ \t]+(?:floor[ \t]+)?)?(?:flat|apartment|apt|unit|suite|room|studio|bedsit|maisonette)\.?"
+    rf"(?:[ \t]*(?:no\.?[ \t]*)?{_FLAT_ID})?)[ \t]*,?[ \t]*"
+)
+# "Ground Floor Flat 2": the floor written before a flat the street pattern already took
+_FLOOR = (
+    r"(?i:(?:basement|lower[ \t]+ground|ground|first|second|third|fourth|top|upper|1st|2nd|3rd|4th)[ \t]+floor)"
+    r"[ \t]*,?[ \t]*"
+)
+_BUILDING_KINDS = (
+    "house|court|lodge|hostel|foyer|mansions|buildings|tower|point|heights|hall|block|flats|apartments|centre|"
+    "cottages?|villas?|farm|farmhouse|barn|rectory|vicarage|manor|mill|bungalow|grange|croft|chambers|wharf|works|"
+    "refuge|shelter"
+)
+# supported housing written after the building's name: "Riverside House hostel", "Oak Lodge supported housing"
+_SUPPORTED = (
+    r"(?:[ \t]+(?i:hostel|night[ \t]+shelter|refuge|supported[ \t]+(?:housing|accommodation|living)|care[ \t]+home|"
+    r"hotel|b&b))?"
+)
+_NAME_STOP = (
+    r"(?!(?i:on|in|at|to|the|of|and|or|a|an|his|her|my|their|our|your|from|into|near|by|for|with|off|was|were|is|"
+    r"are|had|has|he|she|they|we|i|it|home|address|flat|room|unit|apartment|visit|visited|attended|lives|living|"
+    r"resides|residing|staying|stays|moved|placed|sent|letter|care|c/o|seen|found|went)\b)"
 )
 
 
-def _extend_head(text: str, start: int) -> int:
-    """Take a house or building name written before the street: "Rose Cottage, Mill Lane"."""
-    m = _HOUSE_NAME.search(text, max(0, start - 60), start)
+def _head_pattern(word: str) -> re.Pattern[str]:
+    name = rf"{_NAME_STOP}{word}"
+    typed = rf"(?:(?i:the|old|new)[ \t]+)?(?:{name}[ \t]+){{0,3}}(?i:{_BUILDING_KINDS})\b{_SUPPORTED}[ \t]*,?[ \t]*"
+    the = rf"(?i:the)[ \t]+{name}(?:[ \t]+{name}){{0,2}}[ \t]*,[ \t]*"
+    after_flat = rf"{name}(?:[ \t]+{name}){{0,3}}[ \t]*,[ \t]*"
+    return re.compile(
+        rf"(?<![\w'\u2019/])(?:{_FLAT_CUE}(?:{after_flat}|{typed})?|(?:{_FLAT_CUE})?(?:{typed}|{the})|{_FLOOR}|"
+        # Scottish tenement position "2/1" (floor/door) before the house number
+        r"(?<![\d/])\d{1,2}/\d{1,2}[ \t]*,?[ \t]*)$"
+    )
+
+
+# building names are read in the address's own case: capitalised (or upper-case) words beside a capitalised
+# address, any words beside an address written all in lower case ("flat 6, the maltings, 39 moorland place")
+_HEAD_CAPITALISED = _head_pattern(r"[A-Z][\w'\u2019-]*")
+_HEAD_LOWER = _head_pattern(r"[a-z][\w'\u2019-]*")
+_CUED_BUILDING = re.compile(
+    # "lives at Beacon House", "staying at Riverside hostel", "c/o Rose Cottage": a named building without a street
+    r"(?i:\b(?:lives?|living|resides?|residing|staying|stays|stayed|moved|housed|placed|accommodated|"
+    r"address(?:\s+is)?|c/o|care\s+of|home\s+is)\s+(?:(?:at|in|to|into|is)\s+)?)"
+    rf"((?:{_FLAT_CUE})?(?:(?i:the)[ \t]+)?(?:{_NAME_STOP}[A-Z][\w'\u2019-]*[ \t]+){{1,3}}(?i:{_BUILDING_KINDS})\b"
+    rf"{_SUPPORTED})"
+)
+
+
+#: substrings of every cue :data:`_CUED_BUILDING` starts with: a text holding none of them is not searched
+_RESIDENCE_CUES = (
+    "liv",
+    "resid",
+    "stay",
+    "moved",
+    "housed",
+    "placed",
+    "accommodated",
+    "address",
+    "c/o",
+    "care",
+    "home",
+)
+_LAST_WORD = re.compile(r"(\S+)[ \t]*$")
+_FLAT_ID_ALONE = re.compile(rf"{_FLAT_ID}$")
+#: the words a head can end with (besides a comma): a flat cue or number, a building kind, supported housing, floor
+_HEAD_ENDS = frozenset(
+    _split_words(
+        _BUILDING_KINDS.replace("?", "").replace("|", " ")
+        + " cottage villa flat apartment apt unit suite room studio bedsit maisonette floor hostel housing"
+        + " accommodation living shelter refuge home hotel b&b"
+    )
+)
+
+
+def _extend_head(text: str, start: int, end: int | None = None) -> int:
+    """Take a flat and a house or building name written before the street: "Flat 22, The Maltings, 91 New Court"."""
+    last = _LAST_WORD.search(text, max(0, start - 40), start)
+    if last is None:
+        return start
+    word = last.group(1)
+    # a cheap look at the word before: only a comma, a flat number or a head word can close a head
+    if not word.endswith(",") and word.lower().rstrip(".") not in _HEAD_ENDS and not _FLAT_ID_ALONE.match(word):
+        return start
+    body = text[start:end] if end is not None else text[start : start + 40]
+    pattern = _HEAD_LOWER if body.islower() else _HEAD_CAPITALISED
+    m = pattern.search(text, max(0, start - 100), start)
     return m.start() if m else start
 
 
+_TOWN_BEFORE_POSTCODE = re.compile(
+    # "12 Oak Road Lowmoor HF2 3CD": a town written between the street and its postcode, without a comma
+    r"(?:[ \t]*,?[ \t]*(?:[A-Z][A-Za-z'\u2019-]+|[a-z][a-z'\u2019-]+)){1,3}"
+    r"(?=[ \t]*,?[ \t]*[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2}\b|[ \t]*,?[ \t]*[a-z]{1,2}\d[a-z\d]?[ \t]*\d[a-z]{2}\b)"
+)
+
+
 def _extend_tail(text: str, end: int) -> int:
+    """Take the town after the street ("12 Oak Road, Ashford"), and a town written just before a postcode."""
+    end = _extend_town(text, end)
+    m = _TOWN_BEFORE_POSTCODE.match(text, end)
+    if m is not None:
+        words = _LOWER_WORDS_ANY.findall(m.group())
+        if all(w.lower() not in _TAIL_BLOCK for w in words) and not any(w.islower() for w in words if _is_word(w)):
+            return m.end()
+    return end
+
+
+_LOWER_WORDS_ANY = re.compile(r"[A-Za-z'\u2019-]+")
+
+
+def _is_word(word: str) -> bool:
+    from pipelines.privacy import lexicons  # lazily: the word list is only needed here and for lower-case towns
+
+    return word.lower() in lexicons.english_words()
+
+
+_BARE_TOWN = re.compile(r"[ \t]+([A-Z][A-Za-z'\u2019-]+)\b(?![ \t]*['\u2019]?[:@(])")
+
+
+def _bare_town(text: str, end: int) -> int:
+    """ "Flat 12 Kestrel Court Lowmoor": up to two capitalised words after the street, without a comma, that are
+    neither everyday words nor record words ("Police", "DOB"): a town. Written in capitals, the same test applies
+    to the word in lower case ("12 OAK ROAD LOWMOOR", but not "12 OAK ROAD SHOPLIFTING")."""
+    for _ in range(2):
+        m = _BARE_TOWN.match(text, end)
+        if m is None:
+            break
+        word = m.group(1).lower()
+        if word in _TAIL_BLOCK or _is_word(word) or len(word) < 3:
+            break
+        end = m.end(1)
+    return end
+
+
+def _extend_town(text: str, end: int) -> int:
     m = _TAIL.match(text, end)
     if m is None or not text[end : end + 2].strip().startswith(","):
+        bare = _bare_town(text, end)
+        if bare > end:
+            return bare
         low = _LOWER_TOWN.match(text, end)
         if low is not None:
             from pipelines.privacy import lexicons  # lazily: the word list is only needed for lower-case towns
@@ -573,21 +725,28 @@ def find_street_addresses(text: str) -> list[Span]:
     if has_type:
         if has_digit:
             for m in _ADDRESS_NUMBERED.finditer(text):
-                out.append(Span(_extend_head(text, m.start()), _extend_tail(text, m.end()), STREET_ADDRESS, 0.85))
+                start = _extend_head(text, m.start(), m.end())
+                out.append(Span(start, _extend_tail(text, m.end()), STREET_ADDRESS, 0.85))
         for m in _ADDRESS_NAMED.finditer(text):
             if _NOT_STREETS.match(m.group()):
                 continue
-            out.append(Span(_extend_head(text, m.start()), _extend_tail(text, m.end()), STREET_ADDRESS, 0.7))
+            out.append(Span(_extend_head(text, m.start(), m.end()), _extend_tail(text, m.end()), STREET_ADDRESS, 0.7))
         for m in _ADDRESS_LOWER.finditer(text):
             if not _NOT_STREETS.match(m.group(1)):
                 out.append(Span(m.start(1), _extend_tail(text, m.end(1)), STREET_ADDRESS, 0.6))
         for m in _ADDRESS_CONTEXT.finditer(text):
+            start = _extend_head(text, m.start(1), m.end(1))
+            out.append(Span(start, _extend_tail(text, m.end(1)), STREET_ADDRESS, 0.7))
+    lowered = text.lower()
+    if any(cue in lowered for cue in _RESIDENCE_CUES):
+        for m in _CUED_BUILDING.finditer(text):
             out.append(Span(m.start(1), _extend_tail(text, m.end(1)), STREET_ADDRESS, 0.7))
     if not has_digit:
         return out
     if _CUE_PROBE.search(text):
         for m in _ADDRESS_AFTER_CUE.finditer(text):
-            out.append(Span(m.start(1), _extend_tail(text, m.end(1)), STREET_ADDRESS, 0.75))
+            start = _extend_head(text, m.start(1), m.end(1))
+            out.append(Span(start, _extend_tail(text, m.end(1)), STREET_ADDRESS, 0.75))
     patterns = []
     if _SUFFIX_PROBE.search(text):
         patterns.append(_SUFFIX_STREET)

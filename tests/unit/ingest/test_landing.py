@@ -43,3 +43,13 @@ def test_files_not_matching_the_feed_pattern_are_not_deliveries(tmp_path: Path) 
     folder.mkdir(parents=True)
     (folder / "notes.txt").write_text("hello")
     assert new_deliveries(POLICE, zones, {})[0] == []
+
+
+def test_an_identical_resend_is_not_a_new_delivery_for_the_loader(tmp_path: Path) -> None:
+    from pipelines.ingest.load import deliveries_by_period
+
+    zones = Zones(tmp_path)
+    folder = zones.landing / POLICE.name
+    write_delivery(POLICE, folder, n=3, period="2024-01")
+    write_delivery(POLICE, folder, n=3, period="2024-01", name="CAD_EXPORT_2024-01_copy.csv")
+    assert [p.name for p in deliveries_by_period(POLICE, zones)["2024-01"]] == ["CAD_EXPORT_2024-01.csv"]
