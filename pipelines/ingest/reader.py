@@ -228,7 +228,9 @@ def read_delivery(spec: FeedSpec, path: Path, other_specs: Iterable[FeedSpec] = 
     if missing:
         notes.append(f"optional columns missing, loaded as empty: {', '.join(missing)}")
     if extra:
-        notes.append(f"{len(extra)} unexpected column(s) ignored: {', '.join(extra)}")
+        # positions, not names: when a header line is missing or shifted, the "names" are a row of values
+        positions = [str(i + 1) for i, h in enumerate(header) if h in extra]
+        notes.append(f"{len(extra)} unexpected column(s) ignored, at position(s) {', '.join(positions)}")
 
     accepted: list[dict[str, object]] = []
     rejected: list[dict[str, object]] = []
