@@ -14,6 +14,7 @@ goes with those requests, and the pages still read without them.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -82,6 +83,35 @@ def _allowed_columns(feed: str) -> tuple[str, ...]:
     return (*spec.column_names, SOURCE_ROW) if spec else ()
 
 
+_EXTERNAL_TAG = re.compile(
+    r"<script\b[^>]*\bsrc=[\"']https?://[^>]*>.*?</script>"  # CDN libraries
+    r"|<(?:link|img|iframe|source)\b[^>]*\b(?:src|href)=[\"']https?://[^>]*>",  # styles, and GX's logo "pixel"
+    re.IGNORECASE | re.DOTALL,
+)
+_EXTERNAL_LINK = re.compile(r"""(<a\b[^>]*?)\s+href=["']https?://[^"']*["']""", re.IGNORECASE)
+_CSP = (
+    '<meta http-equiv="Content-Security-Policy" '
+    "content=\"default-src 'self' 'unsafe-inline' data:; connect-src 'none'\">"
+)
+
+
+def make_offline(out_dir: Path) -> int:
+    """Strip GX's CDN scripts and styles (jQuery, Bootstrap, Vega from public CDNs), its logo image (fetched from S3
+    with the data context's id in the URL) and its outbound links, and pin a Content-Security-Policy, so opening the
+    docs never makes a reader's browser call out. The pages stay readable as plain HTML; the
+    interactive table filters and charts that needed those libraries are lost. Returns the pages changed."""
+    changed = 0
+    for page in out_dir.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        new = _EXTERNAL_LINK.sub(r"\1", _EXTERNAL_TAG.sub("", html))  # links to GX's site lose their target
+        if "Content-Security-Policy" not in new:
+            new = re.sub(r"<head([^>]*)>", lambda m: f"<head{m.group(1)}>{_CSP}", new, count=1, flags=re.IGNORECASE)
+        if new != html:
+            page.write_text(new, encoding="utf-8")
+            changed += 1
+    return changed
+
+
 def build_data_docs(
     results: Iterable[ValidationSummary | Any],
     out_dir: Path | None = None,
@@ -138,6 +168,7 @@ def build_data_docs(
         # Incremental: this call's pages and suites, then the index over everything in the store.
         built = [*keys, *(k for k in suites_seen.values() if k is not None)]
         context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=built, build_index=True)
+        make_offline(out_dir)
     index = out_dir / "index.html"
     logger.info("data docs: %d validation result(s) rendered to %s", len(keys), index)
     return index

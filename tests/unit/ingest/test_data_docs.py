@@ -72,3 +72,15 @@ def test_docs_are_refused_inside_an_identifiable_zone(data_dir: Path, tmp_path: 
 
 def test_default_folder_is_in_the_reports_zone(data_dir: Path) -> None:
     assert default_docs_dir() == data_dir / "reports" / "data_docs"
+
+
+def test_docs_make_no_request_to_the_internet_when_opened(data_dir: Path, tmp_path: Path) -> None:
+    summary = ex.validate_delivery(POLICE, _accepted(POLICE, tmp_path / "a", n=10), now=NOW)
+    out = tmp_path / "reports" / "docs"
+    build_data_docs([summary], out)
+    pages = list(out.rglob("*.html"))
+    assert len(pages) >= 2
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(r"(src|href)=[\"']https?://", html, re.IGNORECASE), page.name
+        assert "Content-Security-Policy" in html
