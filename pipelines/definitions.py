@@ -1,23 +1,24 @@
 """The one Dagster code location: every stage's definitions, merged, plus global policy.
 
-``dagster dev -m pipelines.definitions`` (``make ui``) loads it; ``hfc demo`` runs it.
+``dagster dev -m pipelines.definitions`` (``make ui``) loads it; ``hfc demo`` runs it. Stages are
+imported as modules: Dagster refuses a code location with more than one Definitions at module scope.
 """
 
 import dagster as dg
 
-from pipelines.defs.automation import defs as automation_defs
-from pipelines.defs.ingest.assets import defs as ingest_defs
-from pipelines.defs.linkage.assets import defs as linkage_defs
-from pipelines.defs.pseudonymise.assets import defs as pseudonymise_defs
+from pipelines.defs import automation
+from pipelines.defs.ingest import assets as ingest
+from pipelines.defs.linkage import assets as linkage
+from pipelines.defs.pseudonymise import assets as pseudonymise
 from pipelines.defs.resources import DeidentifierResource, PseudonymisationKeyResource, ZonesResource
-from pipelines.defs.transform.assets import defs as transform_defs
+from pipelines.defs.transform import assets as transform
 
 defs = dg.Definitions.merge(
-    ingest_defs,
-    linkage_defs,
-    pseudonymise_defs,
-    transform_defs,
-    automation_defs,
+    ingest.defs,
+    linkage.defs,
+    pseudonymise.defs,
+    transform.defs,
+    automation.defs,
     dg.Definitions(
         resources={
             "zones": ZonesResource(),

@@ -44,3 +44,15 @@ def test_pseudonymised_assets_are_the_dbt_sources() -> None:
         assert graph.get(key).is_materializable
         children = {k.to_user_string() for k in graph.get(key).child_keys}
         assert any(c.startswith(f"staging/stg_{feed}__") for c in children), feed
+
+
+def test_the_code_location_loads_as_dagster_dev_loads_it() -> None:
+    """`make ui` loads the module by name; it refuses more than one Definitions at module scope."""
+    import importlib
+
+    from dagster._core.definitions.module_loaders.load_defs_from_module import load_definitions_from_module
+
+    module = importlib.import_module("pipelines.definitions")
+    scoped = [name for name, value in vars(module).items() if isinstance(value, dg.Definitions)]
+    assert scoped == ["defs"]
+    assert load_definitions_from_module(module) is not None

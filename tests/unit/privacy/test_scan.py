@@ -168,3 +168,23 @@ def test_media_files_are_searched_for_known_values_but_not_patterns(tmp_path) ->
     assert scan_paths([tmp_path]) == []
     found = scan_paths([tmp_path], known_values=[("PERSON", "Charlotte Cox")])
     assert [f.entity_type for f in found] == ["PERSON"]
+
+
+def test_sqlite_blobs_are_unpacked_not_read_as_noise(tmp_path) -> None:
+    import random
+    import sqlite3
+    import zlib
+
+    from pipelines.privacy.scan import scan_paths
+
+    db = tmp_path / "runs.db"
+    con = sqlite3.connect(db)
+    con.execute("create table snapshots (snapshot_body blob)")
+    rng = random.Random(3)
+    noise = bytes(rng.getrandbits(8) for _ in range(200_000))  # compressed-looking bytes
+    con.execute("insert into snapshots values (?)", (noise,))
+    con.execute("insert into snapshots values (?)", (zlib.compress(b'{"note": "call 07700 900123"}'),))
+    con.commit()
+    con.close()
+    found = scan_paths([db])
+    assert [f.entity_type for f in found] == ["PHONE_NUMBER"]
