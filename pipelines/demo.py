@@ -169,11 +169,13 @@ def _load_counts(zone: Zones) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     for path in sorted((zone.pseudonymised / AUDIT_DIR).glob("*/*.parquet")):
         row = pd.read_parquet(path).iloc[0]
-        feed = counts.setdefault(str(row["feed"]), {"deliveries": 0, "received": 0, "loaded": 0, "quarantined": 0})
+        empty = {"deliveries": 0, "received": 0, "loaded": 0, "quarantined": 0, "excluded": 0}
+        feed = counts.setdefault(str(row["feed"]), empty)
         feed["deliveries"] += 1
         feed["received"] += int(row["rows_received"])
         feed["loaded"] += int(row["rows_loaded"])
         feed["quarantined"] += int(row["rows_quarantined"])
+        feed["excluded"] += int(row.get("rows_excluded", 0) or 0)
     return counts
 
 
@@ -211,9 +213,12 @@ def render_summary(summary: DemoSummary) -> str:
     if summary.generated:
         lines.append(f"  Generated the synthetic county into {zone.landing} (truth in {zone.synth_truth}).")
     lines.append("")
-    lines.append(f"  {'feed':<22}{'deliveries':>11}{'received':>10}{'loaded':>10}{'quarantined':>13}")
+    lines.append(f"  {'feed':<22}{'deliveries':>11}{'received':>10}{'loaded':>10}{'quarantined':>13}{'opted out':>11}")
     for feed, c in summary.feeds.items():
-        lines.append(f"  {feed:<22}{c['deliveries']:>11}{c['received']:>10}{c['loaded']:>10}{c['quarantined']:>13}")
+        lines.append(
+            f"  {feed:<22}{c['deliveries']:>11}{c['received']:>10}{c['loaded']:>10}{c['quarantined']:>13}"
+            f"{c['excluded']:>11}"
+        )
     if summary.blocked:
         lines.append("")
         lines.append(f"  {len(summary.blocked)} deliveries were blocked by a blocking check and not published:")

@@ -191,6 +191,7 @@ SPEC = FeedSpec(
     true_values=("Yes",),
     false_values=("No",),
     has_control_totals=True,
+    subject_to_opt_out=True,
     notes=(
         "File per month: AMB_CALLS_YYYY-MM.txt, pipe-delimited, with a .ctl control total.",
         "PatientName is one column, 'SURNAME, Forename'; linkage splits it.",

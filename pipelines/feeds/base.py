@@ -86,6 +86,8 @@ class FeedSpec:
     true_values: tuple[str, ...] = ("Y", "Yes", "TRUE", "1")
     false_values: tuple[str, ...] = ("N", "No", "FALSE", "0")
     has_control_totals: bool = False  # agency sends a <file>.ctl with its own row count
+    # confidential patient information from health services: the national data opt-out applies
+    subject_to_opt_out: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)  # data-quality habits, for docs/feeds.md
 
     def column(self, name: str) -> Column:

@@ -259,6 +259,7 @@ SPEC = FeedSpec(
     true_values=("Y",),
     false_values=("N",),
     has_control_totals=False,
+    subject_to_opt_out=True,
     notes=(
         "File per month: ECDS_EXTRACT_YYYY-MM.csv.",
         "Arrival date and time are separate columns, as in ECDS.",

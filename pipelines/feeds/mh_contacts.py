@@ -219,6 +219,7 @@ SPEC = FeedSpec(
     true_values=("Y",),
     false_values=("N",),
     has_control_totals=True,
+    subject_to_opt_out=True,
     notes=(
         "File per month: MHT_CONTACTS_YYYY-MM.csv, semicolon-delimited, with a .ctl control total.",
         "Dates are written 05-Mar-2024 (English month abbreviations).",

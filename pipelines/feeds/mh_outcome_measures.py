@@ -163,6 +163,7 @@ SPEC = FeedSpec(
     date_formats=("%d/%m/%Y",),
     datetime_formats=("%d/%m/%Y %H:%M",),
     has_control_totals=False,
+    subject_to_opt_out=True,
     notes=(
         "File per month: PROMS_YYYY-MM.tsv, tab-separated.",
         "Item ranges: ReQoL-10 11 items 0-4 (item 11 is the physical-health item, not in the total); SWEMWBS 7 "

@@ -152,6 +152,7 @@ def generate(
         log.info("synth chunk %d: %d people, %d records", chunk, n, len(drafts))
     writer.finish()
     effects.write(writer.truth / "effects.csv")
+    write_opt_out_list(out_dir, writer.truth / "people.csv", seed)
     n_faults = 0
     if faults:
         from pipelines.synth.faults import write_faults
@@ -635,3 +636,24 @@ def _write_readme(path: Path, faults: bool) -> None:
     from pipelines.synth.docs import render_truth_readme
 
     path.write_text(render_truth_readme(faults), encoding="utf-8")
+
+
+OPT_OUT_RATE = 0.03  # about 3% of people registered a national data opt-out (NHS England: 5.4% in 2024)
+
+
+def write_opt_out_list(out_dir: Path, people_csv: Path, seed: int) -> Path:
+    """The national data opt-out list, as the trust's data protection office would hold it (NHS numbers only),
+    in the identifiable identity zone. Who is on it is decided by a seeded hash of the person id."""
+    import csv
+    import hashlib
+
+    target = out_dir / "identity" / "national_data_opt_out.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with people_csv.open(newline="", encoding="utf-8") as src, target.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["nhs_number"])
+        for row in csv.DictReader(src):
+            draw = int(hashlib.sha256(f"{seed}:{row['person_id']}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+            if row.get("nhs_number") and draw < OPT_OUT_RATE:
+                writer.writerow([row["nhs_number"]])
+    return target

@@ -45,7 +45,10 @@ def test_every_load_reconciles(demo_run) -> None:
     with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
         audit = con.execute("select * from marts.load_audit").df()
     assert len(audit) >= len(FEED_SPECS)
-    assert (audit["rows_received"] == audit["rows_loaded"] + audit["rows_quarantined"]).all()
+    assert (
+        audit["rows_received"] == audit["rows_loaded"] + audit["rows_quarantined"] + audit["rows_excluded_opt_out"]
+    ).all()
+    assert audit["rows_excluded_opt_out"].sum() > 0  # the national data opt-out is applied
     assert audit["rows_loaded"].sum() > 0
 
 

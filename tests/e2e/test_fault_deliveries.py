@@ -46,7 +46,8 @@ def faulty_county(
 def test_every_load_reconciles(faulty_county) -> None:
     _, _, results = faulty_county
     assert results
-    assert all(r.rows_received == r.rows_loaded + r.rows_quarantined for r in results.values())
+    assert all(r.reconciles for r in results.values())
+    assert all(r.rows_received == r.rows_loaded + r.rows_quarantined + r.rows_excluded for r in results.values())
 
 
 def _period(file: str) -> str:

@@ -14,6 +14,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipelines.ingest.load import OPT_OUT_FILE
+
 pytestmark = pytest.mark.slow
 
 VOLATILE = {"loaded_at", "linkage_run_id"}  # when a load ran, not what it loaded
@@ -43,6 +45,8 @@ def _snapshot(path: Path) -> dict[str, pd.DataFrame]:
 def test_kill_mid_load_then_rerun_matches_a_clean_run(demo_run, tmp_path: Path) -> None:
     shutil.copytree(demo_run.data_dir / "landing", tmp_path / "data" / "landing", ignore=shutil.ignore_patterns("_*"))
     shutil.copytree(demo_run.data_dir / "synth_truth", tmp_path / "data" / "synth_truth")
+    (tmp_path / "data" / "identity").mkdir()
+    shutil.copy2(demo_run.data_dir / "identity" / OPT_OUT_FILE, tmp_path / "data" / "identity" / OPT_OUT_FILE)
     hfc = str(Path(sys.executable).parent / "hfc")
     env = _env(tmp_path)
     proc = subprocess.Popen(

@@ -23,6 +23,7 @@ def _metadata(results: list[LoadResult]) -> dict[str, object]:
     received = sum(r.rows_received for r in results)
     loaded = sum(r.rows_loaded for r in results)
     quarantined = sum(r.rows_quarantined for r in results)
+    excluded = sum(r.rows_excluded for r in results)
     reasons: dict[str, int] = {}
     for r in results:
         for reason, n in r.reasons.items():
@@ -31,15 +32,17 @@ def _metadata(results: list[LoadResult]) -> dict[str, object]:
         "rows_received": dg.MetadataValue.int(received),
         "rows_loaded": dg.MetadataValue.int(loaded),
         "rows_quarantined": dg.MetadataValue.int(quarantined),
-        "reconciles": dg.MetadataValue.bool(received == loaded + quarantined),
+        "rows_excluded_opt_out": dg.MetadataValue.int(excluded),
+        "reconciles": dg.MetadataValue.bool(received == loaded + quarantined + excluded),
         "files_rejected": dg.MetadataValue.int(sum(r.status == "rejected_file" for r in results)),
         "quarantine_reasons": dg.MetadataValue.json(reasons),
         "deliveries": dg.MetadataValue.md(
-            "| period | file | status | received | loaded | quarantined | control total |\n"
-            "|---|---|---|---|---|---|---|\n"
+            "| period | file | status | received | loaded | quarantined | excluded (opt-out) | control total |\n"
+            "|---|---|---|---|---|---|---|---|\n"
             + "\n".join(
                 f"| {r.period} | {r.file or '-'} | {r.status} | {r.rows_received} | {r.rows_loaded} | "
-                f"{r.rows_quarantined} | {r.control_total if r.control_total is not None else '-'} |"
+                f"{r.rows_quarantined} | {r.rows_excluded} | "
+                f"{r.control_total if r.control_total is not None else '-'} |"
                 for r in results
             )
         ),
@@ -97,6 +100,7 @@ def _check_results(spec: FeedSpec, results: list[LoadResult]) -> list[dg.AssetCh
                 "rows_received": sum(r.rows_received for r in results),
                 "rows_loaded": sum(r.rows_loaded for r in results),
                 "rows_quarantined": sum(r.rows_quarantined for r in results),
+                "rows_excluded_opt_out": sum(r.rows_excluded for r in results),
             },
         ),
     ]
@@ -139,7 +143,7 @@ def build_raw_asset(spec: FeedSpec) -> dg.AssetsDefinition:
             RECONCILIATION_CHECK,
             asset=["raw", spec.name],
             blocking=True,
-            description="Rows received = rows loaded + rows quarantined, for every delivery.",
+            description="Rows received = loaded + quarantined + excluded (opt-out), for every delivery.",
         ),
     ]
 

@@ -16,7 +16,8 @@ final as (
         rows_received,
         rows_loaded,
         rows_quarantined,
-        rows_received = rows_loaded + rows_quarantined as is_reconciled,
+        coalesce(rows_excluded, 0) as rows_excluded_opt_out,
+        rows_received = rows_loaded + rows_quarantined + coalesce(rows_excluded, 0) as is_reconciled,
         agency_control_total,
         case
             when agency_control_total is null then null
