@@ -72,7 +72,8 @@ def mask_value(value: str) -> str:
 _NHS = re.compile(r"(?<![\w.])[4-9]\d{2}([ \-]?)\d{3}\1\d{4}(?![\w]|\.\d)")
 _POSTCODE = re.compile(rf"(?<![\w])(?:{POSTCODE_OUTWARD}) ?(?:{POSTCODE_INWARD})(?![\w])")
 _PHONE = re.compile(
-    r"(?<![\w+])(?:\+44\s?(?:\(0\)\s?)?|0)(?:[1-3]\d{2,4}|7\d{3}|[58]\d{2,3})[ \-]?\d{3,4}[ \-]?\d{3,4}(?![\w]|\.\d)"
+    r"(?<![\w+])(?<!\d\.)"  # not inside a word, nor the fraction of a decimal ("10411.08594400066")
+    r"(?:\+44\s?(?:\(0\)\s?)?|0)(?:[1-3]\d{2,4}|7\d{3}|[58]\d{2,3})[ \-]?\d{3,4}[ \-]?\d{3,4}(?![\w]|\.\d)"
 )
 _EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")
 _NI = re.compile(

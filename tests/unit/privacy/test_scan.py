@@ -188,3 +188,19 @@ def test_sqlite_blobs_are_unpacked_not_read_as_noise(tmp_path) -> None:
     con.close()
     found = scan_paths([db])
     assert [f.entity_type for f in found] == ["PHONE_NUMBER"]
+
+
+def test_decimals_in_logs_are_not_phone_numbers(tmp_path) -> None:
+    from pipelines.privacy.scan import scan_paths
+
+    log = tmp_path / "events.log"
+    log.write_text('{"duration_ms": 10411.08594400066, "ratio": 0.07700900123}\ncall 07700 900123\n')
+    assert [f.entity_type for f in scan_paths([log])] == ["PHONE_NUMBER"]
+
+
+def test_a_phone_after_an_abbreviation_dot_is_still_found(tmp_path) -> None:
+    from pipelines.privacy.scan import scan_paths
+
+    log = tmp_path / "note.txt"
+    log.write_text("Tel.07700 900123 given\n")
+    assert [f.entity_type for f in scan_paths([log])] == ["PHONE_NUMBER"]
