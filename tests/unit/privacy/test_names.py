@@ -86,3 +86,15 @@ def test_gate_sends_only_unexplained_sentences(finder):
 def test_places_and_acronyms_are_explained(finder):
     scan = finder.scan("Taken to Leeds by the CAD team under MHA powers.")
     assert scan.ner_segments == []
+
+
+def test_english_short_forms_are_names(finder):
+    """A narrative writes "Matt" or "Mo" for the Matthew or Mohammed on the record: short forms are in the lists
+    (as word-names where they are also words, so they still need context)."""
+    for short in ["matt", "mo", "phil", "pete", "kev", "liz", "steph", "deb"]:
+        assert short in lexicons.given_names(), short
+    assert finder.classify("Phil")[1] == NAME
+    assert finder.classify("Matt")[1] == AMBIGUOUS
+    assert names_in(finder, "Matt was found at the supermarket car park.") == ["Matt"]
+    assert names_in(finder, "Obs stable. Pt Mo asked that we contact the ward.") == ["Mo"]
+    assert names_in(finder, "Room painted in matt white.") == []  # the word, in lower case, is not a name
