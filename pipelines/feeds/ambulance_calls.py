@@ -35,6 +35,7 @@ OUTCOMES: dict[str, str] = {
     "hear_and_treat": "Managed over the phone",
     "see_and_treat": "Treated at scene, not conveyed",
     "see_and_convey": "Conveyed to hospital",
+    "closed_without_assessment": "Closed without clinical assessment (stood down, call abandoned or patient not found)",
 }
 
 DESTINATIONS: dict[str, str] = {
@@ -59,9 +60,9 @@ SPEC = FeedSpec(
     agency="County Ambulance Service",
     description=(
         "999 calls handled by the ambulance service: response category, the chief complaint coded at triage, "
-        "whether the call was closed over the phone (hear and treat), at scene (see and treat) or by conveyance "
-        "(see and convey), where the patient was taken, the patient's details and the clinician's notes. "
-        "One row per call."
+        "whether the call was closed over the phone (hear and treat), at scene (see and treat), by conveyance "
+        "(see and convey) or without anyone clinically assessing the patient, where the patient was taken, the "
+        "patient's details and the clinician's notes. One row per call."
     ),
     columns=(
         Column("CallID", DType.STRING, Role.RECORD_ID, "Dispatch call reference.", required=True, canonical="call_id"),
@@ -112,7 +113,7 @@ SPEC = FeedSpec(
             "ResponseSecs",
             DType.INTEGER,
             Role.PLAIN,
-            "Seconds from call to first resource on scene (blank for hear and treat).",
+            "Seconds from call to first resource on scene (blank for hear and treat, and where no resource arrived).",
             canonical="response_seconds",
         ),
         Column(
@@ -195,5 +196,7 @@ SPEC = FeedSpec(
     notes=(
         "File per month: AMB_CALLS_YYYY-MM.txt, pipe-delimited, with a .ctl control total.",
         "PatientName is one column, 'SURNAME, Forename'; linkage splits it.",
+        "Outcome closed_without_assessment: the call ended with no clinician (on the phone or at scene) assessing "
+        "the patient; a crew may have arrived (ResponseSecs recorded) and found no one or been stood down.",
     ),
 )

@@ -164,7 +164,8 @@ SPEC = FeedSpec(
             "Attendance",
             DType.CODE,
             Role.PLAIN,
-            "Attended, did not attend (DNA) or cancelled.",
+            "Attended, did not attend (DNA) or cancelled (a crisis assessment cancelled by the trust was not "
+            "provided).",
             codes=tuple(ATTENDANCE),
             canonical="attendance_code",
         ),
@@ -188,14 +189,14 @@ SPEC = FeedSpec(
             "Crisis_Plan_Recorded",
             DType.BOOLEAN,
             Role.PLAIN,
-            "A crisis plan is on the record at the time of the contact.",
+            "A crisis plan is on the record at the time of the contact (the plan's own start date is not in the feed).",
             canonical="has_crisis_plan",
         ),
         Column(
             "Crisis_Plan_Coproduced",
             DType.BOOLEAN,
             Role.PLAIN,
-            "The crisis plan was written with the person (blank if no plan).",
+            "The crisis plan was written or reviewed with the person (blank if no plan).",
             canonical="is_crisis_plan_coproduced",
         ),
         Column(
@@ -225,5 +226,7 @@ SPEC = FeedSpec(
         "Dates are written 05-Mar-2024 (English month abbreviations).",
         "Local_Patient_ID is the trust's own patient number, shared with mh_outcome_measures and "
         "programme_caseload; it is an identifier without a person_field (linkage fields have no local id).",
+        "Crisis_Plan_Recorded reflects the plan the trust holds for the person, so it is Y on every contact while a "
+        "plan is in force (from the day it is written until it is closed), apart from rare recording errors.",
     ),
 )

@@ -84,6 +84,36 @@ MESSINESS = MappingProxyType(
 FEEDBACK_PER_CONTACT = 0.03  # chance a crisis contact is followed by feedback
 FEEDBACK_ANONYMOUS = 0.35
 ROUTINE_PROM_PER_MH_MONTH = 0.12  # months with an MH contact that carry a routine questionnaire
+PROM_ITEM_SKIPPED = 0.02  # self-reported items left blank
+HONOS_NOT_KNOWN = 0.03  # HoNOS scales the clinician rates 9, not known (HoNOS is never left blank)
+
+# Crisis plans: a fact about a person, held by the MH trust, in force from its start date until it ends (if it
+# does). Every MH trust contact in force says Crisis_Plan_Recorded Y, except the rare recording errors (listed in
+# messiness.csv as crisis_plan_misrecorded). A plan's start date itself is in no feed.
+CRISIS_PLAN_MIN_MH_CONTACTS = 2  # trust plans are held for people with at least this many MH trust contacts
+CRISIS_PLAN = MappingProxyType(
+    {
+        "before_period": 0.30,  # of those people: a plan already in force when the period starts
+        "written": 0.20,  # of the rest: a plan written in the month of their second MH trust contact
+        "high_intensity_team": 0.90,  # high intensity team clients with no plan in force get one on the step-up date
+        "coproduced": 0.40,  # trust plans written with the person
+        "coproduced_high_intensity_team": 0.85,  # HIT plans, and plans in force the HIT reviews at step up
+        "ends": 0.10,  # trust plans closed during the period (discharged; not renewed at review); HIT plans do not
+        "recording_error": 0.02,  # MH trust contacts whose Crisis_Plan_Recorded contradicts the plan's status
+    }
+)
+
+# Crisis care not provided: a contact that ends without the person being assessed or treated, at this rate of
+# contacts (without a crisis plan in force, with one in force). Every one is listed in crisis_care_gaps.csv.
+CRISIS_CARE_GAP = MappingProxyType(
+    {
+        "ed_attendances": (0.10, 0.22),  # left before assessment (LBA) or before treatment completed (LBT)
+        "ambulance_calls": (0.03, 0.08),  # call closed without clinical assessment (closed_without_assessment)
+        "mh_contacts": (0.03, 0.10),  # crisis assessments (CRISIS_ASSESS) cancelled by the trust (CANC_TR)
+    }
+)
+ED_GAP_LEFT_BEFORE_ASSESSMENT = 0.35  # of ED gaps: LBA; the rest LBT
+AMBULANCE_GAP_RESOURCE_ARRIVED = 0.5  # of ambulance gaps: a crew arrived (response time recorded), no patient assessed
 
 # The programme: people whose contacts over the last ENROL_WINDOW months reach ENROL_THRESHOLD are stepped up.
 ENROL_WINDOW = 3

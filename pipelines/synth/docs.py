@@ -32,9 +32,30 @@ def render_truth_readme(faults: bool) -> str:
         "the value as written and, for free text, its start and end character offsets (Python string indices, "
         "end exclusive) |",
         "| `messiness.csv` | planted data-quality problem | feed, file, record id, kind (duplicate_row, "
-        "missing_required, unknown_code, out_of_range_date) and column |",
+        "missing_required, unknown_code, out_of_range_date, and crisis_plan_misrecorded: an mh_contacts row whose "
+        "Crisis_Plan_Recorded contradicts the plan in `crisis_plans.csv`) and column |",
         "| `effects.csv` | intervention x outcome | the true effect, what a naive before/after comparison shows, and "
-        "(for contacts) the ratio expected with no programme at all: regression to the mean |",
+        "(for contacts) the ratio expected with no programme at all: regression to the mean. Questionnaire outcomes "
+        "(reqol10_total, swemwbs_total, core10_total, dialog_quality_of_life_mean, "
+        "dialog_treatment_satisfaction_mean, honos_total) are scored by the published rules, as in "
+        "`questionnaires.csv` |",
+        "| `questionnaires.csv` | questionnaire (assessment) | assessment_id (the feed's Assessment_ID), person_id, "
+        "measure_code, assessment_date (ISO), timepoint_code, items_answered (items with a usable response: not "
+        "blank, and for HoNOS not 9), total_score and secondary_score by the published scoring rules from the "
+        "responses as generated (4 decimal places, trailing zeros dropped; blank where the rule gives no score). "
+        "total_score is the ReQoL-10 total, SWEMWBS raw total, CORE-10 clinical score (prorated with one item "
+        "blank), DIALOG subjective quality of life (mean of items 1-8) or HoNOS total; secondary_score is the "
+        "DIALOG treatment satisfaction (mean of items 9-11), blank for the other measures. Planted messiness on an "
+        "item row (`messiness.csv`) is not reflected |",
+        "| `crisis_plans.csv` | person with a crisis plan | person_id, plan_start and plan_end (ISO dates; the plan "
+        "is in force on days from plan_start until the day before plan_end; plan_end blank: still in force), "
+        "coproduced_from (the date from which it was written or reviewed with the person; blank: never), origin "
+        "(before_period, mh_trust, high_intensity_team) |",
+        "| `crisis_care_gaps.csv` | crisis contact that ended without assessment or treatment | feed, record_id, "
+        "person_id, plan_in_force (1 if the person's crisis plan was in force at the contact, else 0), column and "
+        "code that say so in the feed (ed_attendances EC_Discharge_Status LBA or LBT; ambulance_calls Outcome "
+        "closed_without_assessment; mh_contacts Attendance CANC_TR on a CRISIS_ASSESS contact). Every such row of "
+        "the clean deliveries is listed, except where messiness replaced the code; fault-file copies are not |",
     ]
     if faults:
         lines.append(
@@ -65,6 +86,57 @@ def _booleans(spec: FeedSpec) -> str:
 
 def _delim(d: str) -> str:
     return {",": "comma", "|": "pipe", ";": "semicolon", "\t": "tab"}.get(d, repr(d))
+
+
+def _care_section() -> list[str]:
+    """Questionnaire completion, crisis plans and care not provided: the generator's rates."""
+    plan = config.CRISIS_PLAN
+    gap = config.CRISIS_CARE_GAP
+    gap_meaning = {
+        "ed_attendances": "`EC_Discharge_Status` `LBA` (left before assessment, "
+        f"{config.ED_GAP_LEFT_BEFORE_ASSESSMENT:.0%}) or `LBT` (left before treatment completed)",
+        "ambulance_calls": "`Outcome` `closed_without_assessment` (a crew arrived, so `ResponseSecs` is recorded, "
+        f"on {config.AMBULANCE_GAP_RESOURCE_ARRIVED:.0%})",
+        "mh_contacts": "`Attendance` `CANC_TR` on a `CRISIS_ASSESS` contact (rates are of crisis assessments)",
+    }
+    out = [
+        "## Questionnaires (synthetic county)",
+        "",
+        "`mh_outcome_measures` carries the response position ticked on each item, numbered as the form numbers its "
+        "options (the positions, item directions and scoring rules are in the feed's notes below), not a score. "
+        "People stepped up to the programme complete every measure at step up (BASELINE), mid-episode (REVIEW) "
+        "and the month after step down (FOLLOWUP); "
+        f"{config.ROUTINE_PROM_PER_MH_MONTH:.0%} of months with an MH trust contact carry one routine questionnaire "
+        "(ROUTINE) of a measure drawn at random. Self-reported items are left blank at "
+        f"{config.PROM_ITEM_SKIPPED:.0%}; "
+        f"HoNOS scales are rated 9 (not known) at {config.HONOS_NOT_KNOWN:.0%} and never left blank. The responses "
+        "follow the person's latent wellbeing in each item's direction, with noise. Totals by the published rules "
+        "are in `synth_truth/questionnaires.csv`.",
+        "",
+        "## Crisis plans and crisis care not provided (synthetic county rates)",
+        "",
+        "A crisis plan is a fact about a person, held by the MH trust: it is in force from the day it is written "
+        "until it is closed, and every `mh_contacts` row in that time says `Crisis_Plan_Recorded` = Y "
+        f"(`Crisis_Plan_Coproduced` Y from the day it was written or reviewed with the person). People with at "
+        f"least {config.CRISIS_PLAN_MIN_MH_CONTACTS} MH trust contacts in the period hold a plan from before the "
+        f"period at {plan['before_period']:.0%}; of the rest, {plan['written']:.0%} have one written in the month of "
+        f"their second contact; {plan['coproduced']:.0%} of these trust plans are co-produced and "
+        f"{plan['ends']:.0%} are closed during the period. High intensity team clients with no plan in force get "
+        f"one on the step-up date at {plan['high_intensity_team']:.0%} ({plan['coproduced_high_intensity_team']:.0%} "
+        "co-produced, and a plan already in force is reviewed with the person at that rate); the team keeps them "
+        f"open. {plan['recording_error']:.0%} of `mh_contacts` rows record the flag wrongly (Y with no plan in "
+        "force, N with one), listed in `messiness.csv` as `crisis_plan_misrecorded`. Truth: "
+        "`synth_truth/crisis_plans.csv`.",
+        "",
+        "Some crisis contacts end without the person being assessed or treated, more often while a crisis plan is "
+        "in force; every one is listed in `synth_truth/crisis_care_gaps.csv` with whether a plan was in force:",
+        "",
+        "| feed | how the feed records it | no plan in force | plan in force |",
+        "| --- | --- | --- | --- |",
+    ]
+    out += [f"| `{feed}` | {gap_meaning[feed]} | {low:.0%} | {high:.0%} |" for feed, (low, high) in gap.items()]
+    out.append("")
+    return out
 
 
 def render_feeds_md() -> str:
@@ -161,6 +233,7 @@ def render_feeds_md() -> str:
         f"Ambulance crews record `MHRelated` = Yes on {config.AMBULANCE_MH_FLAG_SENSITIVITY:.0%} of truly "
         f"mental-health-related calls and {config.AMBULANCE_MH_FLAG_FALSE_POSITIVE:.0%} of others.",
         "",
+        *_care_section(),
         "## Messiness",
         "",
         "Rates per record in every clean delivery; each case is listed in `synth_truth/messiness.csv`.",

@@ -30,10 +30,10 @@ from pipelines.synth.records import (
     Draft,
     days_in_month,
     identifier_columns,
-    item_scores,
+    item_responses,
     month_start,
-    total,
 )
+from pipelines.synth.scoring import Score, format_score, score
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,15 @@ ROUTE_OF_AGENCY = {
 }
 UNKNOWN_CODES = ("UNK", "XX", "?", "99X", "OTHER1", "N/K")
 MEASURES = tuple(MEASURE_ITEMS)
-OUTCOME_OF_MEASURE = {"REQOL10": "reqol10_total", "SWEMWBS": "swemwbs_total", "CORE10": "core10_total"}
+# effects.csv outcomes: (measure, outcome name, which score of pipelines.synth.scoring.Score)
+OUTCOMES: tuple[tuple[str, str, str], ...] = (
+    ("REQOL10", "reqol10_total", "total"),
+    ("SWEMWBS", "swemwbs_total", "total"),
+    ("CORE10", "core10_total", "total"),
+    ("DIALOG", "dialog_quality_of_life_mean", "total"),
+    ("DIALOG", "dialog_treatment_satisfaction_mean", "secondary"),
+    ("HONOS", "honos_total", "total"),
+)
 
 
 @dataclass(frozen=True)
@@ -145,6 +153,7 @@ def generate(
         builder = Builder(chunk_people, county.lsoa_codes, random.Random(seed * 1_000_033 + chunk * 7 + 1))
         drafts, s136 = _build_chunk(chunk_people, builder, first, months, writer, effects)
         writer.write_people(chunk_people, county, first)
+        writer.write_crisis_plans(chunk_people)
         writer.write_drafts(drafts, chunk_people, random.Random(seed * 31 + chunk))
         effects.add_contacts(chunk_people, s136)
         for a in chunk_people.arm[chunk_people.arm >= 0]:
@@ -206,21 +215,25 @@ def _build_chunk(
             + person_noise[i]
         )
 
-    def questionnaire(i: int, at: datetime, t: int, measure: str, timepoint: str, arm: str | None) -> int:
+    def questionnaire(i: int, at: datetime, t: int, measure: str, timepoint: str, arm: str | None) -> Score:
         n_items = MEASURE_ITEMS[measure][0]
         noise = [rng.gauss(0, 0.6) for _ in range(n_items)]
-        skipped = [rng.random() < 0.02 for _ in range(n_items)]
+        clinician = measure == "HONOS"  # rated by a clinician: never blank, sometimes 9 (not known)
+        skipped = [not clinician and rng.random() < config.PROM_ITEM_SKIPPED for _ in range(n_items)]
+        not_known = [clinician and rng.random() < config.HONOS_NOT_KNOWN for _ in range(n_items)]
         w0 = wellbeing(i, t)
         shift = config.TRUE_WELLBEING_SHIFT[arm] if arm is not None else 0.0
-        scores = item_scores(measure, w0 + shift, noise, skipped)
+        responses = item_responses(measure, w0 + shift, noise, skipped, not_known)
+        result = score(measure, responses)
         if arm is not None:
-            untreated = item_scores(measure, w0, noise, skipped)
-            effects.add_potential(arm, measure, total(measure, scores) - total(measure, untreated))
-        assessment = writer.next_id("assessment")
-        for d in b.questionnaire_rows(i, at, t, measure, timepoint, scores):
-            d.values["Assessment_ID"] = f"AS{assessment:08d}"
+            untreated = score(measure, item_responses(measure, w0, noise, skipped, not_known))
+            effects.add_potential(arm, measure, result, untreated)
+        assessment = f"AS{writer.next_id('assessment'):08d}"
+        for d in b.questionnaire_rows(i, at, t, measure, timepoint, responses):
+            d.values["Assessment_ID"] = assessment
             drafts.append(d)
-        return total(measure, scores)
+        writer.write_questionnaire(assessment, p.person_ids[i], measure, at, timepoint, result)
+        return result
 
     for i in np.flatnonzero(p.step_up_month >= 0).tolist():
         s = int(p.step_up_month[i])
@@ -248,7 +261,7 @@ def _build_chunk(
         if s + e + 1 < months:
             for m in MEASURES:
                 follow = questionnaire(i, at_month(s + e + 1), s + e + 1, m, "FOLLOWUP", arm)
-                effects.add_naive_score(arm, m, follow - baseline[m])
+                effects.add_naive_score(arm, m, baseline[m], follow)
     # routine outcome monitoring in months with a mental health trust contact
     mh = CRISIS_AGENCIES.index("mh_contacts")
     for i, t in zip(*np.nonzero(p.counts[:, :, mh]), strict=True):
@@ -291,7 +304,7 @@ class _Writer:
         self._reset()
         self.truth_files = {
             name: (self.truth / f"{name}.csv").open("w", newline="", encoding="utf-8")
-            for name in ("people", "records", "planted_identifiers", "messiness")
+            for name in ("people", "records", "planted_identifiers", "messiness", *TRUTH_COLUMNS)
         }
         self.tw = {name: csv.writer(f, lineterminator="\n") for name, f in self.truth_files.items()}
         self.tw["people"].writerow(PEOPLE_COLUMNS)
@@ -302,6 +315,8 @@ class _Writer:
             ("feed", "record_id", "file", "column", "entity_type", "value", "start", "end")
         )
         self.tw["messiness"].writerow(("feed", "file", "record_id", "kind", "column"))
+        for name, columns in TRUTH_COLUMNS.items():
+            self.tw[name].writerow(columns)
 
     def _reset(self) -> None:
         if self.truth.exists():
@@ -406,6 +421,39 @@ class _Writer:
                 )
             )
 
+    def write_questionnaire(
+        self, assessment: str, person_id: str, measure: str, at: datetime, timepoint: str, result: Score
+    ) -> None:
+        self.tw["questionnaires"].writerow(
+            (
+                assessment,
+                person_id,
+                measure,
+                at.date().isoformat(),
+                timepoint,
+                result.items_answered,
+                format_score(result.total),
+                format_score(result.secondary),
+            )
+        )
+
+    def write_crisis_plans(self, p: People) -> None:
+        w = self.tw["crisis_plans"]
+        for i in range(len(p)):
+            start = p.plan_start[i]
+            if start is None:
+                continue
+            end, coproduced = p.plan_end[i], p.plan_coproduced_from[i]
+            w.writerow(
+                (
+                    p.person_ids[i],
+                    start.isoformat(),
+                    end.isoformat() if end else "",
+                    coproduced.isoformat() if coproduced else "",
+                    p.plan_origin[i],
+                )
+            )
+
     def write_drafts(self, drafts: list[Draft], p: People, mess: random.Random) -> None:
         groups: dict[tuple[str, int], list[Draft]] = defaultdict(list)
         for d in drafts:
@@ -483,6 +531,14 @@ class _Writer:
         council = spec.name == "council_contacts"
         for col, etype, value, s, e in d.spans:
             planted.writerow((spec.name, rid, fname, col, etype, _cp1252(value) if council else value, s, e))
+        for kind, col in d.planted:
+            self.tw["messiness"].writerow((spec.name, fname, rid, kind, col))
+        if d.gap is not None:
+            col, code = d.gap
+            if row[spec.column_names.index(col)] == code:  # unless messiness overwrote the code
+                self.tw["crisis_care_gaps"].writerow(
+                    (spec.name, rid, p.person_ids[d.person], int(d.plan_in_force), col, code)
+                )
 
     def finish(self) -> None:
         for f in self.truth_files.values():
@@ -495,6 +551,22 @@ class _Writer:
                 path = self._path(feed, month)
                 path.with_name(path.name + ".ctl").write_text(f"{self.file_rows[(feed, month)]}\n", encoding="utf-8")
 
+
+# Truth files beside people/records/planted_identifiers/messiness, and their columns (synth_truth/README.md).
+TRUTH_COLUMNS: dict[str, tuple[str, ...]] = {
+    "questionnaires": (
+        "assessment_id",
+        "person_id",
+        "measure_code",
+        "assessment_date",
+        "timepoint_code",
+        "items_answered",
+        "total_score",
+        "secondary_score",
+    ),
+    "crisis_plans": ("person_id", "plan_start", "plan_end", "coproduced_from", "origin"),
+    "crisis_care_gaps": ("feed", "record_id", "person_id", "plan_in_force", "column", "code"),
+}
 
 PEOPLE_COLUMNS = (
     "person_id",
@@ -540,7 +612,7 @@ class _Effects:
         self.s136_before: dict[str, float] = defaultdict(float)
         self.s136_after: dict[str, float] = defaultdict(float)
         self.n_people: dict[str, int] = defaultdict(int)
-        self.potential: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0])
+        self.potential: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0])  # (arm, outcome)
         self.naive_score: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0])
 
     def add_contacts(self, p: People, s136: np.ndarray) -> None:
@@ -558,15 +630,23 @@ class _Effects:
             self.s136_before[arm] += float(s136[i, s - w : s].sum())
             self.s136_after[arm] += float(s136[i, s + 1 : s + 1 + w].sum())
 
-    def add_potential(self, arm: str, measure: str, difference: float) -> None:
-        acc = self.potential[(arm, measure)]
-        acc[0] += difference
-        acc[1] += 1
+    def add_potential(self, arm: str, measure: str, treated: Score, untreated: Score) -> None:
+        """Treated minus untreated score of the same questionnaire (same noise, same blanks), per outcome."""
+        self._add(self.potential, arm, measure, untreated, treated)
 
-    def add_naive_score(self, arm: str, measure: str, change: float) -> None:
-        acc = self.naive_score[(arm, measure)]
-        acc[0] += change
-        acc[1] += 1
+    def add_naive_score(self, arm: str, measure: str, baseline: Score, follow_up: Score) -> None:
+        """Follow-up minus baseline score of one person, per outcome."""
+        self._add(self.naive_score, arm, measure, baseline, follow_up)
+
+    @staticmethod
+    def _add(acc: dict[tuple[str, str], list[float]], arm: str, measure: str, before: Score, after: Score) -> None:
+        for m, outcome, which in OUTCOMES:
+            if m != measure:
+                continue
+            a, b = getattr(after, which), getattr(before, which)
+            if a is not None and b is not None:  # no difference where the scoring rule gives no score
+                acc[(arm, outcome)][0] += a - b
+                acc[(arm, outcome)][1] += 1
 
     def write(self, path: Path) -> None:
         w_months = config.ENROL_WINDOW
@@ -614,20 +694,20 @@ class _Effects:
                         "police incidents closed S136, same windows",
                     )
                 )
-                for measure in MEASURES:
-                    pot = self.potential.get((arm, measure))
-                    nav = self.naive_score.get((arm, measure))
+                for _, outcome, _ in OUTCOMES:
+                    pot = self.potential.get((arm, outcome))
+                    nav = self.naive_score.get((arm, outcome))
                     w.writerow(
                         (
                             arm,
-                            OUTCOME_OF_MEASURE[measure],
+                            outcome,
                             "mean_difference",
                             f"{pot[0] / pot[1]:.4f}" if pot and pot[1] else "",
                             f"{nav[0] / nav[1]:.4f}" if nav and nav[1] else "",
                             "",
                             int(pot[1]) if pot else 0,
-                            "questionnaire total after step up: treated minus untreated score of the same person and "
-                            "noise (true); follow-up minus baseline (naive)",
+                            "questionnaire score (published scoring rules) after step up: treated minus untreated "
+                            "score of the same person and noise (true); follow-up minus baseline (naive)",
                         )
                     )
 

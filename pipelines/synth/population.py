@@ -127,8 +127,11 @@ class People:
     step_up_month: np.ndarray = field(default_factory=lambda: np.zeros(0))  # -1 when never stepped up
     step_up_day: np.ndarray = field(default_factory=lambda: np.zeros(0))
     episode_months: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    has_plan: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    plan_coproduced: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # crisis plans: one per person at most, in force from plan_start until plan_end (exclusive; None = still)
+    plan_start: list[date | None] = field(default_factory=list)
+    plan_end: list[date | None] = field(default_factory=list)
+    plan_coproduced_from: list[date | None] = field(default_factory=list)  # co-produced from this date on
+    plan_origin: list[str] = field(default_factory=list)  # before_period / mh_trust / high_intensity_team / ""
 
     def __len__(self) -> int:
         return len(self.person_ids)
@@ -139,6 +142,15 @@ class People:
         if nh is not None and month >= self.move_month[i]:
             return nh
         return self.home[i]
+
+    def plan_in_force(self, i: int, day: date) -> bool:
+        """Whether person i's crisis plan is in force on ``day``."""
+        return in_force(self.plan_start[i], self.plan_end[i], day)
+
+    def plan_coproduced(self, i: int, day: date) -> bool:
+        """Whether the plan in force on ``day`` was written (or reviewed) with the person by then."""
+        since = self.plan_coproduced_from[i]
+        return self.plan_in_force(i, day) and since is not None and since <= day
 
 
 def _address(county: County, lsoa: int, k: int, rng: random.Random) -> Home:
@@ -252,6 +264,7 @@ def make_people(county: County, chunk: int, start_index: int, n: int, seed: int,
         relatives=relatives,
     )
     simulate(people, rng, months)
+    draw_crisis_plans(people, np.random.default_rng([seed, chunk, 11]), start, months)
     return people
 
 
@@ -299,5 +312,68 @@ def simulate(people: People, rng: np.random.Generator, months: int) -> None:
     people.step_up_month = step_up
     people.step_up_day = rng.integers(1, 29, n)
     people.episode_months = episode
-    people.has_plan = rng.random(n) < 0.3
-    people.plan_coproduced = rng.random(n) < 0.4
+
+
+def in_force(start: date | None, end: date | None, day: date) -> bool:
+    """A plan that starts on ``start`` and ends on ``end`` (exclusive; ``None``: open) is in force on ``day``."""
+    return start is not None and start <= day and (end is None or day < end)
+
+
+def _month_first(start: date, month: int) -> date:
+    m = start.month - 1 + month
+    return date(start.year + m // 12, m % 12 + 1, 1)
+
+
+def _day_in_month(start: date, month: int, day: int) -> date:
+    first = _month_first(start, month)
+    last = (_month_first(start, month + 1) - timedelta(days=1)).day
+    return first.replace(day=min(day, last))
+
+
+def draw_crisis_plans(people: People, rng: np.random.Generator, start: date, months: int) -> None:
+    """Each person's crisis plan, if any: held by the MH trust for people it sees repeatedly, and written by the
+    high intensity team on the step-up date for its clients who have none in force (``config.CRISIS_PLAN``)."""
+    n = len(people)
+    rates = config.CRISIS_PLAN
+    mh = people.counts[:, :, CRISIS_AGENCIES.index("mh_contacts")]
+    cumulative = mh.cumsum(axis=1)
+    hit = ARMS.index("high_intensity_team")
+    period_end = _month_first(start, months)
+    u = rng.random((n, 6))  # one column per decision, so a rate change moves no other person's draw
+    days = rng.integers(1, 29, n)
+    before = rng.integers(30, 3 * 365, n)
+    end_frac = rng.random(n)
+    plan_start: list[date | None] = [None] * n
+    plan_end: list[date | None] = [None] * n
+    coproduced: list[date | None] = [None] * n
+    origin = [""] * n
+    for i in range(n):
+        if cumulative[i, -1] >= config.CRISIS_PLAN_MIN_MH_CONTACTS:
+            if u[i, 0] < rates["before_period"]:
+                plan_start[i], origin[i] = start - timedelta(days=int(before[i])), "before_period"
+            elif u[i, 1] < rates["written"]:
+                month = int(np.argmax(cumulative[i] >= config.CRISIS_PLAN_MIN_MH_CONTACTS))
+                plan_start[i], origin[i] = _day_in_month(start, month, int(days[i])), "mh_trust"
+            began = plan_start[i]
+            if began is not None:
+                if u[i, 2] < rates["coproduced"]:
+                    coproduced[i] = began
+                if u[i, 3] < rates["ends"]:
+                    first_day = max(began, start) + timedelta(days=60)  # a plan runs at least two months
+                    if first_day < period_end:
+                        plan_end[i] = first_day + timedelta(days=int(end_frac[i] * (period_end - first_day).days))
+        s = int(people.step_up_month[i])
+        if s < 0 or int(people.arm[i]) != hit:
+            continue
+        step_up = _day_in_month(start, s, int(people.step_up_day[i]))
+        if in_force(plan_start[i], plan_end[i], step_up):
+            plan_end[i] = None  # the team keeps the plan open
+            if coproduced[i] is None and u[i, 5] < rates["coproduced_high_intensity_team"]:
+                coproduced[i] = step_up  # reviewed with the person at step up
+        elif u[i, 4] < rates["high_intensity_team"]:
+            plan_start[i], plan_end[i], origin[i] = step_up, None, "high_intensity_team"
+            coproduced[i] = step_up if u[i, 5] < rates["coproduced_high_intensity_team"] else None
+    people.plan_start = plan_start
+    people.plan_end = plan_end
+    people.plan_coproduced_from = coproduced
+    people.plan_origin = origin

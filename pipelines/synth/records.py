@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from pipelines.feeds import FEED_SPECS
 from pipelines.feeds.base import Role
-from pipelines.feeds.mh_outcome_measures import MEASURE_ITEMS
+from pipelines.feeds.mh_outcome_measures import MEASURE_BY_CODE
 from pipelines.synth import config, names
 from pipelines.synth.identifiers import (
     format_dob_free_text,
@@ -53,6 +53,9 @@ class Draft:
     is_mh: str = ""  # "1"/"0" where the true nature is known, else ""
     errors: list[str] = field(default_factory=list)
     spans: list[tuple[str, str, str, int, int]] = field(default_factory=list)  # column, type, value, start, end
+    planted: list[tuple[str, str]] = field(default_factory=list)  # (kind, column) for messiness.csv
+    gap: tuple[str, str] | None = None  # (column, code): care not provided, for crisis_care_gaps.csv
+    plan_in_force: bool = False  # the person's crisis plan was in force at the event
 
 
 @dataclass
@@ -213,6 +216,14 @@ class Builder:
         hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
         return datetime(first.year, first.month, 1 + rng.randrange(days), hour, rng.randrange(60), rng.randrange(60))
 
+    def _care_gap(self, d: Draft, column: str, code: str) -> bool:
+        """Whether this contact ends without assessment or treatment (``config.CRISIS_CARE_GAP``), marking it."""
+        rate = config.CRISIS_CARE_GAP[d.feed][int(d.plan_in_force)]
+        if self.rng.random() < rate:
+            d.gap = (column, code)
+            return True
+        return False
+
     def _treated(self, i: int, month: int) -> str | None:
         s = int(self.p.step_up_month[i])
         if s >= 0 and month > s:
@@ -267,12 +278,19 @@ class Builder:
         ident = self.identity(i, feed, month)
         complaint = _pick(rng, AMB_COMPLAINT_MH if is_mh else AMB_COMPLAINT_OTHER)
         category = _pick(rng, {"1": 0.05, "2": 0.4, "3": 0.3, "4": 0.1, "5": 0.15})
+        d = Draft(feed, month, at, i, {}, is_mh="1" if is_mh else "0", errors=ident.errors)
+        d.plan_in_force = self.p.plan_in_force(i, at.date())
         # category 5 calls are closed by a clinician on the phone
         outcome = "hear_and_treat" if category == "5" else "see_and_convey" if rng.random() < 0.62 else "see_and_treat"
+        arrived = outcome != "hear_and_treat"
+        if self._care_gap(d, "Outcome", "closed_without_assessment"):
+            # stood down, call abandoned or patient not found: no clinician assessed the person
+            outcome = "closed_without_assessment"
+            arrived = rng.random() < config.AMBULANCE_GAP_RESOURCE_ARRIVED
         dest = ""
         if outcome == "see_and_convey":
             dest = _pick(rng, {"RX101": 0.55, "RX102": 0.3, "RX201": 0.1 if is_mh else 0.0, "RX301": 0.05})
-        secs = "" if outcome == "hear_and_treat" else str(int(rng.lognormvariate(6.6 + 0.3 * int(category), 0.5)))
+        secs = str(int(rng.lognormvariate(6.6 + 0.3 * int(category), 0.5))) if arrived else ""
         flag_p = config.AMBULANCE_MH_FLAG_SENSITIVITY if is_mh else config.AMBULANCE_MH_FLAG_FALSE_POSITIVE
         mh_flag = "Yes" if rng.random() < flag_p else "No"
         v = {
@@ -291,8 +309,9 @@ class Builder:
             "PatientPostcode": format_postcode(ident.postcode, rng, 0.1) if ident.postcode else "",
             "CallbackNumber": format_phone(ident.phone, rng) if rng.random() < 0.9 else "",
         }
-        d = Draft(feed, month, at, i, v, is_mh="1" if is_mh else "0", errors=ident.errors)
-        self.narrative(d, "ClinicalNotes", i, context=("mh" if is_mh else "other", outcome))
+        d.values = v
+        context = (outcome,) if d.gap else ("mh" if is_mh else "other", outcome)  # nobody assessed: no findings
+        self.narrative(d, "ClinicalNotes", i, context=context)
         return d
 
     def ed(self, i: int, month: int, start: date) -> Draft:
@@ -302,18 +321,24 @@ class Builder:
         is_mh = rng.random() < self.p.p_mh[i]
         ident = self.identity(i, feed, month)
         complaint = _pick(rng, ED_COMPLAINT_MH if is_mh else ED_COMPLAINT_OTHER)
-        status = _pick(rng, {"TREATED": 0.78, "LBT": 0.15 if is_mh else 0.08, "LBA": 0.04, "STREAMED": 0.05})
-        destination = _pick(
-            rng,
-            {
-                "HOME": 0.7,
-                "ADMIT": 0.14,
-                "MH_UNIT": 0.06 if is_mh else 0.0,
-                "POLICE": 0.02,
-                "OTHER_HOSP": 0.03,
-                "NFA": 0.05,
-            },
-        )
+        d = Draft(feed, month, at, i, {}, is_mh="1" if is_mh else "0", errors=ident.errors)
+        d.plan_in_force = self.p.plan_in_force(i, at.date())
+        status = "LBA" if rng.random() < config.ED_GAP_LEFT_BEFORE_ASSESSMENT else "LBT"
+        if self._care_gap(d, "EC_Discharge_Status", status):
+            destination = _pick(rng, {"HOME": 0.85, "NFA": 0.15})  # they left: nobody admitted or transferred them
+        else:
+            status = _pick(rng, {"TREATED": 0.94, "STREAMED": 0.06})
+            destination = _pick(
+                rng,
+                {
+                    "HOME": 0.7,
+                    "ADMIT": 0.14,
+                    "MH_UNIT": 0.06 if is_mh else 0.0,
+                    "POLICE": 0.02,
+                    "OTHER_HOSP": 0.03,
+                    "NFA": 0.05,
+                },
+            )
         eth = ETHNICITIES[int(self.p.ethnicity[i])][3]
         roll = rng.random()
         eth = "Z" if roll < 0.08 else "99" if roll < 0.12 else eth
@@ -345,33 +370,41 @@ class Builder:
             "Postcode_Usual_Address": ident.postcode,
             "LSOA_Of_Residence": ident.lsoa if ident.postcode and rng.random() < 0.95 else "",
         }
-        d = Draft(feed, month, at, i, v, is_mh="1" if is_mh else "0", errors=ident.errors)
+        d.values = v
         liaison = ("liaison",) if v["Liaison_Psychiatry_Referral"] == "Y" else ()
         self.narrative(d, "Clinical_Notes", i, context=("mh" if is_mh else "other", status, *liaison))
         return d
 
     def mh(self, i: int, month: int, start: date) -> Draft:
-        """One MH trust contact; high intensity team clients get crisis plans, mostly co-produced."""
+        """One MH trust contact, saying whether the person's crisis plan is in force (``People.plan_start``)."""
         rng, feed, p = self.rng, "mh_contacts", self.p
         at = self.when(start, month)
         ident = self.identity(i, feed, month)
+        d = Draft(feed, month, at, i, {}, is_mh="1", errors=ident.errors)
+        d.plan_in_force = p.plan_in_force(i, at.date())
         ctype = _pick(rng, MH_TYPES)
         attendance = "ATT"
         if ctype in {"CRISIS_FOLLOWUP", "OUTPATIENT", "HOME_TREATMENT"}:
             attendance = _pick(rng, {"ATT": 0.7, "DNA": 0.25, "CANC_PT": 0.03, "CANC_TR": 0.02})
         elif ctype == "CRISIS_ASSESS":
-            attendance = _pick(rng, {"ATT": 0.9, "DNA": 0.08, "CANC_PT": 0.02})
+            if self._care_gap(d, "Attendance", "CANC_TR"):
+                attendance = "CANC_TR"  # the trust could not provide the assessment
+            else:
+                attendance = _pick(rng, {"ATT": 0.9, "DNA": 0.08, "CANC_PT": 0.02})
         section = ""
         if ctype == "MHA_ASSESS" and rng.random() < 0.55:
             section = _pick(rng, {"S2": 0.7, "S3": 0.25, "S4": 0.05})
         elif ctype == "ADMISSION" and rng.random() < 0.35:
             section = _pick(rng, {"S2": 0.6, "S3": 0.4})
-        elif ctype == "CRISIS_ASSESS" and rng.random() < 0.07:
+        elif ctype == "CRISIS_ASSESS" and attendance == "ATT" and rng.random() < 0.07:  # detained only if seen
             section = _pick(rng, {"S136": 0.8, "S135": 0.1, "S5_2": 0.1})
         treated = self._treated(i, month)
-        hit = treated == "high_intensity_team"
-        plan = bool(p.has_plan[i]) or (hit and rng.random() < 0.9)
-        coproduced = bool(p.plan_coproduced[i]) or (hit and rng.random() < 0.85)
+        plan = d.plan_in_force
+        coproduced = p.plan_coproduced(i, at.date())
+        if rng.random() < config.CRISIS_PLAN["recording_error"]:
+            plan = not plan  # the flag on this contact contradicts the plan the trust holds
+            coproduced = False
+            d.planted.append(("crisis_plan_misrecorded", "Crisis_Plan_Recorded"))
         if treated == "high_intensity_team" and rng.random() < 0.5:
             team = "HIT"
         elif treated == "street_triage" and ctype == "CRISIS_ASSESS" and rng.random() < 0.4:
@@ -400,11 +433,12 @@ class Builder:
             "Crisis_Plan_Coproduced": ("Y" if coproduced else "N") if plan else "",
             "Team_Code": team,
         }
-        d = Draft(feed, month, at, i, v, is_mh="1", errors=ident.errors)
+        d.values = v
         extra = ("DNA",) if attendance == "DNA" else ()
         extra += ("detained",) if section else ()
         extra += ("coproduced",) if plan and coproduced and rng.random() < 0.3 else ()
-        self.narrative(d, "Clinician_Note", i, context=(ctype, *extra))
+        # a contact that did not happen gets no "assessment completed" sentence
+        self.narrative(d, "Clinician_Note", i, context=((ctype,) if attendance == "ATT" else ()) + extra)
         return d
 
     def council(self, i: int, month: int, start: date) -> Draft:
@@ -513,12 +547,12 @@ class Builder:
         return d
 
     def questionnaire_rows(
-        self, i: int, at: datetime, month: int, measure: str, timepoint: str, scores: list[int | None]
+        self, i: int, at: datetime, month: int, measure: str, timepoint: str, responses: list[int | None]
     ) -> list[Draft]:
         """The item rows of one questionnaire, sharing its date, measure and the person's identifiers."""
         rng, feed, p = self.rng, "mh_outcome_measures", self.p
         ident = self.identity(i, feed, month)
-        admin = _pick(rng, {"SELF": 0.6, "CLIN": 0.3, "PHONE": 0.1})
+        admin = _pick(rng, ADMINISTRATION.get(measure, ADMINISTRATION["default"]))
         name = f"{ident.given} {ident.family}"
         nhs = ident.nhs or ""
         common = {
@@ -533,34 +567,62 @@ class Builder:
             "Administration": admin,
         }
         drafts = []
-        for k, score in enumerate(scores, start=1):
+        for k, response in enumerate(responses, start=1):
             v = dict(common)
             v["Item_No"] = str(k)
-            v["Item_Score"] = "" if score is None else str(score)
+            v["Item_Response"] = "" if response is None else str(response)
             drafts.append(Draft(feed, month, at, i, v, errors=list(ident.errors)))
         return drafts
 
 
-def item_scores(measure: str, wellbeing: float, noise: list[float], skipped: list[bool]) -> list[int | None]:
-    """Item scores of one questionnaire from latent wellbeing (higher is better) and per-item noise."""
-    n_items, low, high = MEASURE_ITEMS[measure]
+def item_responses(
+    measure: str, wellbeing: float, noise: list[float], skipped: list[bool], not_known: list[bool]
+) -> list[int | None]:
+    """The positions ticked on one questionnaire, from latent wellbeing (higher is better) and per-item noise.
+
+    Each item has a mean position on its own scale that moves with wellbeing in the item's direction: a person
+    doing well ticks high positions on positively worded items and low ones on negatively worded items and problem
+    ratings (``Measure.higher_is_better``). ``skipped`` items are blank; ``not_known`` items record the measure's
+    not-known position (HoNOS 9).
+    """
+    m = MEASURE_BY_CODE[measure]
     out: list[int | None] = []
-    for k in range(n_items):
-        if measure == "CORE10":
-            raw = 1.6 - 0.9 * wellbeing + noise[k]
-        elif measure == "SWEMWBS":
-            raw = 3.0 + 0.8 * wellbeing + noise[k]
+    for k in range(1, m.items + 1):
+        base, slope, spread = _item_model(measure, k)
+        better = base + slope * wellbeing + spread * noise[k - 1]  # how far towards the good end, on the item's scale
+        raw = better if k in m.higher_is_better else m.low + m.high - better
+        position = int(min(m.high, max(m.low, round(raw))))
+        if not_known[k - 1] and m.not_known is not None:
+            out.append(m.not_known)
         else:
-            raw = (2.0 + 0.3 * wellbeing if k == 10 else 2.1 + 0.9 * wellbeing) + noise[k]
-        score = int(min(high, max(low, round(raw))))
-        out.append(None if skipped[k] else score)
+            out.append(None if skipped[k - 1] else position)
     return out
 
 
-def total(measure: str, scores: list[int | None]) -> int:
-    """Questionnaire total as usually reported (ReQoL-10 excludes the physical-health item 11)."""
-    items = scores[:10] if measure == "REQOL10" else scores
-    return sum(s for s in items if s is not None)
+# Per item: (mean position, oriented so that larger is better, for a person of average wellbeing; change per unit
+# of wellbeing; noise multiplier). item_responses flips negatively worded items back onto the form's numbering.
+# DIALOG and HoNOS are set so that people stepped up at a crisis peak (wellbeing about -2) sit near published
+# clinical means (DIALOG life domains about 3.5 of 7, HoNOS totals about 18 of 48), not at the floor.
+HONOS_ITEM_SEVERITY = (0.8, 0.7, 0.9, 0.3, 0.6, 0.4, 1.1, 0.9, 1.0, 0.7, 0.6, 0.8)  # mean rating at average wellbeing
+
+
+def _item_model(measure: str, k: int) -> tuple[float, float, float]:
+    if measure == "CORE10":
+        return 2.4, 0.9, 1.0  # distress 1.6 on the 0-4 scale
+    if measure == "REQOL10":
+        return (2.8, 0.35, 1.0) if k == 11 else (2.1, 0.9, 1.0)  # item 11: physical health problems 1.2
+    if measure == "SWEMWBS":
+        return 3.0, 0.8, 1.0
+    if measure == "DIALOG":
+        return (4.6, 0.5, 1.6) if k <= 8 else (5.2, 0.25, 1.6)  # life domains; treatment
+    return 4.0 - HONOS_ITEM_SEVERITY[k - 1], 0.4, 1.0
+
+
+ADMINISTRATION = {
+    "default": {"SELF": 0.6, "CLIN": 0.3, "PHONE": 0.1},
+    "DIALOG": {"SELF": 0.45, "CLIN": 0.5, "PHONE": 0.05},  # often completed together in a DIALOG+ session
+    "HONOS": {"CLIN": 1.0},  # a clinician's rating
+}
 
 
 def _pick(rng: random.Random, weights: dict[str, float] | object) -> str:

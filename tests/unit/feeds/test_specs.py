@@ -104,4 +104,25 @@ def test_outcome_measures_item_ranges() -> None:
 
     assert MEASURE_ITEMS["SWEMWBS"] == (7, 1, 5)
     assert MEASURE_ITEMS["CORE10"] == (10, 0, 4)
-    assert MEASURE_ITEMS["REQOL10"][1:] == (0, 4)
+    assert MEASURE_ITEMS["REQOL10"] == (11, 0, 4)
+    assert MEASURE_ITEMS["DIALOG"] == (11, 1, 7)
+    assert MEASURE_ITEMS["HONOS"] == (12, 0, 4)
+
+
+def test_outcome_measures_carry_response_positions_and_their_directions() -> None:
+    """The feed says which way each item points, so the warehouse can reverse the negatively worded ones."""
+    from pipelines.feeds.mh_outcome_measures import MEASURE_BY_CODE, SPEC
+
+    assert SPEC.column("Item_Response").canonical == "item_response"
+    assert "Item_Score" not in SPEC.column_names
+    assert set(SPEC.column("Measure").codes or ()) == set(MEASURE_BY_CODE)
+    m = MEASURE_BY_CODE
+    assert m["CORE10"].higher_is_better == (2, 3)
+    assert m["REQOL10"].higher_is_better == (2, 4, 5, 7, 8, 10)
+    assert m["REQOL10"].lower_is_better == (1, 3, 6, 9, 11)  # 11: physical health problems, its own scale
+    assert m["SWEMWBS"].lower_is_better == () and m["DIALOG"].lower_is_better == ()
+    assert m["HONOS"].higher_is_better == () and m["HONOS"].not_known == 9
+    assert m["DIALOG"].positions[0] == "Totally dissatisfied" and m["DIALOG"].positions[-1] == "Totally satisfied"
+    assert len(m["DIALOG"].item_labels) == 11 and len(m["HONOS"].item_labels) == 12
+    for measure in m.values():  # every measure's scale, directions and scoring rule reach docs/feeds.md
+        assert any(note.startswith(f"{measure.code} (") and measure.scoring in note for note in SPEC.notes)

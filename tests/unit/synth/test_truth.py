@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 
 from pipelines.feeds import FEED_SPECS
-from pipelines.feeds.mh_outcome_measures import MEASURE_ITEMS
+from pipelines.feeds.mh_outcome_measures import MEASURE_BY_CODE, MEASURE_ITEMS
 from pipelines.synth import config, generate
 from pipelines.synth.identifiers import is_valid_nhs_number
 from pipelines.synth.names import NICKNAMES
@@ -236,9 +236,11 @@ def test_questionnaires_are_item_level_with_dates(truth) -> None:
         n_items, low, high = MEASURE_ITEMS[measure]
         numbers = sorted(int(r["Item_No"]) for r in rows)
         assert numbers == list(range(1, n_items + 1))
+        not_known = MEASURE_BY_CODE[measure].not_known
         for r in rows:
-            if r["Item_Score"]:
-                assert low <= int(r["Item_Score"]) <= high
+            if r["Item_Response"]:
+                position = int(r["Item_Response"])
+                assert low <= position <= high or position == not_known, (measure, position)
         assert len({r["Assessment_Date"] for r in rows}) == 1
         timepoints[rows[0]["Timepoint"]] += 1
     assert timepoints["BASELINE"] and timepoints["FOLLOWUP"] and timepoints["ROUTINE"]

@@ -19,7 +19,7 @@ renamed as (
         cast(measure_code as varchar) as measure_code,
         cast(timepoint_code as varchar) as timepoint_code,
         cast(item_number as integer) as item_number,
-        cast(item_score as integer) as item_score,
+        cast(item_response as integer) as item_response,
         cast(administration_code as varchar) as administration_code
     from source
 
