@@ -7,6 +7,7 @@ Mental Health Act detentions and crisis-plan status, semicolon-delimited with da
 from __future__ import annotations
 
 from pipelines.feeds.base import Column, DType, FeedSpec, Role
+from pipelines.feeds.ed_attendances import ETHNIC_CATEGORIES
 
 CONTACT_TYPES: dict[str, str] = {
     "REFERRAL": "Referral received",
@@ -63,6 +64,7 @@ CODE_LABELS: dict[str, dict[str, str]] = {
     "MHA_Section": MHA_SECTIONS,
     "Team_Code": TEAMS,
     "Gender": GENDER_CODES,
+    "Ethnic_Category": ETHNIC_CATEGORIES,
 }
 
 SPEC = FeedSpec(
@@ -131,6 +133,28 @@ SPEC = FeedSpec(
             codes=tuple(GENDER_CODES),
             person_field="sex",
             canonical="sex",
+        ),
+        Column(
+            "Ethnic_Category",
+            DType.CODE,
+            Role.PLAIN,
+            "Patient's NHS ethnic category (2001 census based letter, as in ECDS; Z not stated, 99 not known).",
+            codes=tuple(ETHNIC_CATEGORIES),
+            canonical="ethnic_category_code",
+        ),
+        Column(
+            "Disability",
+            DType.BOOLEAN,
+            Role.PLAIN,
+            "A disability is recorded for the patient (Y/N; blank: not recorded).",
+            canonical="has_disability",
+        ),
+        Column(
+            "Autism_LD_Flag",
+            DType.BOOLEAN,
+            Role.PLAIN,
+            "Autism or a learning disability is recorded for the patient (Y/N; blank: not recorded).",
+            canonical="is_neurodivergent",
         ),
         Column(
             "Postcode",
@@ -228,5 +252,8 @@ SPEC = FeedSpec(
         "programme_caseload; it is an identifier without a person_field (linkage fields have no local id).",
         "Crisis_Plan_Recorded reflects the plan the trust holds for the person, so it is Y on every contact while a "
         "plan is in force (from the day it is written until it is closed), apart from rare recording errors.",
+        "Ethnic_Category, Disability and Autism_LD_Flag are held once per patient on the trust's system, so every "
+        "contact of a patient carries the same values; blank Disability or Autism_LD_Flag means not recorded, "
+        "which is not the same as N.",
     ),
 )

@@ -43,6 +43,38 @@ MH_FLAG_GIVEN_NOT_MH = MappingProxyType({"Y": 0.04, "N": 0.86, "": 0.10})
 AMBULANCE_MH_FLAG_SENSITIVITY = 0.85
 AMBULANCE_MH_FLAG_FALSE_POSITIVE = 0.03
 
+# Mental-health content of police, ambulance and ED records, against the truth of each (synth_truth/mh_signals.csv).
+# Codes that say a record is mental-health related, per feed: column -> codes.
+MH_CODE_SIGNALS = MappingProxyType(
+    {
+        "police_incidents": MappingProxyType(
+            {"OPENING_CODE": ("SUIC",), "CLOSING_CODE": ("S136", "MH_REFERRAL"), "MH_FLAG": ("Y",)}
+        ),
+        "ambulance_calls": MappingProxyType(
+            {"ChiefComplaint": ("PSYCH", "OVERDOSE", "SELF_HARM"), "MHRelated": ("Yes",), "DestinationCode": ("RX201",)}
+        ),
+        "ed_attendances": MappingProxyType(
+            {
+                "EC_Chief_Complaint": ("248062006", "6471006", "1149222004", "25786006", "48694002"),
+                "Liaison_Psychiatry_Referral": ("Y",),
+                "EC_Discharge_Destination": ("MH_UNIT",),
+            }
+        ),
+    }
+)
+# Truly mental-health-related records that carry no signal at all, neither in codes nor in the narrative: the
+# ceiling any classifier meets. Their codes are drawn from the non-signal codes, so the agencies' own tag rates
+# (MH_FLAG, MHRelated above) and the liaison referral rate hold over all MH records as documented.
+MH_SIGNAL_ABSENT = MappingProxyType({"police_incidents": 0.03, "ambulance_calls": 0.025, "ed_attendances": 0.03})
+# Of the other MH records, the share whose narrative carries a cue (always, when their codes carry no signal);
+# a narrative with a cue has a second one this often.
+MH_TEXT_CUE = MappingProxyType({"police_incidents": 0.85, "ambulance_calls": 0.9, "ed_attendances": 0.88})
+MH_TEXT_SECOND_CUE = 0.3
+# Non-MH records whose narrative carries a confounder, and the share of those that are negations
+# ("no MH concerns"); the rest use the words in another sense ("jumped the fence", "cost of living crisis").
+MH_CONFOUNDER = MappingProxyType({"police_incidents": 0.07, "ambulance_calls": 0.06, "ed_attendances": 0.06})
+MH_CONFOUNDER_NEGATED = 0.6
+
 # Share of records carrying an NHS number, per feed (blank otherwise).
 NHS_NUMBER_PRESENT = MappingProxyType(
     {
@@ -114,6 +146,90 @@ CRISIS_CARE_GAP = MappingProxyType(
 )
 ED_GAP_LEFT_BEFORE_ASSESSMENT = 0.35  # of ED gaps: LBA; the rest LBT
 AMBULANCE_GAP_RESOURCE_ARRIVED = 0.5  # of ambulance gaps: a crew arrived (response time recorded), no patient assessed
+# Feedback themes (synth_truth/feedback_themes.csv). A comment carries 0-3 themes; each is drawn in turn, without
+# replacement, with weight = base (per theme and polarity) x rating multiplier (by polarity) x service multiplier
+# x the high intensity team multiplier (people under the team, whatever service the comment is about).
+FEEDBACK_THEME_COUNT = MappingProxyType({0: 0.2, 1: 0.42, 2: 0.27, 3: 0.11})
+FEEDBACK_THEME_BASE = MappingProxyType(
+    {
+        "waiting": MappingProxyType({"negative": 1.0}),
+        "kindness_and_respect": MappingProxyType({"positive": 1.0}),
+        "dismissed_or_judged": MappingProxyType({"negative": 0.8}),
+        "listened_to_and_involved": MappingProxyType({"positive": 0.7}),
+        "access_in_crisis": MappingProxyType({"negative": 0.6}),
+        "continuity": MappingProxyType({"positive": 0.25, "negative": 0.3}),
+        "police_and_restraint": MappingProxyType({"negative": 0.3, "positive": 0.05}),
+        "follow_up": MappingProxyType({"positive": 0.2, "negative": 0.35}),
+        "environment": MappingProxyType({"negative": 0.35, "positive": 0.08}),
+        "practical_help": MappingProxyType({"positive": 0.15, "negative": 0.15}),
+    }
+)
+FEEDBACK_THEME_RATING = MappingProxyType(
+    {
+        "positive": MappingProxyType({1: 0.15, 2: 0.4, 3: 1.0, 4: 1.8, 5: 2.4}),
+        "negative": MappingProxyType({1: 2.4, 2: 1.8, 3: 1.0, 4: 0.4, 5: 0.15}),
+    }
+)
+FEEDBACK_THEME_SERVICE = MappingProxyType(
+    {
+        "POLICE": MappingProxyType(
+            {"police_and_restraint": 5.0, "environment": 1.3, "waiting": 0.8, "continuity": 0.5, "practical_help": 0.4}
+        ),
+        "STREET_TRIAGE": MappingProxyType(
+            {"police_and_restraint": 3.0, "listened_to_and_involved": 1.3, "kindness_and_respect": 1.3}
+        ),
+        "AMBULANCE": MappingProxyType(
+            {"waiting": 2.0, "kindness_and_respect": 1.4, "police_and_restraint": 0.6, "continuity": 0.4}
+        ),
+        "ED": MappingProxyType(
+            {"waiting": 2.5, "environment": 2.5, "dismissed_or_judged": 1.4, "police_and_restraint": 0.6}
+        ),
+        "MH_TRUST": MappingProxyType(
+            {"access_in_crisis": 2.0, "continuity": 1.6, "follow_up": 1.8, "listened_to_and_involved": 1.2}
+        ),
+        "COUNCIL": MappingProxyType(
+            {"practical_help": 5.0, "waiting": 1.3, "continuity": 1.2, "police_and_restraint": 0.1}
+        ),
+        "HIT": MappingProxyType(
+            {"continuity": 2.5, "listened_to_and_involved": 2.0, "practical_help": 2.0, "follow_up": 1.5}
+        ),
+    }
+)
+FEEDBACK_THEME_HIT = MappingProxyType({"continuity": 1.8, "listened_to_and_involved": 1.6})
+FEEDBACK_DECOY = 0.18  # comments with one planted negation or near miss of a theme they do not carry
+
+# Equality columns, as services record them: one value per person and service (every contact of a person
+# carries the same), from the person's truth with recording gaps and errors.
+ETHNICITY_RECORDING = MappingProxyType(
+    {
+        "mh_contacts": MappingProxyType({"not_stated": 0.06, "not_known": 0.04, "wrong": 0.03}),
+        "council_contacts": MappingProxyType({"not_stated": 0.04, "not_known": 0.1, "wrong": 0.04}),
+    }
+)
+ED_ETHNICITY_NOT_STATED = 0.08  # ED records ethnicity per attendance: Z (not stated) on this share
+ED_ETHNICITY_NOT_KNOWN = 0.04  # and 99 (not known) on this one
+ETHNICITY_WRONG_SAME_GROUP = 0.7  # a wrong code is within the person's ONS 2021 group this often
+# blank: not recorded; missed: a true Y recorded N; false: a true N recorded Y
+DISABILITY_RECORDING = MappingProxyType(
+    {
+        "mh_contacts": MappingProxyType({"blank": 0.3, "missed": 0.15, "false": 0.02}),
+        "council_contacts": MappingProxyType({"blank": 0.2, "missed": 0.1, "false": 0.03}),
+    }
+)
+NEURODIVERGENCE_RECORDING = MappingProxyType(
+    {"mh_contacts": MappingProxyType({"blank": 0.4, "missed": 0.2, "false": 0.01})}
+)
+# Adult social care's primary support reason, from the person's truth: learning disability for this share of
+# neurodivergent people; else by disability and age; blank on carer-support contacts and this often otherwise.
+PRIMARY_SUPPORT_REASON_LD = 0.45
+PRIMARY_SUPPORT_REASON = MappingProxyType(
+    {
+        "disabled_65_plus": MappingProxyType({"PHYS": 0.45, "MEM_COG": 0.3, "SENS": 0.15, "MH": 0.1}),
+        "disabled_under_65": MappingProxyType({"PHYS": 0.45, "SENS": 0.15, "MH": 0.4}),
+        "not_disabled": MappingProxyType({"MH": 0.75, "SOC_SUPPORT": 0.25}),
+    }
+)
+PRIMARY_SUPPORT_REASON_BLANK = 0.1
 
 # The programme: people whose contacts over the last ENROL_WINDOW months reach ENROL_THRESHOLD are stepped up.
 ENROL_WINDOW = 3

@@ -34,6 +34,19 @@ def render_truth_readme(faults: bool) -> str:
         "| `messiness.csv` | planted data-quality problem | feed, file, record id, kind (duplicate_row, "
         "missing_required, unknown_code, out_of_range_date, and crisis_plan_misrecorded: an mh_contacts row whose "
         "Crisis_Plan_Recorded contradicts the plan in `crisis_plans.csv`) and column |",
+        "| `feedback_themes.csv` | theme of a feedback comment | `feedback_id` (the ResponseId), `theme` (one of the "
+        "ten ids in docs/feeds.md), `polarity` (positive/negative), the `start` and `end` character offsets of the "
+        "sentence that expresses it in the comment and that `phrase`; every true theme of every comment (a comment "
+        "with no theme has no row) |",
+        "| `feedback_theme_decoys.csv` | planted look-alike of a theme | `feedback_id`, the `theme` it resembles, "
+        "`kind` (negated: 'didn't have to wait long'; near_miss: the words in another sense), offsets and phrase; "
+        "not a theme of the comment |",
+        "| `mh_signals.csv` | police, ambulance or ED record | `is_mental_health_related` (the truth, as in "
+        "records.csv), `signal_in_codes` (the delivered codes say MH: see docs/feeds.md), `signal_in_text` (the "
+        "narrative carries a planted cue), `confounder` (negated / other_sense: a non-MH record whose narrative "
+        "has MH words) |",
+        "| `mh_text.csv` | planted mental-health sentence | feed, record id, column, `kind` (cue, neutral, negated, "
+        "other_sense), its character offsets in the narrative and the sentence as written |",
         "| `effects.csv` | intervention x outcome | the true effect, what a naive before/after comparison shows, and "
         "(for contacts) the ratio expected with no programme at all: regression to the mean. Questionnaire outcomes "
         "(reqol10_total, swemwbs_total, core10_total, dialog_quality_of_life_mean, "
@@ -139,6 +152,156 @@ def _care_section() -> list[str]:
     return out
 
 
+def _pct(v: float) -> str:
+    return f"{v:.1%}" if abs(round(v * 100) - v * 100) > 1e-9 else f"{v:.0%}"
+
+
+def _mh_signal_section() -> list[str]:
+    feeds = list(config.MH_CODE_SIGNALS)
+    out = [
+        "",
+        "## Mental-health signals in police, ambulance and ED records (synthetic county rates)",
+        "",
+        "Whether a record is truly mental-health related is in `synth_truth/records.csv`; `synth_truth/mh_signals.csv` "
+        "says, per record, whether its delivered codes and its narrative signal it, and `synth_truth/mh_text.csv` "
+        "where each planted sentence is. Codes that signal a mental-health contact:",
+        "",
+        "| feed | codes |",
+        "| --- | --- |",
+    ]
+    for feed in feeds:
+        codes = "; ".join(
+            f"`{col}` {', '.join(f'`{c}`' for c in values)}" for col, values in config.MH_CODE_SIGNALS[feed].items()
+        )
+        out.append(f"| `{feed}` | {codes} |")
+    out += [
+        "",
+        "Narratives carry cues in each agency's registers: plain words ('suicidal', 'hearing voices', 'self "
+        "harming'), abbreviations (MH, SI, DSH, OD, CMHT, CRHT, EUPD, s136), misspellings ('sucidal', 'threating "
+        "to jump', 'halucinations') and implicit descriptions (on the wrong side of the railings, a ligature, "
+        "taking tablets). A truly MH record whose codes carry no signal always has a cue in its narrative, except "
+        "the silent records, whose codes are drawn from the non-signal codes and whose narrative holds only "
+        "sentences that other contacts share ('Concern for welfare reported by a member of the public'): no "
+        "classifier can find them. Silent records never carry `MH_FLAG` Y, `MHRelated` Yes, a place of safety or "
+        "a liaison referral; the other MH records carry them a little more often, so the rates above (and the "
+        "true s136 rate) hold over all MH records. Non-MH records sometimes carry a confounder: a negation ('No MH "
+        "concerns', 'denies any mental health issues', 'not known to mental health services') or the words in "
+        "another sense ('jumped the fence', 'cost of living crisis', 'abbreviated mental test').",
+        "",
+        "| feed | MH records with no signal (silent) | other MH records with a narrative cue | second cue | "
+        "non-MH records with a confounder | of which negations |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for feed in feeds:
+        out.append(
+            f"| `{feed}` | {_pct(config.MH_SIGNAL_ABSENT[feed])} | {_pct(config.MH_TEXT_CUE[feed])} (always when "
+            f"its codes carry none) | {_pct(config.MH_TEXT_SECOND_CUE)} | {_pct(config.MH_CONFOUNDER[feed])} | "
+            f"{_pct(config.MH_CONFOUNDER_NEGATED)} |"
+        )
+    out += [
+        "",
+        "Context sentences that follow a signal code are cues too (closing `S136` or `MH_REFERRAL`, a liaison "
+        "psychiatry referral), so the share of MH records whose narrative carries a cue is measured, not set: "
+        "see `tests/unit/synth/test_voices.py`. Non-MH ED records with a liaison referral carry its cue.",
+    ]
+    return out
+
+
+def _feedback_theme_section() -> list[str]:
+    from pipelines.synth.narratives import FEEDBACK_DECOYS, FEEDBACK_THEMES, THEME_DESCRIPTIONS
+
+    out = [
+        "",
+        "## Feedback themes (synthetic county)",
+        "",
+        "Each `feedback` comment carries 0-3 of ten themes, each expressed by one sentence among the filler "
+        "sentences (which carry no theme) and the identifying ones. Every theme of every comment, with its "
+        "polarity and offsets, is in `synth_truth/feedback_themes.csv`. Phrasings vary: plain, informal, "
+        "SMS-style, misspelt, first and third person, implicit ('Sat there 6 hours.').",
+        "",
+        "| theme | what the comment says | polarities (base weight) | phrasings |",
+        "| --- | --- | --- | --- |",
+    ]
+    for theme, desc in THEME_DESCRIPTIONS.items():
+        pol = ", ".join(f"{k} ({v:g})" for k, v in config.FEEDBACK_THEME_BASE[theme].items())
+        n = sum(len(v) for v in FEEDBACK_THEMES[theme].values())
+        out.append(f"| `{theme}` | {_md(desc)} | {pol} | {n} |")
+    count = ", ".join(f"{k}: {v:.0%}" for k, v in config.FEEDBACK_THEME_COUNT.items())
+    rating = "; ".join(
+        f"{pol}: " + ", ".join(f"rating {r} x{m:g}" for r, m in mult.items())
+        for pol, mult in config.FEEDBACK_THEME_RATING.items()
+    )
+    services = "; ".join(
+        f"`{svc}` " + ", ".join(f"{t} x{m:g}" for t, m in mult.items())
+        for svc, mult in config.FEEDBACK_THEME_SERVICE.items()
+    )
+    hit = ", ".join(f"{t} x{m:g}" for t, m in config.FEEDBACK_THEME_HIT.items())
+    decoys = sum(len(v) for kinds in FEEDBACK_DECOYS.values() for v in kinds.values())
+    out += [
+        "",
+        f"Themes per comment: {count}. Themes are drawn one at a time without replacement, each (theme, polarity) "
+        "weighted by its base weight, times the rating multiplier of its polarity (by the rating the person gave, "
+        f"also where the platform lost it: {rating}), times the service multiplier ({services}; 1 otherwise).",
+        "",
+        "People under the high intensity team (from the month after their step up, whichever service the comment "
+        f"is about) write more about continuity and being involved: {hit}, on top of the `HIT` service's own.",
+        "",
+        f"{config.FEEDBACK_DECOY:.0%} of comments carry one decoy of a theme they do not have ({decoys} phrasings): "
+        "a negation ('Didn't have to wait long.', 'No police involved, thankfully.') or a near miss ('It was kind "
+        "of a blur.', 'The cost of living crisis isn't helping anyone.'), listed in "
+        "`synth_truth/feedback_theme_decoys.csv`. `waiting` and `access_in_crisis` are negative themes: being "
+        "seen quickly or getting through is a decoy, not the theme; rudeness is `dismissed_or_judged`; 'waiting "
+        "room' is `environment`, not `waiting`.",
+    ]
+    return out
+
+
+def _equality_section() -> list[str]:
+    out = [
+        "",
+        "## Equality data as services record it (synthetic county rates)",
+        "",
+        f"`ed_attendances` records the NHS ethnic category per attendance (`Z` not stated on "
+        f"{_pct(config.ED_ETHNICITY_NOT_STATED)}, `99` not known on {_pct(config.ED_ETHNICITY_NOT_KNOWN)}). "
+        "`mh_contacts` (`Ethnic_Category`, `Disability`, `Autism_LD_Flag`) and the adult social care rows of "
+        "`council_contacts` (`Ethnicity`, `Disability`, `Primary_Support_Reason`) hold one value per person, from "
+        "the person's truth in `synth_truth/people.csv` (`nhs_ethnic_category`, `ethnicity_group`, "
+        "`ethnicity_detail`, `has_disability`, `is_neurodivergent`), with these gaps and errors (share of people):",
+        "",
+        "| feed | ethnicity not stated | not known | wrong code | disability blank | disability Y recorded N | "
+        "disability N recorded Y | autism/LD blank | autism/LD Y recorded N | autism/LD N recorded Y |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for feed, eth in config.ETHNICITY_RECORDING.items():
+        dis = config.DISABILITY_RECORDING[feed]
+        nd = config.NEURODIVERGENCE_RECORDING.get(feed)
+        nd_cells = f"{_pct(nd['blank'])} | {_pct(nd['missed'])} | {_pct(nd['false'])}" if nd else "not held | | "
+        out.append(
+            f"| `{feed}` | {_pct(eth['not_stated'])} | {_pct(eth['not_known'])} | {_pct(eth['wrong'])} | "
+            f"{_pct(dis['blank'])} | {_pct(dis['missed'])} | {_pct(dis['false'])} | {nd_cells} |"
+        )
+    psr = config.PRIMARY_SUPPORT_REASON
+
+    def dist(key: str) -> str:
+        return ", ".join(f"`{k}` {v:.0%}" for k, v in psr[key].items())
+
+    out += [
+        "",
+        "Not stated is `Z` (trust) or `REF` (council); not known `99` or `NK`. The rates of errors are of the "
+        "people whose value is recorded. A wrong ethnicity code is in the person's ONS 2021 group "
+        f"{config.ETHNICITY_WRONG_SAME_GROUP:.0%} of the time (White British recorded as any other White "
+        "background), else any code of another group.",
+        "",
+        f"The primary support reason comes from the person's truth: `LD` for {config.PRIMARY_SUPPORT_REASON_LD:.0%} "
+        f"of neurodivergent people; otherwise, for disabled people aged 65 or more {dist('disabled_65_plus')}; "
+        f"disabled under 65 {dist('disabled_under_65')}; not disabled {dist('not_disabled')}. It is blank for "
+        f"{config.PRIMARY_SUPPORT_REASON_BLANK:.0%} of people and on every carer-support contact (the client is "
+        "the carer). So `LD` is recorded only for neurodivergent people, `PHYS`, `SENS` and `MEM_COG` only for "
+        "disabled people, `MEM_COG` only from 65 (age at the start of the period).",
+    ]
+    return out
+
+
 def render_feeds_md() -> str:
     """docs/feeds.md: every feed's columns, codes, conventions, error rates and fault kinds."""
     from pipelines.synth.faults import FAULT_KINDS
@@ -232,6 +395,9 @@ def render_feeds_md() -> str:
         "",
         f"Ambulance crews record `MHRelated` = Yes on {config.AMBULANCE_MH_FLAG_SENSITIVITY:.0%} of truly "
         f"mental-health-related calls and {config.AMBULANCE_MH_FLAG_FALSE_POSITIVE:.0%} of others.",
+    ]
+    out += _mh_signal_section() + _feedback_theme_section() + _equality_section()
+    out += [
         "",
         *_care_section(),
         "## Messiness",

@@ -24,6 +24,7 @@ from pipelines.feeds.base import DType, FeedSpec
 from pipelines.feeds.mh_outcome_measures import MEASURE_ITEMS
 from pipelines.settings import FEEDS, mode
 from pipelines.synth import config
+from pipelines.synth.narratives import MH_CUE_CONTEXTS
 from pipelines.synth.population import ARMS, CRISIS_AGENCIES, ETHNICITIES, County, People, make_county, make_people
 from pipelines.synth.records import (
     Builder,
@@ -31,6 +32,8 @@ from pipelines.synth.records import (
     days_in_month,
     identifier_columns,
     item_responses,
+    mh_code_signal,
+    mh_text_signal,
     month_start,
 )
 from pipelines.synth.scoring import Score, format_score, score
@@ -303,8 +306,7 @@ class _Writer:
         self.ident_cols = {feed: identifier_columns(feed) for feed in FEEDS}
         self._reset()
         self.truth_files = {
-            name: (self.truth / f"{name}.csv").open("w", newline="", encoding="utf-8")
-            for name in ("people", "records", "planted_identifiers", "messiness", *TRUTH_COLUMNS)
+            name: (self.truth / f"{name}.csv").open("w", newline="", encoding="utf-8") for name in TRUTH_FILES
         }
         self.tw = {name: csv.writer(f, lineterminator="\n") for name, f in self.truth_files.items()}
         self.tw["people"].writerow(PEOPLE_COLUMNS)
@@ -317,6 +319,12 @@ class _Writer:
         self.tw["messiness"].writerow(("feed", "file", "record_id", "kind", "column"))
         for name, columns in TRUTH_COLUMNS.items():
             self.tw[name].writerow(columns)
+        self.tw["feedback_themes"].writerow(("feedback_id", "theme", "polarity", "start", "end", "phrase"))
+        self.tw["feedback_theme_decoys"].writerow(("feedback_id", "theme", "kind", "start", "end", "phrase"))
+        self.tw["mh_signals"].writerow(
+            ("feed", "record_id", "is_mental_health_related", "signal_in_codes", "signal_in_text", "confounder")
+        )
+        self.tw["mh_text"].writerow(("feed", "record_id", "column", "kind", "start", "end", "sentence"))
 
     def _reset(self) -> None:
         if self.truth.exists():
@@ -539,6 +547,31 @@ class _Writer:
                 self.tw["crisis_care_gaps"].writerow(
                     (spec.name, rid, p.person_ids[d.person], int(d.plan_in_force), col, code)
                 )
+        if spec.name == "feedback":
+            for _, m in d.marks:
+                kind, theme, detail = m.tag.split(":")
+                name = "feedback_themes" if kind == "theme" else "feedback_theme_decoys"
+                self.tw[name].writerow((rid, theme, detail, m.start, m.end, m.text))
+        elif spec.name in config.MH_CODE_SIGNALS:
+            values = dict(zip(spec.column_names, row, strict=True))
+            kinds = [m.tag.removeprefix("mh:") for _, m in d.marks if m.tag.startswith("mh:")]
+            confounder = next((k for k in kinds if k in {"negated", "other_sense"}), "")
+            self.tw["mh_signals"].writerow(
+                (
+                    spec.name,
+                    rid,
+                    d.is_mh,
+                    int(mh_code_signal(spec.name, values)),
+                    int(mh_text_signal(d.marks)),
+                    confounder,
+                )
+            )
+            for col, m in d.marks:
+                kind = (
+                    m.tag.removeprefix("mh:") if m.tag.startswith("mh:") else "cue" if m.tag in MH_CUE_CONTEXTS else ""
+                )
+                if kind:
+                    self.tw["mh_text"].writerow((spec.name, rid, col, kind, m.start, m.end, m.text))
 
     def finish(self) -> None:
         for f in self.truth_files.values():
@@ -567,6 +600,18 @@ TRUTH_COLUMNS: dict[str, tuple[str, ...]] = {
     "crisis_plans": ("person_id", "plan_start", "plan_end", "coproduced_from", "origin"),
     "crisis_care_gaps": ("feed", "record_id", "person_id", "plan_in_force", "column", "code"),
 }
+
+TRUTH_FILES = (
+    "people",
+    "records",
+    "planted_identifiers",
+    "messiness",
+    "feedback_themes",
+    "feedback_theme_decoys",
+    "mh_signals",
+    "mh_text",
+    *TRUTH_COLUMNS,
+)
 
 PEOPLE_COLUMNS = (
     "person_id",

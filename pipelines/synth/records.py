@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from pipelines.feeds import FEED_SPECS
 from pipelines.feeds.base import Role
+from pipelines.feeds.council_contacts import ETHNICITY_CODES as COUNCIL_ETHNICITY_CODES
 from pipelines.feeds.mh_outcome_measures import MEASURE_BY_CODE
 from pipelines.synth import config, names
 from pipelines.synth.identifiers import (
@@ -25,7 +26,15 @@ from pipelines.synth.identifiers import (
     swap_day_month,
     typo,
 )
-from pipelines.synth.narratives import compose, plain_filler
+from pipelines.synth.narratives import (
+    FEEDBACK_DECOYS,
+    FEEDBACK_THEMES,
+    MH_CUE_CONTEXTS,
+    MH_TEXT,
+    Mark,
+    compose,
+    plain_filler,
+)
 from pipelines.synth.population import ARMS, ETHNICITIES, People
 
 PERSON_FIELD_ENTITY = {
@@ -56,6 +65,7 @@ class Draft:
     planted: list[tuple[str, str]] = field(default_factory=list)  # (kind, column) for messiness.csv
     gap: tuple[str, str] | None = None  # (column, code): care not provided, for crisis_care_gaps.csv
     plan_in_force: bool = False  # the person's crisis plan was in force at the event
+    marks: list[tuple[str, Mark]] = field(default_factory=list)  # column, a sentence the builder planted
 
 
 @dataclass
@@ -91,6 +101,8 @@ class Builder:
         self.lsoas = county_lsoas
         self.rng = rng
         self.fill_plain = plain_filler(rng)
+        self.salt = rng.getrandbits(64)  # seeds each person's equality data, held once per service
+        self._equality: dict[tuple[int, str], dict[str, str]] = {}
 
     # -- identity ---------------------------------------------------------------------------------------
     def identity(self, i: int, feed: str, month: int) -> Identity:
@@ -145,9 +157,15 @@ class Builder:
 
     # -- narratives -------------------------------------------------------------------------------------
     def narrative(
-        self, draft: Draft, column: str, i: int, uppercase: bool = False, context: tuple[str, ...] = ()
+        self,
+        draft: Draft,
+        column: str,
+        i: int,
+        uppercase: bool = False,
+        context: tuple[str, ...] = (),
+        tagged: list[tuple[str, str]] | None = None,
     ) -> None:
-        """Write a narrative into ``column`` and record where its planted identifiers are."""
+        """Write a narrative into ``column`` and record where its planted identifiers and tagged sentences are."""
         p, rng = self.p, self.rng
         staff_titles = names.STAFF_TITLES_POLICE if draft.feed == "police_incidents" else names.STAFF_TITLES_HEALTH
         relation, relative = rng.choice(p.relatives[i])
@@ -204,9 +222,63 @@ class Builder:
             value = self.fill_plain(slot)
             return value if value is not None else slot
 
-        text, spans = compose(draft.feed, fill, rng, uppercase=uppercase, context=context)
+        marks: list[Mark] = []
+        text, spans = compose(
+            draft.feed, fill, rng, uppercase=uppercase, context=context, tagged=tagged or (), marks=marks
+        )
         draft.values[column] = text
         draft.spans.extend((column, s.entity_type, s.value, s.start, s.end) for s in spans)
+        draft.marks.extend((column, m) for m in marks)
+
+    def mh_sentences(self, feed: str, is_mh: bool, silent: bool, values: dict[str, str]) -> list[tuple[str, str]]:
+        """The mental-health sentences of a police, ambulance or ED narrative, tagged ``mh:<kind>``.
+
+        A truly MH record gets cues (always when its codes carry no signal), unless it is one of the silent
+        records, which get only sentences that other contacts share; a non-MH record sometimes gets a confounder.
+        """
+        rng, pools = self.rng, MH_TEXT[feed]
+        if not is_mh:
+            if rng.random() >= config.MH_CONFOUNDER[feed]:
+                return []
+            kind = "negated" if rng.random() < config.MH_CONFOUNDER_NEGATED else "other_sense"
+            return [(f"mh:{kind}", rng.choice(pools[kind]))]
+        neutral = [("mh:neutral", rng.choice(pools["neutral"]))]
+        if silent:
+            return neutral
+        if rng.random() >= config.MH_TEXT_CUE[feed] and mh_code_signal(feed, values):
+            return neutral
+        k = 2 if rng.random() < config.MH_TEXT_SECOND_CUE else 1
+        cues = [("mh:cue", t) for t in rng.sample(pools["cue"], k)]
+        return cues + (neutral if rng.random() < 0.3 else [])
+
+    def equality(self, i: int, feed: str) -> dict[str, str]:
+        """The person's ethnicity, disability and support reason as this service holds them: once per person, from
+        their truth, with the service's recording gaps and errors (``config.ETHNICITY_RECORDING`` and below)."""
+        key = (i, feed)
+        held = self._equality.get(key)
+        if held is not None:
+            return held
+        p = self.p
+        rng = random.Random(f"{self.salt}:{p.person_ids[i]}:{feed}")  # str seeds are hashed with SHA-512: stable
+        eth = int(p.ethnicity[i])
+        if feed == "mh_contacts":
+            held = {
+                "Ethnic_Category": _recorded_ethnicity(rng, eth, feed, NHS_ETHNIC_CODES, "Z", "99"),
+                "Disability": _recorded_flag(rng, bool(p.disability[i]), config.DISABILITY_RECORDING[feed]),
+                "Autism_LD_Flag": _recorded_flag(
+                    rng, bool(p.neurodivergent[i]), config.NEURODIVERGENCE_RECORDING[feed]
+                ),
+            }
+        else:
+            held = {
+                "Ethnicity": _recorded_ethnicity(rng, eth, feed, COUNCIL_ETHNIC_CODES, "REF", "NK"),
+                "Disability": _recorded_flag(rng, bool(p.disability[i]), config.DISABILITY_RECORDING[feed]),
+                "Primary_Support_Reason": ""
+                if rng.random() < config.PRIMARY_SUPPORT_REASON_BLANK
+                else primary_support_reason(rng, bool(p.neurodivergent[i]), bool(p.disability[i]), int(p.age[i])),
+            }
+        self._equality[key] = held
+        return held
 
     def when(self, start: date, month: int) -> datetime:
         """A random moment in the month, weighted to evenings and nights as crisis calls are."""
@@ -237,12 +309,20 @@ class Builder:
         at = self.when(start, month)
         is_mh = rng.random() < self.p.p_mh[i]
         ident = self.identity(i, feed, month)
-        if is_mh:
-            opening = _pick(rng, POLICE_OPEN_MH)
-            s136 = 0.12 * config.TRUE_S136_RATIO[self._treated(i, month) or "usual_care"]
+        absent = config.MH_SIGNAL_ABSENT[feed]
+        silent = is_mh and rng.random() < absent
+        if silent:  # no signal anywhere: codes from the non-signal ones, flag N or blank
+            opening = _pick(rng, POLICE_OPEN_MH_SILENT)
+            closing = _pick(rng, POLICE_CLOSE_MH_SILENT)
+            grade = _pick(rng, {"1": 0.3, "2": 0.45, "3": 0.15, "4": 0.1})
+            flag = _pick(rng, MH_FLAG_SILENT)
+        elif is_mh:
+            opening = _pick(rng, POLICE_OPEN_MH_REST)
+            # the silent records never close S136: the others do a little more often, so the rate holds
+            s136 = 0.12 * config.TRUE_S136_RATIO[self._treated(i, month) or "usual_care"] / (1 - absent)
             closing = "S136" if rng.random() < s136 else _pick(rng, POLICE_CLOSE_MH)
             grade = _pick(rng, {"1": 0.3, "2": 0.45, "3": 0.15, "4": 0.1})
-            flag = _pick(rng, config.MH_FLAG_GIVEN_MH)
+            flag = _pick(rng, MH_FLAG_REST)
         else:
             opening = _pick(rng, POLICE_OPEN_OTHER)
             closing = _pick(rng, POLICE_CLOSE_OTHER)
@@ -267,7 +347,9 @@ class Builder:
             "SUBJECT_NHS_NO": format_nhs_number(ident.nhs, rng) if ident.nhs else "",
         }
         d = Draft(feed, month, at, i, v, is_mh="1" if is_mh else "0", errors=ident.errors)
-        self.narrative(d, "LOG_NARRATIVE", i, rng.random() < 0.4, ("mh" if is_mh else "other", closing))
+        mh_text = self.mh_sentences(feed, is_mh, silent, v)
+        context = (closing,) if is_mh else ("other", closing)
+        self.narrative(d, "LOG_NARRATIVE", i, rng.random() < 0.4, context, mh_text)
         return d
 
     def ambulance(self, i: int, month: int, start: date) -> Draft:
@@ -276,7 +358,11 @@ class Builder:
         at = self.when(start, month)
         is_mh = rng.random() < self.p.p_mh[i]
         ident = self.identity(i, feed, month)
-        complaint = _pick(rng, AMB_COMPLAINT_MH if is_mh else AMB_COMPLAINT_OTHER)
+        absent = config.MH_SIGNAL_ABSENT[feed]
+        silent = is_mh and rng.random() < absent
+        complaint = _pick(
+            rng, AMB_COMPLAINT_MH_SILENT if silent else AMB_COMPLAINT_MH_REST if is_mh else AMB_COMPLAINT_OTHER
+        )
         category = _pick(rng, {"1": 0.05, "2": 0.4, "3": 0.3, "4": 0.1, "5": 0.15})
         d = Draft(feed, month, at, i, {}, is_mh="1" if is_mh else "0", errors=ident.errors)
         d.plan_in_force = self.p.plan_in_force(i, at.date())
@@ -289,9 +375,15 @@ class Builder:
             arrived = rng.random() < config.AMBULANCE_GAP_RESOURCE_ARRIVED
         dest = ""
         if outcome == "see_and_convey":
-            dest = _pick(rng, {"RX101": 0.55, "RX102": 0.3, "RX201": 0.1 if is_mh else 0.0, "RX301": 0.05})
+            place_of_safety = 0.1 / (1 - absent) if is_mh and not silent else 0.0
+            dest = _pick(rng, {"RX101": 0.55, "RX102": 0.3, "RX201": place_of_safety, "RX301": 0.05})
         secs = str(int(rng.lognormvariate(6.6 + 0.3 * int(category), 0.5))) if arrived else ""
-        flag_p = config.AMBULANCE_MH_FLAG_SENSITIVITY if is_mh else config.AMBULANCE_MH_FLAG_FALSE_POSITIVE
+        if silent:
+            flag_p = 0.0
+        elif is_mh:  # the documented sensitivity holds over all MH calls, silent ones included
+            flag_p = config.AMBULANCE_MH_FLAG_SENSITIVITY / (1 - absent)
+        else:
+            flag_p = config.AMBULANCE_MH_FLAG_FALSE_POSITIVE
         mh_flag = "Yes" if rng.random() < flag_p else "No"
         v = {
             "CallDateTime": _fmt_dt(feed, at),
@@ -310,8 +402,9 @@ class Builder:
             "CallbackNumber": format_phone(ident.phone, rng) if rng.random() < 0.9 else "",
         }
         d.values = v
-        context = (outcome,) if d.gap else ("mh" if is_mh else "other", outcome)  # nobody assessed: no findings
-        self.narrative(d, "ClinicalNotes", i, context=context)
+        # nobody assessed the person on a care gap: no findings, only why the call came in
+        context = (outcome,) if d.gap or is_mh else ("other", outcome)
+        self.narrative(d, "ClinicalNotes", i, context=context, tagged=self.mh_sentences(feed, is_mh, silent, v))
         return d
 
     def ed(self, i: int, month: int, start: date) -> Draft:
@@ -320,7 +413,9 @@ class Builder:
         at = self.when(start, month)
         is_mh = rng.random() < self.p.p_mh[i]
         ident = self.identity(i, feed, month)
-        complaint = _pick(rng, ED_COMPLAINT_MH if is_mh else ED_COMPLAINT_OTHER)
+        absent = config.MH_SIGNAL_ABSENT[feed]
+        silent = is_mh and rng.random() < absent
+        complaint = _pick(rng, ED_COMPLAINT_MH_SILENT if silent else ED_COMPLAINT_MH if is_mh else ED_COMPLAINT_OTHER)
         d = Draft(feed, month, at, i, {}, is_mh="1" if is_mh else "0", errors=ident.errors)
         d.plan_in_force = self.p.plan_in_force(i, at.date())
         status = "LBA" if rng.random() < config.ED_GAP_LEFT_BEFORE_ASSESSMENT else "LBT"
@@ -333,15 +428,16 @@ class Builder:
                 {
                     "HOME": 0.7,
                     "ADMIT": 0.14,
-                    "MH_UNIT": 0.06 if is_mh else 0.0,
+                    "MH_UNIT": 0.06 / (1 - absent) if is_mh and not silent else 0.0,
                     "POLICE": 0.02,
                     "OTHER_HOSP": 0.03,
                     "NFA": 0.05,
                 },
             )
+        liaison = 0.0 if silent else 0.7 / (1 - absent) if is_mh else 0.03
         eth = ETHNICITIES[int(self.p.ethnicity[i])][3]
         roll = rng.random()
-        eth = "Z" if roll < 0.08 else "99" if roll < 0.12 else eth
+        eth = "Z" if roll < config.ED_ETHNICITY_NOT_STATED else "99" if roll < ED_ETHNICITY_BLANK else eth
         nhs_status = ("01" if rng.random() < 0.9 else "02") if ident.nhs else rng.choice(("03", "07"))
         v = {
             "Arrival_Date": _fmt_date(feed, at.date()),
@@ -359,7 +455,7 @@ class Builder:
             "EC_Acuity": _pick(rng, {"1": 0.03, "2": 0.25, "3": 0.45, "4": 0.22, "5": 0.05}),
             "EC_Discharge_Status": status,
             "EC_Discharge_Destination": destination,
-            "Liaison_Psychiatry_Referral": "Y" if rng.random() < (0.7 if is_mh else 0.03) else "N",
+            "Liaison_Psychiatry_Referral": "Y" if rng.random() < liaison else "N",
             "NHS_Number": format_nhs_number(ident.nhs, rng) if ident.nhs else "",
             "NHS_Number_Status_Indicator_Code": nhs_status,
             "Patient_Surname": ident.family,
@@ -371,8 +467,9 @@ class Builder:
             "LSOA_Of_Residence": ident.lsoa if ident.postcode and rng.random() < 0.95 else "",
         }
         d.values = v
-        liaison = ("liaison",) if v["Liaison_Psychiatry_Referral"] == "Y" else ()
-        self.narrative(d, "Clinical_Notes", i, context=("mh" if is_mh else "other", status, *liaison))
+        context = (status,) if is_mh else ("other", status)
+        context += ("liaison",) if v["Liaison_Psychiatry_Referral"] == "Y" else ()
+        self.narrative(d, "Clinical_Notes", i, context=context, tagged=self.mh_sentences(feed, is_mh, silent, v))
         return d
 
     def mh(self, i: int, month: int, start: date) -> Draft:
@@ -422,6 +519,7 @@ class Builder:
             "Surname": ident.family,
             "DOB": _fmt_date(feed, ident.dob),
             "Gender": ident.sex,
+            **self.equality(i, feed),
             "Postcode": ident.postcode,
             "Phone": format_phone(ident.phone, rng) if rng.random() < 0.8 else "",
             "Contact_Date": _fmt_dt(feed, at),
@@ -472,6 +570,10 @@ class Builder:
             "Email": ident.email if rng.random() < 0.3 else "",
             "NHSNo": format_nhs_number(nhs, rng) if nhs else "",
         }
+        if service == "ASC":  # housing records no equality data
+            v.update(self.equality(i, feed))
+            if reason == "CARER_SUPPORT":  # the client is the carer: no support reason of their own is recorded
+                v["Primary_Support_Reason"] = ""
         errors = [e for e in ident.errors if e != "nhs_number_missing"] + ([] if nhs else ["nhs_number_missing"])
         d = Draft(feed, month, at, i, v, errors=errors)
         self.narrative(d, "CaseNote", i, context=(reason, outcome))
@@ -486,7 +588,8 @@ class Builder:
         elif treated == "street_triage" and rng.random() < 0.4:
             service = "STREET_TRIAGE"
         mean = 3.0 + (0.8 if service in {"HIT", "STREET_TRIAGE"} else 0.0) - 0.3 * float(p.z[i, month])
-        rating = str(int(min(5, max(1, round(rng.gauss(mean, 1.2))))))
+        stars = int(min(5, max(1, round(rng.gauss(mean, 1.2)))))
+        rating = str(stars)
         anonymous = rng.random() < config.FEEDBACK_ANONYMOUS
         ident = self.identity(i, feed, month)
         v = {
@@ -515,8 +618,9 @@ class Builder:
             v["ContactPhone"] = format_phone(ident.phone, rng) if rng.random() < 0.4 else ""
             v["Postcode"] = format_postcode(ident.postcode, rng, 0.6) if ident.postcode and rng.random() < 0.5 else ""
         d = Draft(feed, month, at, i, v, errors=[e for e in ident.errors if e != "nhs_number_missing"])
-        tone = "good" if rating in {"4", "5"} else "poor" if rating in {"1", "2"} else ""
-        self.narrative(d, "Comment", i, context=(tone,) if tone else ())
+        # themes follow the rating the person gave, even where the platform lost it
+        tagged = feedback_themes(rng, service, stars, treated == "high_intensity_team")
+        self.narrative(d, "Comment", i, tagged=tagged)
         return d
 
     def caseload(
@@ -630,6 +734,93 @@ def _pick(rng: random.Random, weights: dict[str, float] | object) -> str:
     return rng.choices(keys, weights=[weights[k] for k in keys])[0]  # type: ignore[index]
 
 
+def feedback_themes(rng: random.Random, service: str, stars: int, under_hit: bool) -> list[tuple[str, str]]:
+    """0-3 theme sentences (tagged ``theme:<theme>:<polarity>``) and sometimes a decoy (``decoy:<theme>:<kind>``).
+
+    Themes are drawn one at a time without replacement, weighted by ``config.FEEDBACK_THEME_*``: negative themes
+    go with low ratings, police involvement with police and street triage, continuity and involvement with people
+    under the high intensity team.
+    """
+    n = int(_pick(rng, {str(k): v for k, v in config.FEEDBACK_THEME_COUNT.items()}))
+    service_mult = config.FEEDBACK_THEME_SERVICE.get(service, {})
+    options: dict[tuple[str, str], float] = {}
+    for theme, polarities in config.FEEDBACK_THEME_BASE.items():
+        mult = service_mult.get(theme, 1.0) * (config.FEEDBACK_THEME_HIT.get(theme, 1.0) if under_hit else 1.0)
+        for polarity, base in polarities.items():
+            options[(theme, polarity)] = base * mult * config.FEEDBACK_THEME_RATING[polarity][stars]
+    chosen: list[tuple[str, str]] = []
+    for _ in range(n):
+        keys = list(options)
+        theme, polarity = rng.choices(keys, weights=[options[k] for k in keys])[0]
+        chosen.append((theme, polarity))
+        options = {k: w for k, w in options.items() if k[0] != theme}
+    tagged = [(f"theme:{t}:{pol}", rng.choice(FEEDBACK_THEMES[t][pol])) for t, pol in chosen]
+    if rng.random() < config.FEEDBACK_DECOY:
+        themes = {t for t, _ in chosen}
+        theme = rng.choice([t for t in FEEDBACK_DECOYS if t not in themes])
+        kind = rng.choice(sorted(FEEDBACK_DECOYS[theme]))
+        tagged.append((f"decoy:{theme}:{kind}", rng.choice(FEEDBACK_DECOYS[theme][kind])))
+    return tagged
+
+
+def mh_code_signal(feed: str, values: dict[str, str]) -> bool:
+    """Whether a police, ambulance or ED record's codes say it is mental-health related (``config.MH_CODE_SIGNALS``)."""
+    return any(values.get(col, "") in codes for col, codes in config.MH_CODE_SIGNALS[feed].items())
+
+
+def mh_text_signal(marks: list[tuple[str, Mark]]) -> bool:
+    """Whether a narrative carries a planted mental-health cue (a cue sentence, or a context sentence that is one)."""
+    return any(m.tag == "mh:cue" or m.tag in MH_CUE_CONTEXTS for _, m in marks)
+
+
+def _split_silent(weights: dict[str, float], signals: tuple[str, ...], absent: float) -> tuple[dict, dict]:
+    """Code weights for the silent records (non-signal codes only) and for the rest, so that over all records
+    each code keeps its share: rest = (p - absent * silent) / (1 - absent)."""
+    total = sum(weights.values())
+    p = {k: w / total for k, w in weights.items()}
+    quiet = sum(v for k, v in p.items() if k not in signals)
+    silent = {k: v / quiet for k, v in p.items() if k not in signals}
+    rest = {k: (v - absent * silent.get(k, 0.0)) / (1 - absent) for k, v in p.items()}
+    return silent, rest
+
+
+def _recorded_ethnicity(
+    rng: random.Random, eth: int, feed: str, codes: tuple[str, ...], not_stated: str, not_known: str
+) -> str:
+    """A person's ethnicity in a service's code list (``codes`` is indexed like ``ETHNICITIES``), as recorded."""
+    rates = config.ETHNICITY_RECORDING[feed]
+    roll = rng.random()
+    if roll < rates["not_stated"]:
+        return not_stated
+    if roll < rates["not_stated"] + rates["not_known"]:
+        return not_known
+    true = codes[eth]
+    if roll < rates["not_stated"] + rates["not_known"] + rates["wrong"]:
+        group = ETHNICITIES[eth][0]
+        same = sorted({c for c, e in zip(codes, ETHNICITIES, strict=True) if e[0] == group} - {true})
+        other = sorted({c for c, e in zip(codes, ETHNICITIES, strict=True) if e[0] != group})
+        return rng.choice(same if same and rng.random() < config.ETHNICITY_WRONG_SAME_GROUP else other)
+    return true
+
+
+def _recorded_flag(rng: random.Random, true: bool, rates: dict[str, float]) -> str:
+    """Y/N as recorded from the truth, or blank (not recorded); ``missed`` and ``false`` are the errors."""
+    if rng.random() < rates["blank"]:
+        return ""
+    if true:
+        return "N" if rng.random() < rates["missed"] else "Y"
+    return "Y" if rng.random() < rates["false"] else "N"
+
+
+def primary_support_reason(rng: random.Random, neurodivergent: bool, disabled: bool, age: int) -> str:
+    """Adult social care's primary support reason for a person, from their truth (``config.PRIMARY_SUPPORT_*``)."""
+    if neurodivergent and rng.random() < config.PRIMARY_SUPPORT_REASON_LD:
+        return "LD"
+    if disabled:
+        return _pick(rng, config.PRIMARY_SUPPORT_REASON["disabled_65_plus" if age >= 65 else "disabled_under_65"])
+    return _pick(rng, config.PRIMARY_SUPPORT_REASON["not_disabled"])
+
+
 def month_start(start: date, month: int) -> date:
     """First day of the month ``month`` months after ``start``'s month."""
     m = start.month - 1 + month
@@ -740,3 +931,27 @@ MH_REFERRAL_SOURCES = {
     "SOCIAL_CARE": 0.1,
     "OTHER": 0.05,
 }
+
+# Silent MH records (no signal anywhere) draw non-signal codes; the rest are adjusted so each code's share holds.
+_SIGNALS = config.MH_CODE_SIGNALS
+POLICE_OPEN_MH_SILENT, POLICE_OPEN_MH_REST = _split_silent(
+    POLICE_OPEN_MH, _SIGNALS["police_incidents"]["OPENING_CODE"], config.MH_SIGNAL_ABSENT["police_incidents"]
+)
+POLICE_CLOSE_MH_SILENT = {
+    k: v for k, v in POLICE_CLOSE_MH.items() if k not in _SIGNALS["police_incidents"]["CLOSING_CODE"]
+}
+MH_FLAG_SILENT, MH_FLAG_REST = _split_silent(
+    dict(config.MH_FLAG_GIVEN_MH), _SIGNALS["police_incidents"]["MH_FLAG"], config.MH_SIGNAL_ABSENT["police_incidents"]
+)
+AMB_COMPLAINT_MH_SILENT, AMB_COMPLAINT_MH_REST = _split_silent(
+    AMB_COMPLAINT_MH, _SIGNALS["ambulance_calls"]["ChiefComplaint"], config.MH_SIGNAL_ABSENT["ambulance_calls"]
+)
+ED_ETHNICITY_BLANK = config.ED_ETHNICITY_NOT_STATED + config.ED_ETHNICITY_NOT_KNOWN
+# ED: a silent MH attendance is coded as intoxication, an injury or a fall
+ED_COMPLAINT_MH_SILENT = {"25702006": 0.6, "417163006": 0.25, "1912002": 0.15}
+
+# Each person's ethnicity in the mental health trust's codes (NHS ethnic category letters) and the council's
+# (ONS 2021 categories), indexed like ETHNICITIES.
+NHS_ETHNIC_CODES: tuple[str, ...] = tuple(e[3] for e in ETHNICITIES)
+_COUNCIL_CODE_OF_LABEL = {label: code for code, label in COUNCIL_ETHNICITY_CODES.items()}
+COUNCIL_ETHNIC_CODES: tuple[str, ...] = tuple(_COUNCIL_CODE_OF_LABEL[f"{e[0]}: {e[1]}"] for e in ETHNICITIES)

@@ -29,7 +29,7 @@ def test_unknown_feed_raises() -> None:
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_shape_is_moderate_and_self_consistent(spec) -> None:
-    assert 8 <= len(spec.columns) <= 20
+    assert 8 <= len(spec.columns) <= 24  # an MHSDS-like export with equality fields runs past 20
     assert len(set(spec.column_names)) == len(spec.column_names)
     assert spec.column(spec.record_id).role is Role.RECORD_ID
     assert spec.column(spec.record_id).required

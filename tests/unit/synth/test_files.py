@@ -161,6 +161,8 @@ def test_same_seed_gives_byte_identical_files_and_another_seed_does_not(tmp_path
     generate(c, people=400, months=5, seed=4, faults=True)
     da, db, dc = _digest(a), _digest(b), _digest(c)
     assert len(da) > 8 * 5
+    for truth in ("feedback_themes", "feedback_theme_decoys", "mh_signals", "mh_text"):
+        assert f"synth_truth/{truth}.csv" in da
     assert da == db
     assert da.keys() == dc.keys()
     assert da != dc

@@ -18,6 +18,9 @@ renamed as (
         cast(service_code as varchar) as service_code,
         cast(contact_reason_code as varchar) as contact_reason_code,
         cast(contact_outcome_code as varchar) as contact_outcome_code,
+        cast(ethnicity_code as varchar) as ethnicity_code,
+        cast(has_disability as boolean) as has_disability,
+        cast(primary_support_reason_code as varchar) as primary_support_reason_code,
         cast(case_note as varchar) as case_note
     from source
 
