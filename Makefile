@@ -12,7 +12,7 @@ export DAGSTER_HOME ?= $(HFC_DATA_DIR)/dagster
 # sqlfluff compiles the dbt project without building anything
 SQLFLUFF_ENV := HFC_WAREHOUSE_BUILD_PATH=:memory: HFC_PSEUDONYMISED_DIR=$(HFC_DATA_DIR)/pseudonymised
 
-.PHONY: help install run test test-quick ui lint fix bench clean
+.PHONY: help install run test test-quick ui docs lint fix bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ ui: install ## Dagster's UI on http://127.0.0.1:3000 (assets, runs, checks, part
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
 
+docs: install ## the dbt docs (the data dictionary) as one offline page in data/reports/dbt_docs (after make run)
+	$(BIN)/hfc docs
+
 lint: install ## ruff and sqlfluff, read-only
 	$(BIN)/ruff check pipelines tests
 	$(BIN)/ruff format --check pipelines tests
@@ -49,9 +52,10 @@ fix: install ## apply ruff's and sqlfluff's fixes
 	$(BIN)/ruff format pipelines tests
 	$(SQLFLUFF_ENV) $(BIN)/sqlfluff fix dbt_project/models
 
-bench: install ## the benchmarks (de-identification, linkage); results go to docs/benchmarks.md
+bench: install ## the benchmarks (de-identification, linkage, the dbt build); results go to docs/benchmarks.md
 	$(BIN)/hfc bench deid
 	$(BIN)/hfc bench link
+	$(BIN)/hfc bench dbt --write
 
 clean: ## remove the virtual environment and built artefacts (not data/)
 	rm -rf $(VENV) dbt_project/target dbt_project/logs .pytest_cache .ruff_cache

@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.linkage import cli as linkage_cli
     from pipelines.privacy import cli as privacy_cli
     from pipelines.synth import cli as synth_cli
+    from pipelines.warehouse import cli as warehouse_cli
 
     parser = argparse.ArgumentParser(prog="hfc", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -33,10 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     synth_cli.register(sub)
     privacy_cli.register(sub)
     linkage_cli.register(sub)
+    warehouse_cli.register(sub)
     bench = sub.add_parser("bench", help="benchmarks: results go to docs/benchmarks.md")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     privacy_cli.register_bench(bench_sub)
     linkage_cli.register_bench(bench_sub)
+    warehouse_cli.register_bench(bench_sub)
     return parser
 
 

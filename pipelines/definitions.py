@@ -10,6 +10,7 @@ from pipelines.defs import automation
 from pipelines.defs.ingest import assets as ingest
 from pipelines.defs.linkage import assets as linkage
 from pipelines.defs.pseudonymise import assets as pseudonymise
+from pipelines.defs.pseudonymise import truth_labels
 from pipelines.defs.resources import DeidentifierResource, PseudonymisationKeyResource, ZonesResource
 from pipelines.defs.transform import assets as transform
 
@@ -17,6 +18,7 @@ defs = dg.Definitions.merge(
     ingest.defs,
     linkage.defs,
     pseudonymise.defs,
+    truth_labels.defs,
     transform.defs,
     automation.defs,
     dg.Definitions(

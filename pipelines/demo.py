@@ -145,7 +145,7 @@ def materialize_everything(
                 if not run([f"raw/{feed}", f"pseudonymised/{feed}"], (key, key)):
                     blocked.append(f"{feed} {key}")
                     log.warning("%s %s: blocked by its gate; the run's checks in `make ui` say why", feed, key)
-    run(["identity/spine", "pseudonymised/person_keys"])
+    run(["identity/spine", "pseudonymised/person_keys", *_truth_label_selection()])
     run(_dbt_selection())
 
     summary = DemoSummary(generated=False, warehouse=warehouse_path(), blocked=blocked)
@@ -153,6 +153,12 @@ def materialize_everything(
     summary.tables = _table_counts(warehouse_path())
     summary.linkage = _linkage_summary(warehouse_path())
     return summary
+
+
+def _truth_label_selection() -> list[str]:
+    from pipelines.defs.pseudonymise.truth_labels import synth_truth_labels
+
+    return [key.to_user_string() for key in synth_truth_labels.keys]
 
 
 def _dbt_selection() -> list[str]:
@@ -235,6 +241,10 @@ def render_summary(summary: DemoSummary) -> str:
     lines.append(f"  Warehouse: {summary.warehouse}")
     for table, n in summary.tables.items():
         lines.append(f"    {table:<55}{n:>10} rows")
+    if summary.warehouse is not None:
+        from pipelines.warehouse.headlines import render_headlines
+
+        lines.extend(render_headlines(summary.warehouse))
     lines += [
         "",
         "  Where to look next:",
@@ -242,6 +252,7 @@ def render_summary(summary: DemoSummary) -> str:
         f"    query the warehouse:  .venv/bin/python -c \"import duckdb; duckdb.connect('{summary.warehouse}', "
         "read_only=True).sql('from marts.load_audit').show()\"",
         "    the asset graph, runs and partitions:  make ui   (http://127.0.0.1:3000)",
+        "    the data dictionary (every table and column):  make docs",
         "",
     ]
     return "\n".join(lines)

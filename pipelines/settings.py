@@ -58,6 +58,12 @@ class Zones:
         return self.root / "reports"
 
     @property
+    def restricted(self) -> Path:
+        """De-identified free text and the full warehouse build that holds it: not identifiable, but restricted
+        (places, rare events and relatives' roles survive de-identification). Never published by default."""
+        return self.root / "restricted"
+
+    @property
     def dagster_home(self) -> Path:
         return self.root / "dagster"
 
@@ -80,6 +86,18 @@ def zones() -> Zones:
 
 def warehouse_path() -> Path:
     return Path(os.environ.get("HFC_WAREHOUSE_PATH", REPO_ROOT / "warehouse" / "outcomes.duckdb")).resolve()
+
+
+def restricted_warehouse_path() -> Path:
+    """The full build, with the ``restricted`` schema (de-identified free text): kept in the restricted zone."""
+    default = data_dir() / "restricted" / "outcomes_full.duckdb"
+    return Path(os.environ.get("HFC_RESTRICTED_WAREHOUSE_PATH", default)).resolve()
+
+
+def restricted_publish_path() -> Path | None:
+    """Where to publish the ``restricted`` schema on its own, for the few who should have it; unset: nowhere."""
+    value = os.environ.get("HFC_PUBLISH_RESTRICTED_TO", "").strip()
+    return Path(value).resolve() if value else None
 
 
 def mode() -> str:

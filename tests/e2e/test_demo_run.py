@@ -68,24 +68,25 @@ def _warehouse_text(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _record_texts(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """record key -> all text of that record in the staging tables."""
+    """record key -> all text of that record in the staging tables and the restricted free text."""
     texts: dict[str, str] = {}
     tables = con.execute(
-        "select table_name from information_schema.tables where table_schema = 'staging' and table_name like 'stg_%'"
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema in ('staging', 'restricted') and table_name like 'stg_%'"
     ).fetchall()
-    for (table,) in tables:
+    for schema, table in tables:
         cols = con.execute(
             "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'staging' and table_name = ? order by ordinal_position",
-            [table],
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
         ).fetchall()
         key = cols[0][0]
         text_cols = [c for c, t in cols[1:] if t == "VARCHAR"]
         if not key.endswith("_key") or not text_cols:
             continue
         concat = " || ' ' || ".join(f"coalesce(\"{c}\", '')" for c in text_cols)
-        for record_key, text in con.execute(f'select "{key}", {concat} from staging."{table}"').fetchall():
-            texts[record_key] = text
+        for record_key, text in con.execute(f'select "{key}", {concat} from "{schema}"."{table}"').fetchall():
+            texts[record_key] = (texts.get(record_key, "") + " " + text).strip()
     return texts
 
 
@@ -94,7 +95,9 @@ def test_no_planted_identifier_from_the_truth_reaches_the_warehouse(demo_run) ->
 
     truth = demo_run.data_dir / "synth_truth"
     planted = pd.read_csv(truth / "planted_identifiers.csv", dtype=str, keep_default_na=False)
-    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+    # the full build: the published warehouse's schemas and the restricted free text kept back from it
+    full_build = demo_run.data_dir / "restricted" / "outcomes_full.duckdb"
+    with duckdb.connect(str(full_build), read_only=True) as con:
         text = _warehouse_text(con)
         by_record = _record_texts(con)
     cells = set(text)
@@ -147,6 +150,7 @@ def test_canaries_planted_in_every_feed_are_found_only_in_identifiable_zones(dem
     known = _canaries(demo_run.data_dir / "synth_truth", tmp_path / "canaries.csv")
     outside = [
         demo_run.warehouse,
+        demo_run.data_dir / "restricted",
         demo_run.data_dir / "pseudonymised",
         demo_run.data_dir / "reports",
         demo_run.data_dir / "dagster",

@@ -1,8 +1,10 @@
 """The dbt project as Dagster assets (dagster-dbt), building ``warehouse/outcomes.duckdb``.
 
 DuckDB allows one writer, and evaluators and dashboards hold the published file open read-only.
-So a build copies the published file aside, runs ``dbt build`` into the copy, and swaps it in
-with an atomic rename only when the build succeeds: readers never see a half-built warehouse.
+dbt builds into a copy of the full warehouse (kept in the restricted zone, because it holds the
+de-identified free text of the ``restricted`` schema); only when ``dbt build`` passes is the
+published file rewritten from it without that schema and swapped in with an atomic rename, so
+readers never see a half-built warehouse and never see free text.
 """
 
 import importlib.metadata
@@ -18,7 +20,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
-from pipelines.settings import REPO_ROOT, warehouse_path, zones
+from pipelines.settings import REPO_ROOT, restricted_publish_path, restricted_warehouse_path, warehouse_path, zones
+from pipelines.warehouse.publish import publish
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -83,24 +86,24 @@ def dbt_environment() -> dict[str, str]:
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=HfcDbtTranslator())
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     published = warehouse_path()
-    published.parent.mkdir(parents=True, exist_ok=True)
-    building = published.with_name(f"{published.name}.building-{context.run_id[:8]}")
-    if published.exists():
-        shutil.copy2(published, building)
+    full = restricted_warehouse_path()
+    full.parent.mkdir(parents=True, exist_ok=True)
+    building = full.with_name(f"{full.name}.building-{context.run_id[:8]}")
+    if full.exists():
+        shutil.copy2(full, building)
     env = {**dbt_environment(), "HFC_WAREHOUSE_BUILD_PATH": str(building)}
     os.environ.update(env)
     try:
         yield from dbt.cli(["build"], context=context).stream()
-        _publish(building, published)
+        result = publish(building, published, restricted_publish_path())
+        os.replace(building, full)
+        context.log.info(
+            f"published {result.tables} tables to the warehouse; {result.restricted_tables} restricted tables kept back"
+        )
     finally:
         for leftover in (building, building.with_name(building.name + ".wal")):
             if leftover.exists():
                 leftover.unlink()
-
-
-def _publish(building: Path, published: Path) -> None:
-    """Atomic swap: readers holding the old file keep reading it; new readers get the new one."""
-    os.replace(building, published)
 
 
 defs = dg.Definitions(

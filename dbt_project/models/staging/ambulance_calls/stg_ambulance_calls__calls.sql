@@ -22,7 +22,7 @@ renamed as (
         cast(response_seconds as integer) as response_seconds,
         cast(is_mental_health_related as boolean) as is_mental_health_related,
         cast(sex as varchar) as sex,
-        cast(clinical_notes as varchar) as clinical_notes
+        coalesce(trim(clinical_notes), '') != '' as has_clinical_notes
     from source
 
 ),

@@ -21,7 +21,7 @@ renamed as (
         cast(ethnicity_code as varchar) as ethnicity_code,
         cast(has_disability as boolean) as has_disability,
         cast(primary_support_reason_code as varchar) as primary_support_reason_code,
-        cast(case_note as varchar) as case_note
+        coalesce(trim(case_note), '') != '' as has_case_note
     from source
 
 ),

@@ -25,7 +25,7 @@ renamed as (
         cast(nhs_number_status_code as varchar) as nhs_number_status_code,
         cast(sex as varchar) as sex,
         cast(ethnic_category_code as varchar) as ethnic_category_code,
-        cast(clinical_notes as varchar) as clinical_notes
+        coalesce(trim(clinical_notes), '') != '' as has_clinical_notes
     from source
 
 ),

@@ -19,7 +19,7 @@ renamed as (
         cast(channel_code as varchar) as channel_code,
         cast(rating as integer) as rating,
         cast(is_anonymous as boolean) as is_anonymous,
-        cast(feedback_comment as varchar) as feedback_comment
+        coalesce(trim(feedback_comment), '') != '' as has_feedback_comment
     from source
 
 ),

@@ -26,7 +26,7 @@ renamed as (
         cast(has_crisis_plan as boolean) as has_crisis_plan,
         cast(is_crisis_plan_coproduced as boolean) as is_crisis_plan_coproduced,
         cast(team_code as varchar) as team_code,
-        cast(clinical_notes as varchar) as clinical_notes
+        coalesce(trim(clinical_notes), '') != '' as has_clinical_notes
     from source
 
 ),

@@ -22,7 +22,7 @@ renamed as (
         cast(is_mental_health_related as boolean) as is_mental_health_related,
         cast(units_assigned as integer) as units_assigned,
         cast(sex as varchar) as sex,
-        cast(narrative as varchar) as narrative
+        coalesce(trim(narrative), '') != '' as has_narrative
     from source
 
 ),

@@ -20,7 +20,7 @@ renamed as (
         cast(intervention_code as varchar) as intervention_code,
         cast(referral_route_code as varchar) as referral_route_code,
         cast(step_down_reason_code as varchar) as step_down_reason_code,
-        cast(coordinator_note as varchar) as coordinator_note
+        coalesce(trim(coordinator_note), '') != '' as has_coordinator_note
     from source
 
 ),

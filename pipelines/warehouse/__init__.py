@@ -1,0 +1,1 @@
+"""The warehouse files: publishing a build without its restricted free text."""

@@ -1,0 +1,93 @@
+"""Publish a full warehouse build as the evaluators' file, without the ``restricted`` schema.
+
+dbt builds one DuckDB file that holds everything, de-identified free text included (schema ``restricted``), because
+the classifiers read the text. What readers open is a fresh copy of every other schema: dropping a schema in place
+would leave its pages in the file, so the published file is written table by table into a new database and swapped
+in atomically. A last check refuses to publish if any free-text column of a feed spec appears outside
+``restricted``. The restricted schema can be published on its own to a configured path (``HFC_PUBLISH_RESTRICTED_TO``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+RESTRICTED_SCHEMA = "restricted"
+
+
+class FreeTextOutsideRestricted(RuntimeError):
+    """A free-text column reached a schema readers open."""
+
+
+@dataclass(frozen=True)
+class Published:
+    tables: int
+    restricted_tables: int
+
+
+def free_text_columns() -> frozenset[str]:
+    """Canonical names of every feed's free-text columns (from the specs' roles), which only ``restricted`` may hold."""
+    from pipelines.feeds import FEED_SPECS
+    from pipelines.feeds.base import Role
+
+    return frozenset(c.canonical for spec in FEED_SPECS.values() for c in spec.by_role(Role.FREE_TEXT))
+
+
+def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "select schema_name, table_name from duckdb_tables() where database_name = ? order by 1, 2", [catalog]
+    ).fetchall()
+
+
+def _copy(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]], source: str, target: str) -> None:
+    for schema in sorted({s for s, _ in tables}):
+        con.execute(f'create schema if not exists {target}."{schema}"')
+    for schema, table in tables:
+        con.execute(f'create table {target}."{schema}"."{table}" as from {source}."{schema}"."{table}"')
+
+
+def check_no_free_text(path: Path) -> None:
+    """Raise if a free-text column (or any ``restricted`` schema) is in the file at ``path``."""
+    banned = free_text_columns()
+    with duckdb.connect(str(path), read_only=True) as con:
+        found = con.execute(
+            "select distinct schema_name, table_name, column_name from duckdb_columns() "
+            "where database_name = current_database() and (schema_name = ? or list_contains(?, column_name))",
+            [RESTRICTED_SCHEMA, sorted(banned)],
+        ).fetchall()
+    if found:
+        where = ", ".join(f"{s}.{t}.{c}" for s, t, c in found[:5])
+        raise FreeTextOutsideRestricted(f"free text outside the restricted store, refusing to publish: {where}")
+
+
+def publish(build: Path, published: Path, restricted_to: Path | None = None) -> Published:
+    """Write ``published`` from ``build`` without the restricted schema; optionally the restricted schema alone."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    staged = published.with_name(f".{published.name}.publishing")
+    staged.unlink(missing_ok=True)
+    with duckdb.connect(":memory:") as con:
+        con.execute(f"attach '{build}' as build (read_only)")
+        everything = _tables(con, "build")
+        public = [(s, t) for s, t in everything if s != RESTRICTED_SCHEMA]
+        restricted = [(s, t) for s, t in everything if s == RESTRICTED_SCHEMA]
+        con.execute(f"attach '{staged}' as published")
+        _copy(con, public, "build", "published")
+        con.execute("detach published")
+        if restricted_to is not None:
+            restricted_to.parent.mkdir(parents=True, exist_ok=True)
+            staged_restricted = restricted_to.with_name(f".{restricted_to.name}.publishing")
+            staged_restricted.unlink(missing_ok=True)
+            con.execute(f"attach '{staged_restricted}' as restricted_copy")
+            _copy(con, restricted, "build", "restricted_copy")
+            con.execute("detach restricted_copy")
+            os.replace(staged_restricted, restricted_to)
+    try:
+        check_no_free_text(staged)
+    except FreeTextOutsideRestricted:
+        staged.unlink(missing_ok=True)
+        raise
+    os.replace(staged, published)
+    return Published(tables=len(public), restricted_tables=len(restricted))
