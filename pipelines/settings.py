@@ -111,3 +111,29 @@ def mode() -> str:
 def disclosure_threshold() -> int:
     """Counts from 1 to this value are suppressed in dash_* marts (NHS England default: 7)."""
     return int(os.environ.get("HFC_DISCLOSURE_THRESHOLD", "7"))
+
+
+def control_total_shortfall() -> str:
+    """What a delivery with fewer rows than its agency's control total gets: ``block`` (default: held whole, a
+    blocking check fails) or ``warn`` (loaded, a warning check fails)."""
+    value = os.environ.get("HFC_CONTROL_TOTAL_SHORTFALL", "block").strip().lower() or "block"
+    if value not in {"block", "warn"}:
+        raise ValueError("HFC_CONTROL_TOTAL_SHORTFALL must be 'block' or 'warn'")
+    return value
+
+
+def date_hold_rate() -> float:
+    """Share of a date column's values failing to parse (or of event dates far from the period) that holds a
+    delivery whole as a change of format, not bad rows. Default 0.10."""
+    value = float(os.environ.get("HFC_DATE_HOLD_RATE", "") or 0.10)
+    if not 0 < value <= 1:
+        raise ValueError("HFC_DATE_HOLD_RATE must be a share between 0 (exclusive) and 1")
+    return value
+
+
+def event_date_window_months() -> int:
+    """Calendar months an event date may be from its delivery's period before its row is quarantined. Default 3."""
+    value = int(os.environ.get("HFC_EVENT_DATE_WINDOW_MONTHS", "") or 3)
+    if value < 0:
+        raise ValueError("HFC_EVENT_DATE_WINDOW_MONTHS must be 0 or more")
+    return value

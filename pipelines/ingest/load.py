@@ -4,7 +4,8 @@ Where each row goes:
 - accepted rows -> ``landing/_accepted/<feed>/<period>.parquet`` (identifiable; read by linkage and
   pseudonymisation only)
 - rejected rows -> ``quarantine/<feed>/<file>.rows.csv`` with source row, reason and column
-- a rejected file -> ``quarantine/<feed>/<file>`` (a copy) and ``<file>.reason.json``
+- a rejected file -> ``quarantine/<feed>/<file>`` (a copy) and ``<file>.reason.json``, counted as received and
+  quarantined with the rows it holds (a file held whole is never "0 rows received")
 - the audit record (counts and reason codes only) -> ``pseudonymised/_load_audit/<feed>/<period>.parquet``,
   which dbt publishes as the warehouse's ``load_audit`` table.
 """
@@ -23,9 +24,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from pipelines.feeds.base import FeedSpec
+from pipelines.ingest.errors import Alert
 from pipelines.ingest.reader import DeliveryRejected, content_hash, period_of, read_delivery
 from pipelines.privacy.normalise import normalise_nhs_number
-from pipelines.settings import Zones
+from pipelines.settings import Zones, control_total_shortfall
 
 if TYPE_CHECKING:
     from pipelines.ingest.expectations import ValidationSummary
@@ -51,10 +53,20 @@ class LoadResult:
     superseded_files: list[str] = field(default_factory=list)
     control_total: int | None = None
     validation: ValidationSummary | None = field(default=None, repr=False)
+    alerts: list[Alert] = field(default_factory=list)  # what a person must see about this delivery, no values
 
     @property
     def reconciles(self) -> bool:
         return self.rows_received == self.rows_loaded + self.rows_quarantined + self.rows_excluded
+
+    @property
+    def control_difference(self) -> int | None:
+        """Rows received minus the agency's control total (negative: a shortfall), or None without one."""
+        return None if self.control_total is None else self.rows_received - self.control_total
+
+    @property
+    def alert_codes(self) -> list[str]:
+        return [a.code for a in self.alerts]
 
     def audit_row(self) -> dict[str, object]:
         """What the warehouse may know of this load: counts, codes and file names, no values."""
@@ -69,6 +81,7 @@ class LoadResult:
             "rows_excluded": self.rows_excluded,
             "agency_control_total": self.control_total,
             "reasons_json": json.dumps(self.reasons, sort_keys=True),
+            "alerts_json": json.dumps(dict(sorted(Counter(self.alert_codes).items()))),
             "content_sha256": self.content_hash,
             "loaded_at": datetime.now(UTC).replace(tzinfo=None),
         }
@@ -134,14 +147,33 @@ def _read_control_total(path: Path) -> int | None:
     return int(digits[-1]) if digits else None
 
 
-def _quarantine_file(zones: Zones, spec: FeedSpec, path: Path, reason: str, message: str) -> None:
+def _quarantine_file(
+    zones: Zones,
+    spec: FeedSpec,
+    path: Path,
+    reason: str,
+    message: str,
+    rows: int = 0,
+    control_total: int | None = None,
+) -> None:
+    """A copy of the held file (and its .ctl) beside ``<file>.reason.json``: what was held, why, and how many rows."""
     target = zones.quarantine / spec.name
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(path, target / path.name)
-    (target / f"{path.name}.reason.json").write_text(
-        json.dumps({"feed": spec.name, "file": path.name, "reason": reason, "message": message}, indent=2),
-        encoding="utf-8",
-    )
+    ctl = path.with_name(path.name + ".ctl")
+    if ctl.exists():
+        shutil.copy2(ctl, target / ctl.name)
+    (target / f"{path.name}.rows.csv").unlink(missing_ok=True)  # held whole now: no row-level split stands
+    record = {
+        "feed": spec.name,
+        "file": path.name,
+        "reason": reason,
+        "message": message,
+        "rows_held": rows,
+        "agency_control_total": control_total,
+        "held_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    (target / f"{path.name}.reason.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
 
 
 OPT_OUT_FILE = "national_data_opt_out.csv"
@@ -178,19 +210,49 @@ def _rows_as_text(frame: pd.DataFrame, spec: FeedSpec) -> list[str]:
     return ["\x1f".join("" if pd.isna(v) else str(v) for v in row) for row in frame[cols].itertuples(index=False)]
 
 
+def control_total_alert(spec: FeedSpec, file: str, rows: int, control_total: int | None) -> Alert | None:
+    """What the agency's own row count says about a delivery: a shortfall, an excess, or a count that is missing."""
+    where = f"{spec.name}/{file}"
+    if control_total is None:
+        if spec.has_control_totals:
+            return Alert(
+                "control_total_missing",
+                f"{where}: the agency sends control totals for this feed, but {file}.ctl is missing: the delivery "
+                f"cannot be checked for completeness",
+            )
+        return None
+    if rows < control_total:
+        return Alert(
+            "control_total_shortfall",
+            f"{where}: the agency's control total ({file}.ctl) says {control_total} row(s), the file holds {rows}: "
+            f"{control_total - rows} short (a truncated or partial extract)",
+        )
+    if rows > control_total:
+        return Alert(
+            "control_total_excess",
+            f"{where}: the agency's control total ({file}.ctl) says {control_total} row(s), the file holds {rows}: "
+            f"{rows - control_total} more than the agency counted",
+        )
+    return None
+
+
 def load_period(
     spec: FeedSpec,
     period: str,
     zones: Zones,
     other_specs: tuple[FeedSpec, ...] = (),
     validate: bool = True,
+    shortfall: str | None = None,
 ) -> LoadResult:
     """Load the newest delivery for ``period``; a later corrected file replaces an earlier one.
 
-    Three gates, in order: the reader (file shape and each value's type and code), exact duplicate
-    rows, and the feed's Great Expectations suite. A blocking expectation failure quarantines the
-    whole file; a row-level failure quarantines that row. Nothing is dropped without a reason.
+    Four gates, in order: the reader (what the file is, its encoding, shape, date formats, each value's type and
+    code), the agency's control total (a shortfall holds the file whole unless ``shortfall`` -- default the
+    setting ``HFC_CONTROL_TOTAL_SHORTFALL`` -- is ``"warn"``), exact duplicate rows, and the feed's Great
+    Expectations suite. A blocking failure quarantines the whole file; a row-level failure quarantines that row.
+    Nothing is dropped without a reason, and a file held whole is counted with the rows it holds.
     """
+    shortfall = shortfall or control_total_shortfall()
     files = deliveries_by_period(spec, zones).get(period, [])
     if not files:
         result = LoadResult(spec.name, period, None, "no_delivery", message="no delivery file for this period")
@@ -200,24 +262,65 @@ def load_period(
     superseded = [p.name for p in files[:-1]]
     control_total = _read_control_total(path)
     out = accepted_path(zones, spec.name, period)
-    try:
-        delivery = read_delivery(spec, path, other_specs)
-    except DeliveryRejected as rejected:
-        _quarantine_file(zones, spec, path, rejected.reason, rejected.message)
-        out.unlink(missing_ok=True)  # what an earlier delivery for this period loaded is withdrawn with it
+
+    def hold(
+        reason: str,
+        message: str,
+        rows: int,
+        reasons: dict[str, int] | None = None,
+        digest: str | None = None,
+        notes: list[str] | None = None,
+        alerts: list[Alert] | None = None,
+        validation: ValidationSummary | None = None,
+    ) -> LoadResult:
+        """The whole file to quarantine; what an earlier delivery for this period loaded is withdrawn with it."""
+        _quarantine_file(zones, spec, path, reason, message, rows, control_total)
+        out.unlink(missing_ok=True)
+        alerts = list(alerts or [])
+        control = control_total_alert(spec, path.name, rows, control_total)
+        if control is not None and control.code not in {a.code for a in alerts}:
+            alerts.append(control)
         result = LoadResult(
             spec.name,
             period,
             path.name,
             "rejected_file",
-            reasons={rejected.reason: 1},
-            message=rejected.message,
-            content_hash=content_hash(path.read_bytes()),
+            rows_received=rows,
+            rows_quarantined=rows,
+            reasons=reasons or {reason: 1},
+            notes=notes or [],
+            message=message,
+            content_hash=digest or content_hash(path.read_bytes()),
             superseded_files=superseded,
             control_total=control_total,
+            validation=validation,
+            alerts=alerts,
         )
         _write_audit(zones, result)
         return result
+
+    try:
+        delivery = read_delivery(spec, path, other_specs)
+    except DeliveryRejected as rejected:
+        return hold(rejected.reason, rejected.message, rejected.rows)
+
+    alerts = list(delivery.alerts)
+    control = control_total_alert(spec, path.name, delivery.rows_received, control_total)
+    if control is not None:
+        alerts.append(control)
+        if control.code == "control_total_shortfall" and shortfall == "block":
+            message = (
+                f"{control.message}. Held whole (HFC_CONTROL_TOTAL_SHORTFALL=block): ask the agency to re-send the "
+                f"complete extract"
+            )
+            return hold(
+                "control_total_shortfall",
+                message,
+                delivery.rows_received,
+                digest=delivery.content_hash,
+                notes=delivery.notes,
+                alerts=alerts,
+            )
 
     accepted = delivery.accepted.assign(_source_file=path.name, _period=period)
     rejected = delivery.rejected[["_source_row", "reason", "column", "raw_row"]]
@@ -246,29 +349,19 @@ def load_period(
             )
         validation = validate_delivery(spec, accepted, previous_counts(zones, spec.name, period))
         if not validation.blocking_success:
-            message = validation.message()
-            _quarantine_file(zones, spec, path, "gx_blocking", message)
-            out.unlink(missing_ok=True)
             reasons = Counter(
                 f"{o.expectation}:{o.column}" if o.column else o.expectation for o in validation.blocking_failures
             )
-            result = LoadResult(
-                spec.name,
-                period,
-                path.name,
-                "rejected_file",
-                rows_received=delivery.rows_received,
-                rows_quarantined=delivery.rows_received,
+            return hold(
+                "gx_blocking",
+                validation.message(),
+                delivery.rows_received,
                 reasons=dict(sorted(reasons.items())),
+                digest=delivery.content_hash,
                 notes=delivery.notes,
-                message=message,
-                content_hash=delivery.content_hash,
-                superseded_files=superseded,
-                control_total=control_total,
+                alerts=alerts,
                 validation=validation,
             )
-            _write_audit(zones, result)
-            return result
         failures = validation.row_failures()
         if len(failures):
             # one reason per row: the first rule it broke (a row is quarantined once, whatever it broke)
@@ -308,6 +401,8 @@ def load_period(
         rejected.sort_values("_source_row").assign(feed=spec.name, source_file=path.name).to_csv(rows_file, index=False)
     elif rows_file.exists():
         rows_file.unlink()
+    (qdir / f"{path.name}.reason.json").unlink(missing_ok=True)  # loaded now: an earlier hold no longer applies
+    (qdir / path.name).unlink(missing_ok=True)
 
     reasons = Counter(
         f"{reason}:{column}" if isinstance(column, str) else reason
@@ -328,6 +423,7 @@ def load_period(
         superseded_files=superseded,
         control_total=control_total,
         validation=validation,
+        alerts=alerts,
     )
     _write_audit(zones, result)
     return result

@@ -1,8 +1,12 @@
 """Read one delivery file of a feed into typed accepted rows and quarantined rows.
 
 Every row received ends in exactly one of the two frames, so ``rows_received == len(accepted) +
-len(rejected)`` always holds. A file that cannot be read as the feed at all (empty, wrong feed,
-required columns missing) raises :class:`DeliveryRejected` and is quarantined whole by the caller.
+len(rejected)`` always holds. A file that cannot be read as the feed at all raises
+:class:`DeliveryRejected` and is quarantined whole by the caller, with the number of rows it holds:
+empty, not text (gzip, zip, UTF-16: :mod:`pipelines.ingest.encoding` names what it is), in no encoding
+that fits, another feed's, required columns missing, or date columns whose format has changed
+(:mod:`pipelines.ingest.dates`). What a person must see about a file that loads (an encoding other than
+the declared one, a header and no rows) is an :class:`Alert`.
 
 Errors and reasons name the feed, file, row, column and rule, never a value: the file is
 identifiable, and reasons travel into asset metadata and the warehouse's ``load_audit`` table.
@@ -22,6 +26,12 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.feeds.base import Column, DType, FeedSpec
+from pipelines.ingest import dates
+from pipelines.ingest.encoding import decode_delivery, inner_text, sniff_file_kind
+from pipelines.ingest.errors import Alert, DeliveryRejected
+from pipelines.settings import date_hold_rate, event_date_window_months
+
+__all__ = ["Alert", "Delivery", "DeliveryRejected", "detect_other_feed", "header_fits", "period_of", "read_delivery"]
 
 csv.field_size_limit(1 << 30)
 
@@ -29,19 +39,8 @@ PERIOD_RE = re.compile(r"(?<!\d)(\d{4})-?(0[1-9]|1[0-2])(?!\d)")
 # Spreadsheet formula injection (OWASP CSV injection): "=...", "@SUM(...)", "+cmd|' /C calc'!A0", "-2+3+cmd|...".
 FORMULA_RE = re.compile(r"^\s*=|^\s*[+\-@]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\(|^\s*[+\-@][^|]*\|.*!")
 MAX_FIELD_CHARS = 100_000  # a narrative longer than this is not a narrative; quarantine the row
-# Besides a feed's declared formats, dates in formats that cannot be misread are accepted too
-# (ISO, month names). Ambiguous ones (is 03/04 March or April?) must be declared by the feed.
-UNAMBIGUOUS_DATE_FORMATS = ("%Y-%m-%d", "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%Y%m%d")
-UNAMBIGUOUS_DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%SZ")
-
-
-class DeliveryRejected(Exception):
-    """A whole file that cannot be loaded as this feed. ``reason`` is a stable code."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+UNAMBIGUOUS_DATE_FORMATS = dates.UNAMBIGUOUS_DATE_FORMATS
+UNAMBIGUOUS_DATETIME_FORMATS = dates.UNAMBIGUOUS_DATETIME_FORMATS
 
 
 @dataclass
@@ -54,6 +53,7 @@ class Delivery:
     accepted: pd.DataFrame  # typed columns by native name, plus _source_row
     rejected: pd.DataFrame  # _source_row, reason, column, rule, and the raw row as text (identifiable)
     notes: list[str] = field(default_factory=list)  # batch-level observations, no values
+    alerts: list[Alert] = field(default_factory=list)  # what a person must see about this delivery, no values
 
     @property
     def rows_loaded(self) -> int:
@@ -72,30 +72,6 @@ def period_of(path: Path) -> str | None:
     """The delivery period ``YYYY-MM`` named in a file's name, or None."""
     match = PERIOD_RE.search(path.name)
     return f"{match.group(1)}-{match.group(2)}" if match else None
-
-
-def _decode(spec: FeedSpec, data: bytes, notes: list[str]) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        # a byte-order mark says UTF-8, whatever the feed usually sends
-        notes.append("utf-8 byte-order mark removed")
-        try:
-            return data[3:].decode("utf-8")
-        except UnicodeDecodeError:
-            data = data[3:]
-    try:
-        return data.decode(spec.encoding)
-    except UnicodeDecodeError:
-        pass
-    for fallback in ("utf-8", "cp1252", "latin-1"):
-        if fallback == spec.encoding:
-            continue
-        try:
-            text = data.decode(fallback)
-        except UnicodeDecodeError:
-            continue
-        notes.append(f"declared encoding {spec.encoding} failed; decoded as {fallback}")
-        return text
-    raise DeliveryRejected("undecodable", f"{spec.name}: file could not be decoded")  # latin-1 never fails
 
 
 def _key(name: str) -> str:
@@ -133,59 +109,71 @@ def _sniff_rows(spec: FeedSpec, text: str, notes: list[str]) -> list[list[str]]:
 
 def _parse_value(col: Column, spec: FeedSpec, raw: str) -> tuple[object, str | None]:
     """Return (typed value, rule broken or None). Empty strings are missing values."""
+    value, rule, _ = _parse_field(col, spec, raw, dates.accepted_formats(spec, col))
+    return value, rule
+
+
+def _parse_field(
+    col: Column, spec: FeedSpec, raw: str, formats: tuple[str, ...] = ()
+) -> tuple[object, str | None, str | None]:
+    """(typed value, rule broken or None, the date format that parsed it for date columns).
+
+    ``formats`` are the date formats accepted for a date column (:func:`pipelines.ingest.dates.accepted_formats`).
+    """
     value = raw.strip()
     if value == "":
-        return None, ("required" if col.required else None)
+        return None, ("required" if col.required else None), None
     if "\x00" in value:
-        return None, "nul_byte"
+        return None, "nul_byte", None
     if len(value) > MAX_FIELD_CHARS:
-        return None, "field_too_long"
+        return None, "field_too_long", None
     if FORMULA_RE.match(value) and col.dtype in (DType.STRING, DType.CODE):
-        return None, "formula_injection"
+        return None, "formula_injection", None
     try:
         if col.dtype is DType.CODE:
             if col.codes and value not in col.codes:
-                return None, "unknown_code"
-            return value, None
+                return None, "unknown_code", None
+            return value, None, None
         if col.dtype is DType.DATE:
-            for fmt in (*spec.date_formats, *UNAMBIGUOUS_DATE_FORMATS):
+            parsed, fmt = dates.parse(value, formats)
+            if parsed is None:
+                return None, "invalid_date", None
+            day = parsed.date()
+            if fmt is not None and "%y" in fmt and col.person_field == "date_of_birth" and day > date.today():
+                # two-digit years: Python reads 00-68 as 20xx; a birth date cannot be in the future
                 try:
-                    parsed = datetime.strptime(value, fmt).date()
-                except ValueError:
-                    continue
-                if "%y" in fmt and col.person_field == "date_of_birth" and parsed > date.today():
-                    # two-digit years: Python reads 00-68 as 20xx; a birth date cannot be in the future
-                    try:
-                        parsed = parsed.replace(year=parsed.year - 100)
-                    except ValueError:  # 29 Feb 2000 -> 1900 was not a leap year
-                        return None, "invalid_date"
-                return parsed, None
-            return None, "invalid_date"
+                    day = day.replace(year=day.year - 100)
+                except ValueError:  # 29 Feb 2000 -> 1900 was not a leap year
+                    return None, "invalid_date", None
+            return day, None, fmt
         if col.dtype is DType.DATETIME:
-            for fmt in (*spec.datetime_formats, *UNAMBIGUOUS_DATETIME_FORMATS):
-                try:
-                    return datetime.strptime(value, fmt), None
-                except ValueError:
-                    continue
-            return None, "invalid_datetime"
+            parsed, fmt = dates.parse(value, formats)
+            if parsed is None:
+                return None, "invalid_datetime", None
+            return parsed, None, fmt
         if col.dtype is DType.INTEGER:
-            return int(value), None
+            return int(value), None, None
         if col.dtype is DType.FLOAT:
-            return float(value), None
+            return float(value), None, None
         if col.dtype is DType.BOOLEAN:
             if value in spec.true_values:
-                return True, None
+                return True, None, None
             if value in spec.false_values:
-                return False, None
-            return None, "invalid_boolean"
+                return False, None, None
+            return None, "invalid_boolean", None
     except ValueError:
-        return None, f"invalid_{col.dtype.value}"
-    return value, None
+        return None, f"invalid_{col.dtype.value}", None
+    return value, None, None
 
 
 def _header_hits(first_line: str, spec: FeedSpec) -> int:
     wanted = {_key(c.name) for c in spec.columns}
     return max(len(wanted & {_key(h) for h in first_line.split(d)}) for d in (",", ";", "|", "\t"))
+
+
+def header_fits(first_line: str, spec: FeedSpec) -> bool:
+    """Whether a header line holds at least half of the feed's column names (under any usual delimiter)."""
+    return _header_hits(first_line, spec) >= max(1, len(spec.columns) // 2)
 
 
 def detect_other_feed(first_line: str, specs: Iterable[FeedSpec], own: FeedSpec) -> str | None:
@@ -200,8 +188,39 @@ def detect_other_feed(first_line: str, specs: Iterable[FeedSpec], own: FeedSpec)
     return None
 
 
-def read_delivery(spec: FeedSpec, path: Path, other_specs: Iterable[FeedSpec] = ()) -> Delivery:
-    """Read, split and type one delivery. Raises DeliveryRejected for a file-level failure."""
+def _count_rows(text: str, delimiter: str) -> int:
+    """Data rows in a file's text (header and blank lines not counted), for a file held whole."""
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error:
+        rows = [line.split(delimiter) for line in text.splitlines()]
+    return sum(1 for row in rows[1:] if row and not (len(row) == 1 and row[0].strip() == ""))
+
+
+def _advice_for(kind_reason: str) -> str:
+    if kind_reason in ("utf16_file", "utf32_file"):
+        return "ask the agency to export it in the feed's encoding, or re-encode it and drop the copy in landing"
+    if kind_reason in ("gzip_file", "zip_file", "bzip2_file", "xz_file", "7z_file"):
+        return "decompress it and drop the delivery itself in landing, or ask the agency to send it uncompressed"
+    return "ask the agency to send the delimited text export the feed specifies"
+
+
+def read_delivery(
+    spec: FeedSpec,
+    path: Path,
+    other_specs: Iterable[FeedSpec] = (),
+    *,
+    hold_rate: float | None = None,
+    window_months: int | None = None,
+) -> Delivery:
+    """Read, split and type one delivery. Raises DeliveryRejected for a file-level failure.
+
+    ``hold_rate`` and ``window_months`` default to the settings ``HFC_DATE_HOLD_RATE`` and
+    ``HFC_EVENT_DATE_WINDOW_MONTHS`` (see :mod:`pipelines.ingest.dates`).
+    """
+    hold_rate = date_hold_rate() if hold_rate is None else hold_rate
+    window = event_date_window_months() if window_months is None else window_months
+    other_specs = tuple(other_specs)
     data = path.read_bytes()
     digest = content_hash(data)
     period = period_of(path)
@@ -210,20 +229,49 @@ def read_delivery(spec: FeedSpec, path: Path, other_specs: Iterable[FeedSpec] = 
         raise DeliveryRejected("no_period_in_name", f"{where}: file name carries no delivery period YYYY-MM")
     if not data.strip(b"\x00\r\n\t "):
         raise DeliveryRejected("empty_file", f"{where}: file is empty")
-    notes: list[str] = []
-    text = _decode(spec, data, notes)
-    if "\x00" in text.split("\n", 1)[0]:
-        raise DeliveryRejected("nul_in_header", f"{where}: header line contains NUL bytes")
-    other = detect_other_feed(text.split("\n", 1)[0].rstrip("\r"), other_specs, spec)
+    kind = sniff_file_kind(data)
+    if kind is not None:
+        inner = inner_text(data, kind)
+        held = _count_rows(inner, spec.delimiter) if inner is not None else 0
+        counted = f"{held} row(s) inside" if inner is not None else "its rows cannot be counted"
+        raise DeliveryRejected(
+            kind.reason,
+            f"{where}: the file is {kind.what}, not {spec.encoding} delimited text as the feed specifies "
+            f"({counted}); held whole: {_advice_for(kind.reason)}",
+            held,
+        )
+    try:
+        decoded = decode_delivery(data, spec.encoding, where)
+    except DeliveryRejected as rejected:
+        rejected.rows = _count_rows(data.decode("latin-1"), spec.delimiter)
+        raise
+    notes, alerts = decoded.notes, decoded.alerts
+    text = decoded.text
+    first_line = text.split("\n", 1)[0]
+    if "\x00" in first_line:
+        raise DeliveryRejected(
+            "nul_in_header",
+            f"{where}: header line contains NUL bytes: not text the feed could send (a binary or corrupted file)",
+            _count_rows(text, spec.delimiter),
+        )
+    other = detect_other_feed(first_line.rstrip("\r"), other_specs, spec)
     if other is not None:
-        raise DeliveryRejected("wrong_feed", f"{where}: header is the {other} feed's, not {spec.name}'s")
+        other_delimiter = next(s.delimiter for s in other_specs if s.name == other)
+        raise DeliveryRejected(
+            "wrong_feed",
+            f"{where}: header is the {other} feed's, not {spec.name}'s; move the file to landing/{other}/",
+            _count_rows(text, other_delimiter),
+        )
     rows = _sniff_rows(spec, text, notes)
     header, body = rows[0], rows[1:]
     mapping, missing, extra = _match_header(spec, header)
     missing_required = [c for c in missing if spec.column(c).required]
+    sent = sum(1 for row in body if row and not (len(row) == 1 and row[0].strip() == ""))
     if missing_required:
         raise DeliveryRejected(
-            "missing_columns", f"{where}: required columns missing from header: {', '.join(missing_required)}"
+            "missing_columns",
+            f"{where}: required columns missing from header: {', '.join(missing_required)}",
+            sent,
         )
     if missing:
         notes.append(f"optional columns missing, loaded as empty: {', '.join(missing)}")
@@ -232,6 +280,20 @@ def read_delivery(spec: FeedSpec, path: Path, other_specs: Iterable[FeedSpec] = 
         positions = [str(i + 1) for i, h in enumerate(header) if h in extra]
         notes.append(f"{len(extra)} unexpected column(s) ignored, at position(s) {', '.join(positions)}")
 
+    date_columns = [c for c in spec.columns if c.dtype in (DType.DATE, DType.DATETIME) and c.name in mapping]
+    profiles = {
+        c.name: dates.DateProfile(
+            c.name,
+            c.dtype,
+            spec.date_formats if c.dtype is DType.DATE else spec.datetime_formats,
+            is_event=c.name == spec.event_at,
+        )
+        for c in date_columns
+    }
+    today = date.today()
+    formats = {c.name: dates.accepted_formats(spec, c) for c in date_columns}
+    period_year, period_month = (int(x) for x in period.split("-"))
+    period_index = period_year * 12 + period_month
     accepted: list[dict[str, object]] = []
     rejected: list[dict[str, object]] = []
     width = len(header)
@@ -246,20 +308,45 @@ def read_delivery(spec: FeedSpec, path: Path, other_specs: Iterable[FeedSpec] = 
         failure: tuple[str, str] | None = None
         for col in spec.columns:
             raw = row[mapping[col.name]] if col.name in mapping else ""
-            value, rule = _parse_value(col, spec, raw)
-            if rule is not None:
+            value, rule, fmt = _parse_field(col, spec, raw, formats.get(col.name, ()))
+            profile = profiles.get(col.name)
+            if profile is not None and rule in (None, "invalid_date", "invalid_datetime") and raw.strip():
+                parsed = value if rule is None else None
+                far = False
+                if isinstance(parsed, date) and profile.is_event:
+                    day = parsed.date() if isinstance(parsed, datetime) else parsed
+                    away = day.year * 12 + day.month - period_index
+                    far = abs(away) > window and dates.plausible_event(day, today)
+                    if far:
+                        rule = "event_date_far_from_period"
+                profile.add(raw.strip(), parsed if isinstance(parsed, date) else None, fmt, far)
+            if rule is not None and failure is None:
                 failure = (rule, col.name)
-                break
             record[col.name] = value
         if failure is not None:
             rejected.append(_reject(source_row, row, failure[0], failure[1]))
             continue
         accepted.append(record)
 
+    verdict = dates.judge_dates(list(profiles.values()), where, period, hold_rate, window)
+    if verdict is not None:
+        raise DeliveryRejected(verdict.reason, verdict.message, len(accepted) + len(rejected))
+    if not accepted and not rejected:
+        alerts.append(Alert("no_rows", f"{where}: the file has a header and no rows; loaded as a delivery of 0 rows"))
+
     accepted_df = pd.DataFrame(accepted, columns=["_source_row", *spec.column_names])
     for col in spec.columns:
         accepted_df[col.name] = _as_dtype(accepted_df[col.name], col.dtype)
     rejected_df = pd.DataFrame(rejected, columns=["_source_row", "reason", "column", "raw_row"])
+    far = sum(1 for r in rejected if r["reason"] == "event_date_far_from_period")
+    if far:
+        alerts.append(
+            Alert(
+                "event_date_far_from_period",
+                f"{where}: {far} row(s) have an event date ({spec.event_at}) more than {window} month(s) from the "
+                f"delivery period {period}; quarantined",
+            )
+        )
     return Delivery(
         feed=spec.name,
         file=path,
@@ -269,6 +356,7 @@ def read_delivery(spec: FeedSpec, path: Path, other_specs: Iterable[FeedSpec] = 
         accepted=accepted_df,
         rejected=rejected_df,
         notes=notes,
+        alerts=alerts,
     )
 
 

@@ -423,9 +423,10 @@ def render_feeds_md() -> str:
         "",
         "## Malformed deliveries (`hfc synth --faults`)",
         "",
-        "Written beside the clean deliveries with names that match the feed's file pattern, and listed in "
-        "`synth_truth/faults.csv` with the outcome and reason ingest is expected to give (reason codes as in "
-        "`pipelines/ingest/reader.py`). Ingest loads the newest file of each period, so every fault arrives as a "
+        "Written beside the clean deliveries with names that match the feed's file pattern (`misfiled_by_name` "
+        "carries another feed's), and listed in `synth_truth/faults.csv` with the outcome and reason ingest is "
+        "expected to give (reason codes as in `pipelines/ingest/`; a file held whole counts the rows it holds, "
+        "`rows_affected`). Ingest loads the newest file of each period, so every fault arrives as a "
         "delivery for a period after the clean window (one period per fault within a feed), except the duplicate "
         "(`_copy`) and the corrected re-delivery (`_resend`), which concern a clean month. Rows in fault files are "
         "copies of clean rows with new record ids (suffix `S<nn>`) and dates moved into the fault's period; "

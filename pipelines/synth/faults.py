@@ -2,7 +2,9 @@
 
 Each fault file sits beside the clean deliveries with a name that matches the feed's file pattern and
 is listed in ``synth_truth/faults.csv`` with the outcome and reason ingest should reach (reason codes
-follow ``pipelines.ingest.reader``). Fault files carry copies of clean rows with new record ids, ending
+follow ``pipelines.ingest``: the reader, its encoding and date checks, the loader's control totals, and
+``landing.stray_files`` for a file that is not the folder's feed's). Fault files carry copies of clean
+rows with new record ids, ending
 ``S<fault number>``, dated in the fault's own period; they are added to ``records.csv`` (identity
 errors ``fault_copy``) so the truth still knows who they are.
 """
@@ -10,6 +12,7 @@ errors ``fault_copy``) so the truth still knows who they are.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import random
 from dataclasses import dataclass
@@ -24,7 +27,9 @@ from pipelines.feeds.base import DType, FeedSpec
 class FaultKind:
     kind: str
     feed: str
-    # reject_file | quarantine_rows | load_with_note | accept_empty | skip_duplicate | supersede | load_with_warning
+    # reject_file (held whole, its rows counted) | quarantine_rows | load_with_note | load_with_warning (an alert
+    # with the reason's code) | accept_empty (0 rows, with a no_rows alert) | skip_duplicate | supersede |
+    # flag_stray_file (not loaded as the folder's feed; named as a stray file)
     outcome: str
     reason: str
     description: str
@@ -83,7 +88,13 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
         "the transfer stopped part-way through the last row (no final newline)",
     ),
     FaultKind("empty_file", "feedback", "reject_file", "empty_file", "zero bytes"),
-    FaultKind("header_only", "mh_outcome_measures", "accept_empty", "no_rows", "a header and no rows"),
+    FaultKind(
+        "header_only",
+        "mh_outcome_measures",
+        "accept_empty",
+        "no_rows",
+        "a header and no rows: loaded as a delivery of 0 rows, with a warning that says so",
+    ),
     FaultKind(
         "oversized_field",
         "police_incidents",
@@ -103,8 +114,8 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
         "ambulance_calls",
         "quarantine_rows",
         "invalid_datetime",
-        "CallDateTime in three formats: the declared ISO one, dd/mm/yyyy HH:MM and dd-Mon-yyyy HH:MM:SS; rows "
-        "not in the declared (or an unambiguous) format are quarantined",
+        "CallDateTime of one row in 15 in another format (dd/mm/yyyy HH:MM or dd-Mon-yyyy HH:MM:SS) beside the "
+        "declared ISO one: under the date hold rate, so those rows are quarantined and the rest load",
     ),
     FaultKind("nul_bytes", "ed_attendances", "quarantine_rows", "nul_byte", "NUL bytes inside a narrative field"),
     FaultKind(
@@ -131,9 +142,91 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     FaultKind(
         "control_total_mismatch",
         "programme_caseload",
+        "reject_file",
+        "control_total_shortfall",
+        "a delivery whose .ctl row count is 3 more than the rows in the file: a shortfall, held whole by default",
+    ),
+    FaultKind(
+        "truncated_extract",
+        "mh_contacts",
+        "reject_file",
+        "control_total_shortfall",
+        "an extract cut at a row boundary: the .ctl says 91 rows for every 66 in the file (the file itself is "
+        "well formed)",
+    ),
+    FaultKind(
+        "control_total_excess",
+        "ambulance_calls",
         "load_with_warning",
-        "control_total_mismatch",
-        "a delivery whose .ctl row count is 3 more than the rows in the file",
+        "control_total_excess",
+        "a delivery whose .ctl row count is 2 fewer than the rows in the file: loaded, with a warning",
+    ),
+    FaultKind(
+        "date_order_swapped",
+        "police_incidents",
+        "reject_file",
+        "date_format_changed",
+        "every date and date-time written month-first (%m/%d/%Y) where the feed declares day-first: rows with a "
+        "day of 12 or less would load with the wrong date, so the file is held whole, naming the format seen",
+    ),
+    FaultKind(
+        "date_order_swapped_subtle",
+        "mh_outcome_measures",
+        "reject_file",
+        "date_format_changed",
+        "month-first dates where all but two rows have a day of 12 or less: most rows parse (wrongly), under the "
+        "hold rate; the two that can tell the orders apart say month-first, so the file is held whole",
+    ),
+    FaultKind(
+        "event_dates_far_from_period",
+        "ed_attendances",
+        "quarantine_rows",
+        "event_date_far_from_period",
+        "two rows of 40 whose Arrival_Date is six months before the delivery's period: those rows are quarantined",
+    ),
+    FaultKind(
+        "encoding_utf8_upgrade",
+        "council_contacts",
+        "load_with_warning",
+        "encoding_mismatch",
+        "a council delivery (declared cp1252) sent in UTF-8 without a byte-order mark after a system upgrade, with "
+        "accented names and \u00a3: loaded as UTF-8 (names intact), with a warning naming both encodings",
+    ),
+    FaultKind(
+        "encoding_mixed",
+        "police_incidents",
+        "reject_file",
+        "mixed_encoding",
+        "a UTF-8 delivery with accented names in which two rows were written in cp1252: no single encoding fits",
+    ),
+    FaultKind(
+        "encoding_unknown",
+        "feedback",
+        "reject_file",
+        "undecodable",
+        "a delivery (declared UTF-8) in the DOS code page cp850, with \u00fc and \u00c9: neither UTF-8 nor cp1252 fits",
+    ),
+    FaultKind(
+        "utf16_export",
+        "mh_outcome_measures",
+        "reject_file",
+        "utf16_file",
+        "the delivery saved as Excel's 'Unicode text': UTF-16 little-endian with a byte-order mark",
+    ),
+    FaultKind(
+        "gzip_export",
+        "ed_attendances",
+        "reject_file",
+        "gzip_file",
+        "a gzip-compressed extract under the feed's .csv name",
+    ),
+    FaultKind(
+        "misfiled_by_name",
+        "police_incidents",
+        "flag_stray_file",
+        "stray_file",
+        "an ambulance delivery under its own name (AMB_CALLS_*.txt) dropped in the police folder: not a police "
+        "delivery, so not loaded, and named as a stray file that belongs to ambulance_calls",
     ),
 )
 
@@ -213,6 +306,8 @@ def write_faults(out_dir: Path, first: date, months: int, seed: int) -> int:
             later[fk.feed] = later.get(fk.feed, 0) + 1
             fault_period = _period(first, months - 1 + later[fk.feed])
             name = spec.file_pattern.replace("*", fault_period)
+            if fk.kind == "misfiled_by_name":  # the other feed's own name
+                name = FEED_SPECS["ambulance_calls"].file_pattern.replace("*", fault_period)
         affected = 0
         if fk.kind == "encoding_utf8_bom":
             body = copies(spec, rows, 40, tag, name, fault_period)
@@ -290,13 +385,14 @@ def write_faults(out_dir: Path, first: date, months: int, seed: int) -> int:
                 affected += 1
             (folder / name).write_text(_dump(header, body, spec.delimiter, "\r\n"), encoding=spec.encoding)
         elif fk.kind == "mixed_date_formats":
-            body = copies(spec, rows, 12, tag, name, fault_period)
+            body = copies(spec, rows, 40, tag, name, fault_period)
             col = header.index(spec.event_at)
             for k, r in enumerate(body):
-                if not _parses(r[col], spec) or k % 3 == 0:
+                # one row in 15: at most 3 of 40 (7.5%), under the 10% at which a date column is held whole
+                if k % 15 != 1 or not _parses(r[col], spec):
                     continue
                 at = datetime.strptime(r[col], spec.datetime_formats[0])
-                r[col] = at.strftime("%d/%m/%Y %H:%M" if k % 3 == 1 else "%d-%b-%Y %H:%M:%S")
+                r[col] = at.strftime("%d/%m/%Y %H:%M" if (k // 15) % 2 == 0 else "%d-%b-%Y %H:%M:%S")
                 affected += 1
             (folder / name).write_text(_dump(header, body, spec.delimiter), encoding=spec.encoding)
         elif fk.kind == "nul_bytes":
@@ -333,6 +429,90 @@ def write_faults(out_dir: Path, first: date, months: int, seed: int) -> int:
             (folder / name).write_text(_dump(header, body, spec.delimiter), encoding=spec.encoding)
             (folder / (name + ".ctl")).write_text(f"{len(body) + 3}\n", encoding="utf-8")
             affected = len(body)
+        elif fk.kind == "truncated_extract":
+            body = copies(spec, rows, 66, tag, name, fault_period)
+            (folder / name).write_text(_dump(header, body, spec.delimiter), encoding=spec.encoding)
+            (folder / (name + ".ctl")).write_text(f"{max(len(body) * 91 // 66, len(body) + 1)}\n", encoding="utf-8")
+            affected = len(body)
+        elif fk.kind == "control_total_excess":
+            body = copies(spec, rows, 40, tag, name, fault_period)
+            (folder / name).write_text(_dump(header, body, spec.delimiter), encoding=spec.encoding)
+            (folder / (name + ".ctl")).write_text(f"{max(len(body) - 2, 0)}\n", encoding="utf-8")
+            affected = len(body)
+        elif fk.kind == "date_order_swapped":
+            body = copies(spec, rows, 40, tag, name, fault_period)
+            for r in body:
+                _swap_day_and_month(spec, header, r)
+            (folder / name).write_text(_dump(header, body, spec.delimiter), encoding=spec.encoding)
+            affected = len(body)
+        elif fk.kind == "date_order_swapped_subtle":
+            ev = header.index(spec.event_at)
+            low: list[list[str]] = []  # rows whose every date has a day of 12 or less: they fit both orders
+            high: list[list[str]] = []  # two rows whose event date can tell the orders apart
+            for r in rows:
+                if all(d <= 12 for d in _days(spec, header, r)):
+                    low.append(r)
+                elif (_day(spec, spec.event_at, r[ev]) or 0) > 12 and len(high) < 2:
+                    high.append(r)
+            body = copies(spec, low[:38] + high, 40, tag, name, fault_period)
+            for r in body:
+                _swap_day_and_month(spec, header, r)
+            (folder / name).write_text(_dump(header, body, spec.delimiter), encoding=spec.encoding)
+            affected = len(body)
+        elif fk.kind == "event_dates_far_from_period":
+            body = copies(spec, rows, 40, tag, name, fault_period)
+            col = header.index(spec.event_at)
+            fmt = _event_format(spec)
+            for r in body[1:3]:
+                at = datetime.strptime(r[col], fmt)
+                m = at.year * 12 + at.month - 1 - 6
+                r[col] = at.replace(year=m // 12, month=m % 12 + 1, day=min(at.day, 28)).strftime(fmt)
+                affected += 1
+            (folder / name).write_text(_dump(header, body, spec.delimiter), encoding=spec.encoding)
+        elif fk.kind == "encoding_utf8_upgrade":
+            body = copies(spec, rows, 40, tag, name, fault_period)
+            cname, note = header.index("ClientName"), header.index("CaseNote")
+            for r in body[:3]:
+                r[cname] = _accented(r[cname])
+                r[note] = f"{r[note]} Owes \u00a3{rng.randrange(2, 20)}0 rent.".strip()
+            (folder / name).write_bytes(_dump(header, body, spec.delimiter, "\r\n").encode("utf-8"))
+            affected = len(body)
+        elif fk.kind == "encoding_mixed":
+            body = copies(spec, rows, 40, tag, name, fault_period)
+            sur = header.index("SUBJECT_SURNAME")
+            for r in body[:4]:
+                r[sur] = _accented(r[sur])
+            parts = [_dump(header, [], spec.delimiter).encode("utf-8")]
+            for k, r in enumerate(body):
+                line = _dump(header, [r], spec.delimiter).split("\n", 1)[1]
+                parts.append(line.encode("cp1252", "replace") if k in (2, 3) else line.encode("utf-8"))
+            (folder / name).write_bytes(b"".join(parts))
+            affected = len(body)
+        elif fk.kind == "encoding_unknown":
+            body = copies(spec, rows, 40, tag, name, fault_period)
+            comment = header.index("Comment")
+            for r in body[:2]:
+                r[comment] = f"{r[comment]} Dr M\u00fcller and \u00c9mile were kind.".strip()
+            (folder / name).write_bytes(_dump(header, body, spec.delimiter).encode("cp850", "replace"))
+            affected = len(body)
+        elif fk.kind == "utf16_export":
+            body = copies(spec, rows, 40, tag, name, fault_period)
+            text = _dump(header, body, spec.delimiter, "\r\n")
+            (folder / name).write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+            affected = len(body)
+        elif fk.kind == "gzip_export":
+            body = copies(spec, rows, 40, tag, name, fault_period)
+            data = _dump(header, body, spec.delimiter).encode(spec.encoding)
+            (folder / name).write_bytes(gzip.compress(data, mtime=0))
+            affected = len(body)
+        elif fk.kind == "misfiled_by_name":
+            amb, amb_src, _ = clean("ambulance_calls", source_month[fk.kind])
+            amb_header, amb_rows = _read(amb_src, amb)
+            body = copies(amb, amb_rows, 40, tag, name, fault_period)
+            (folder / name).write_text(_dump(amb_header, body, amb.delimiter), encoding=amb.encoding)
+            if amb.has_control_totals:
+                (folder / (name + ".ctl")).write_text(f"{len(body)}\n", encoding="utf-8")
+            affected = len(body)
         else:  # pragma: no cover - every kind is handled above
             raise ValueError(f"unhandled fault kind {fk.kind}")
         listing.append((fk.feed, name, fk.kind, fk.outcome, fk.reason, affected, fk.description))
@@ -361,6 +541,57 @@ def _move_event(spec: FeedSpec, row: list[str], period: str) -> str:
     moved = at.replace(year=year, month=month, day=min(at.day, 28))
     row[col] = moved.strftime(fmt)
     return moved.isoformat()
+
+
+def _event_format(spec: FeedSpec) -> str:
+    return spec.datetime_formats[0] if spec.column(spec.event_at).dtype is DType.DATETIME else spec.date_formats[0]
+
+
+def _column_format(spec: FeedSpec, column: str) -> str:
+    return spec.datetime_formats[0] if spec.column(column).dtype is DType.DATETIME else spec.date_formats[0]
+
+
+def _day(spec: FeedSpec, column: str, value: str) -> int | None:
+    try:
+        return datetime.strptime(value, _column_format(spec, column)).day
+    except ValueError:
+        return None
+
+
+def _days(spec: FeedSpec, header: list[str], row: list[str]) -> list[int]:
+    """The day of the month of every date in a row (blank or unparseable ones left out)."""
+    out = []
+    for col in spec.columns:
+        if col.dtype in (DType.DATE, DType.DATETIME):
+            day = _day(spec, col.name, row[header.index(col.name)])
+            if day is not None:
+                out.append(day)
+    return out
+
+
+def _swap_day_and_month(spec: FeedSpec, header: list[str], row: list[str]) -> None:
+    """Rewrite every date of a row with day and month exchanged in the feed's own format (%d/%m -> %m/%d)."""
+    for col in spec.columns:
+        if col.dtype not in (DType.DATE, DType.DATETIME):
+            continue
+        fmt = _column_format(spec, col.name)
+        swapped = fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+        i = header.index(col.name)
+        try:
+            row[i] = datetime.strptime(row[i], fmt).strftime(swapped)
+        except ValueError:
+            continue
+
+
+_ACCENTS = str.maketrans("aeiouAEIOU", "\u00e1\u00e9\u00ef\u00f6\u00fc\u00c1\u00c9\u00cf\u00d6\u00dc")
+
+
+def _accented(name: str) -> str:
+    """The name with its first vowel accented (Renee -> R\u00e9nee), or with a diaeresis added if it has none."""
+    for k, ch in enumerate(name):
+        if ch in "aeiouAEIOU":
+            return name[:k] + ch.translate(_ACCENTS) + name[k + 1 :]
+    return name + "\u00eb"
 
 
 def _parses(value: str, spec: FeedSpec) -> bool:

@@ -50,20 +50,49 @@ def _checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
     }
 
 
+def _evaluations(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {
+        e.event_specific_data.check_name: e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+
+
+def _published(result: dg.ExecuteInProcessResult, feed: str) -> bool:
+    return any(
+        e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == dg.AssetKey(["pseudonymised", feed])
+        for e in result.all_events
+    )
+
+
+def _with_control_total(path: Path, rows: int) -> Path:
+    path.with_name(path.name + ".ctl").write_text(f"{rows}\n", encoding="utf-8")
+    return path
+
+
+ALL_PASS = {
+    "great_expectations_gate": True,
+    "control_total": True,
+    "ingest_warnings": True,
+    "great_expectations_warnings": True,
+    "rows_reconcile": True,
+}
+
+
 def test_each_partition_reconciles_and_bad_rows_go_to_quarantine(tmp_path: Path) -> None:
     zones = Zones(tmp_path)
     folder = zones.landing / POLICE.name
     body = rows(POLICE, 5)
     body[2][POLICE.column_names.index("OPENING_CODE")] = "NOT_A_CODE"
-    write_delivery(POLICE, folder, period="2024-01", body=body)
-    write_delivery(POLICE, folder, n=4, period="2024-02")
+    _with_control_total(write_delivery(POLICE, folder, period="2024-01", body=body), 5)
+    _with_control_total(write_delivery(POLICE, folder, n=4, period="2024-02"), 4)
     raw, pseudo = build_raw_asset(POLICE), build_pseudonymised_asset(POLICE)
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("police_incidents_deliveries", ["2024-01", "2024-02"])
         result = _materialize(tmp_path, instance, raw, pseudo)
         assert result.success
     observations, checks = _observations(result), _checks(result)
-    assert checks == {"great_expectations_gate": True, "great_expectations_warnings": True, "rows_reconcile": True}
+    assert checks == ALL_PASS
     assert observations["2024-01"]["rows_received"].value == 5
     assert observations["2024-01"]["rows_quarantined"].value == 1
     assert observations["2024-01"]["quarantine_reasons"].value == {"unknown_code:OPENING_CODE": 1}
@@ -134,3 +163,52 @@ def test_a_corrected_redelivery_replaces_its_partition(tmp_path: Path) -> None:
     assert len(pd.read_parquet(output_path(zones, POLICE.name, "2024-01"))) == 5
     audit = pd.read_parquet(audit_path(zones, POLICE.name, "2024-01"))
     assert audit["source_file"].tolist() == ["CAD_EXPORT_2024-01_v2.csv"]
+
+
+JAN = {"dagster/asset_partition_range_start": "2024-01", "dagster/asset_partition_range_end": "2024-01"}
+
+
+@pytest.mark.parametrize("on_shortfall", ["block", "warn"])
+def test_a_control_total_shortfall_fails_a_check_blocking_by_default(
+    on_shortfall: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HFC_CONTROL_TOTAL_SHORTFALL", on_shortfall)
+    zones = Zones(tmp_path)
+    _with_control_total(write_delivery(POLICE, zones.landing / POLICE.name, n=66), 91)
+    raw, pseudo = build_raw_asset(POLICE), build_pseudonymised_asset(POLICE)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("police_incidents_deliveries", ["2024-01"])
+        result = _materialize(tmp_path, instance, raw, pseudo, tags=JAN)
+    check = _evaluations(result)["control_total"]
+    assert check.passed is False
+    assert check.metadata["rows_short"].value == 25
+    assert "91" in check.metadata["details"].value and "66" in check.metadata["details"].value
+    audit = pd.read_parquet(audit_path(zones, POLICE.name, "2024-01")).iloc[0]
+    assert audit["agency_control_total"] == 91 and audit["rows_received"] == 66
+    if on_shortfall == "block":
+        assert check.severity == dg.AssetCheckSeverity.ERROR
+        assert not result.success and not _published(result, POLICE.name)
+        assert _checks(result)["great_expectations_gate"] is True  # held by the control total, not the suite
+        assert (audit["status"], audit["rows_quarantined"]) == ("rejected_file", 66)
+    else:
+        assert check.severity == dg.AssetCheckSeverity.WARN
+        assert result.success and _published(result, POLICE.name)
+        assert (audit["status"], audit["rows_loaded"]) == ("loaded", 66)
+
+
+def test_a_header_only_delivery_and_a_stray_file_fail_the_ingest_warnings_check(tmp_path: Path) -> None:
+    zones = Zones(tmp_path)
+    folder = zones.landing / POLICE.name
+    _with_control_total(write_delivery(POLICE, folder, body=[]), 0)
+    write_delivery(FEED_SPECS["ambulance_calls"], folder, n=3)  # AMB_CALLS_2024-01.txt, in the police folder
+    raw = build_raw_asset(POLICE)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("police_incidents_deliveries", ["2024-01"])
+        result = _materialize(tmp_path, instance, raw, tags=JAN)
+    assert result.success  # warnings never block
+    check = _evaluations(result)["ingest_warnings"]
+    assert check.passed is False and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["codes"].value == ["no_rows", "stray_file"]
+    assert "AMB_CALLS_2024-01.txt" in check.metadata["details"].value
+    assert "landing/ambulance_calls/" in check.metadata["details"].value
+    assert _observations(result)["2024-01"]["warnings"].value == {"no_rows": 1}

@@ -2,7 +2,11 @@
 
 Each partition reads the newest delivery for its period, splits it into accepted rows (kept in the
 identifiable zone for linkage and pseudonymisation) and quarantined rows or files (each with a
-reason), and records the reconciliation as metadata: rows received = loaded + quarantined.
+reason), and records the reconciliation as metadata: rows received = loaded + quarantined + excluded,
+a file held whole counted with the rows it holds. Asset checks say what a person must see: the gate
+(files held whole), the agency's control totals (a shortfall blocks by default), ingest warnings
+(an encoding other than the declared one, a header and no rows, event dates far from the period,
+files in the folder that are not this feed's deliveries) and the suite's warnings.
 Metadata holds counts, reason codes and file names only, never a value from the file.
 """
 
@@ -15,8 +19,10 @@ from pipelines.defs.partitions import delivery_partitions
 from pipelines.defs.resources import ZonesResource
 from pipelines.feeds import FEED_SPECS
 from pipelines.feeds.base import FeedSpec
+from pipelines.ingest.errors import Alert
+from pipelines.ingest.landing import stray_files
 from pipelines.ingest.load import LoadResult, load_period
-from pipelines.settings import Zones
+from pipelines.settings import Zones, control_total_shortfall
 
 
 def _metadata(results: list[LoadResult]) -> dict[str, object]:
@@ -28,6 +34,10 @@ def _metadata(results: list[LoadResult]) -> dict[str, object]:
     for r in results:
         for reason, n in r.reasons.items():
             reasons[reason] = reasons.get(reason, 0) + n
+    alerts: dict[str, int] = {}
+    for r in results:
+        for code in r.alert_codes:
+            alerts[code] = alerts.get(code, 0) + 1
     return {
         "rows_received": dg.MetadataValue.int(received),
         "rows_loaded": dg.MetadataValue.int(loaded),
@@ -35,7 +45,11 @@ def _metadata(results: list[LoadResult]) -> dict[str, object]:
         "rows_excluded_opt_out": dg.MetadataValue.int(excluded),
         "reconciles": dg.MetadataValue.bool(received == loaded + quarantined + excluded),
         "files_rejected": dg.MetadataValue.int(sum(r.status == "rejected_file" for r in results)),
+        "rows_held_in_rejected_files": dg.MetadataValue.int(
+            sum(r.rows_quarantined for r in results if r.status == "rejected_file")
+        ),
         "quarantine_reasons": dg.MetadataValue.json(reasons),
+        "warnings": dg.MetadataValue.json(alerts),
         "deliveries": dg.MetadataValue.md(
             "| period | file | status | received | loaded | quarantined | excluded (opt-out) | control total |\n"
             "|---|---|---|---|---|---|---|---|\n"
@@ -52,26 +66,47 @@ def _metadata(results: list[LoadResult]) -> dict[str, object]:
 GATE_CHECK = "great_expectations_gate"
 WARNINGS_CHECK = "great_expectations_warnings"
 RECONCILIATION_CHECK = "rows_reconcile"
+CONTROL_TOTAL_CHECK = "control_total"
+INGEST_WARNINGS_CHECK = "ingest_warnings"
+# Alerts with a check of their own: the control total's
+CONTROL_ALERTS = frozenset({"control_total_shortfall", "control_total_excess", "control_total_missing"})
 
 
-def _check_results(spec: FeedSpec, results: list[LoadResult]) -> list[dg.AssetCheckResult]:
-    """The suite's verdicts on this run's deliveries, as Dagster asset checks.
+def _check_results(
+    spec: FeedSpec, results: list[LoadResult], strays: list[Alert] | None = None, shortfall: str = "block"
+) -> list[dg.AssetCheckResult]:
+    """The verdicts on this run's deliveries, as Dagster asset checks.
 
-    The gate is blocking: a delivery that fails a blocking expectation is quarantined whole, and the
-    check fails with severity ERROR so that nothing downstream of this run publishes. Warnings
-    (row-count drift, identifier format rates) never block.
+    The gate is blocking: a delivery that fails a blocking expectation, or that the reader cannot load as this
+    feed, is quarantined whole, and the check fails with severity ERROR so that nothing downstream of this run
+    publishes. The control total check fails with severity ERROR for a shortfall (the delivery is held whole)
+    unless ``HFC_CONTROL_TOTAL_SHORTFALL=warn``; an excess or a missing control total is a warning. Ingest
+    warnings and the suite's warnings (row-count drift, identifier format rates) never block.
     """
+    strays = strays or []
     validated = [r for r in results if r.validation is not None]
     blocked = [r for r in validated if not r.validation.blocking_success]  # type: ignore[union-attr]
     warned = [r for r in validated if r.validation.warnings]  # type: ignore[union-attr]
-    rejected_by_reader = [r for r in results if r.status == "rejected_file" and r.validation is None]
+    rejected_by_reader = [
+        r
+        for r in results
+        if r.status == "rejected_file" and r.validation is None and "control_total_shortfall" not in r.reasons
+    ]
 
     def lines(items: list[LoadResult]) -> str:
         return "\n".join(
             f"- {r.period} {r.file}: {r.validation.message() if r.validation else r.message}" for r in items
         )
 
+    def alert_lines(pairs: list[tuple[str, Alert]]) -> str:
+        return "\n".join(f"- {period}: {a.message}" for period, a in pairs)
+
+    control = [(r.period, a) for r in results for a in r.alerts if a.code in CONTROL_ALERTS]
+    shortfalls = [(p, a) for p, a in control if a.code == "control_total_shortfall"]
+    ingest = [(r.period, a) for r in results for a in r.alerts if a.code not in CONTROL_ALERTS]
+    ingest += [("folder", a) for a in strays]
     gate_failed = blocked + rejected_by_reader
+    with_totals = [r for r in results if r.control_total is not None]
     return [
         dg.AssetCheckResult(
             check_name=GATE_CHECK,
@@ -80,7 +115,32 @@ def _check_results(spec: FeedSpec, results: list[LoadResult]) -> list[dg.AssetCh
             metadata={
                 "deliveries_validated": len(validated),
                 "deliveries_quarantined_whole": len(gate_failed),
+                "rows_held": sum(r.rows_quarantined for r in gate_failed),
                 "details": dg.MetadataValue.md(lines(gate_failed) or "every delivery passed"),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name=CONTROL_TOTAL_CHECK,
+            passed=not control,
+            severity=(
+                dg.AssetCheckSeverity.ERROR if shortfalls and shortfall == "block" else dg.AssetCheckSeverity.WARN
+            ),
+            metadata={
+                "deliveries_with_control_totals": len(with_totals),
+                "shortfalls": len(shortfalls),
+                "rows_short": sum(-(r.control_difference or 0) for r in with_totals if (r.control_difference or 0) < 0),
+                "on_shortfall": shortfall,
+                "details": dg.MetadataValue.md(alert_lines(control) or "every control total matches"),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name=INGEST_WARNINGS_CHECK,
+            passed=not ingest,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "warnings": len(ingest),
+                "codes": dg.MetadataValue.json(sorted({a.code for _, a in ingest})),
+                "details": dg.MetadataValue.md(alert_lines(ingest) or "no warnings"),
             },
         ),
         dg.AssetCheckResult(
@@ -135,6 +195,24 @@ def build_raw_asset(spec: FeedSpec) -> dg.AssetsDefinition:
             description=f"Blocking expectations of expectations/{spec.name}.json",
         ),
         dg.AssetCheckSpec(
+            CONTROL_TOTAL_CHECK,
+            asset=["raw", spec.name],
+            blocking=True,
+            description=(
+                "Rows in each delivery against the agency's own control total (<file>.ctl): a shortfall holds the "
+                "delivery and blocks (HFC_CONTROL_TOTAL_SHORTFALL=warn makes it a warning); an excess, or a missing "
+                "control total where the agency sends them, warns."
+            ),
+        ),
+        dg.AssetCheckSpec(
+            INGEST_WARNINGS_CHECK,
+            asset=["raw", spec.name],
+            description=(
+                "What ingest loaded but a person must see: an encoding other than the declared one, a header and no "
+                "rows, event dates far from the period, files in the feed's folder that are not its deliveries."
+            ),
+        ),
+        dg.AssetCheckSpec(
             WARNINGS_CHECK,
             asset=["raw", spec.name],
             description="Warning-level expectations: row-count drift, identifier format rates.",
@@ -159,16 +237,25 @@ def build_raw_asset(spec: FeedSpec) -> dg.AssetsDefinition:
     )
     def raw_feed(context: dg.AssetExecutionContext, zones: ZonesResource) -> dg.MaterializeResult:
         zone = zones.get()
-        results = [load_period(spec, period, zone, others) for period in context.partition_keys]
+        shortfall = control_total_shortfall()
+        results = [load_period(spec, period, zone, others, shortfall=shortfall) for period in context.partition_keys]
+        strays = [s.alert(spec) for s in stray_files(spec, zone, FEED_SPECS.values())]
+        for alert in strays:
+            context.log.warning(alert.message)
         for r in results:
             if r.status == "rejected_file":
-                context.log.error(f"{spec.name} {r.period} {r.file}: delivery quarantined whole: {r.message}")
+                context.log.error(
+                    f"{spec.name} {r.period} {r.file}: delivery quarantined whole ({r.rows_quarantined} rows held): "
+                    f"{r.message}"
+                )
             elif r.validation is not None and r.validation.warnings:
                 context.log.warning(r.validation.message())
             elif r.status == "no_delivery":
                 context.log.warning(f"{spec.name} {r.period}: no delivery file")
             for note in r.notes:
                 context.log.warning(f"{spec.name} {r.period} {r.file}: {note}")
+            for alert in r.alerts:
+                context.log.warning(alert.message)
             if not r.reconciles:  # cannot happen by construction; never let it pass silently
                 raise RuntimeError(f"{spec.name} {r.period}: row counts do not reconcile")
             # One observation per partition, so the UI shows each delivery's reconciliation on its own.
@@ -176,7 +263,9 @@ def build_raw_asset(spec: FeedSpec) -> dg.AssetsDefinition:
                 dg.AssetObservation(asset_key=context.asset_key, partition=r.period, metadata=_metadata([r]))
             )
         _write_validation_reports(zone, results)
-        return dg.MaterializeResult(metadata=_metadata(results), check_results=_check_results(spec, results))
+        return dg.MaterializeResult(
+            metadata=_metadata(results), check_results=_check_results(spec, results, strays, shortfall)
+        )
 
     return raw_feed
 

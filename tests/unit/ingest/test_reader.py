@@ -54,7 +54,8 @@ def test_cp1252_bytes_in_a_utf8_feed_are_decoded_not_lost(tmp_path: Path) -> Non
     delivery = _read(path)
     assert delivery.rows_loaded == 2
     assert delivery.accepted["SUBJECT_SURNAME"].iloc[1] == "Renée"
-    assert any("cp1252" in n for n in delivery.notes)
+    assert [a.code for a in delivery.alerts] == ["encoding_mismatch"]
+    assert "utf-8" in delivery.alerts[0].message and "cp1252" in delivery.alerts[0].message
 
 
 def test_a_different_delimiter_is_detected(tmp_path: Path) -> None:
@@ -114,9 +115,34 @@ def test_empty_file_is_rejected(tmp_path: Path) -> None:
     assert err.value.reason == "empty_file"
 
 
-def test_header_only_file_loads_zero_rows(tmp_path: Path) -> None:
-    delivery = _read(write_delivery(POLICE, tmp_path, body=[]))
+def test_header_only_file_loads_zero_rows_and_says_so(tmp_path: Path) -> None:
+    path = write_delivery(POLICE, tmp_path, body=[])
+    delivery = _read(path)
     assert delivery.rows_received == 0
+    assert [a.code for a in delivery.alerts] == ["no_rows"]
+    assert path.name in delivery.alerts[0].message
+
+
+def test_a_delivery_with_rows_says_nothing(tmp_path: Path) -> None:
+    assert _read(write_delivery(POLICE, tmp_path, n=3)).alerts == []
+
+
+@pytest.mark.parametrize("fault", ["wrong_feed", "missing_columns", "nul_in_header"])
+def test_a_file_held_whole_reports_the_rows_it_holds(fault: str, tmp_path: Path) -> None:
+    if fault == "wrong_feed":
+        path = write_delivery(AMBULANCE, tmp_path, n=7, name="CAD_EXPORT_2024-01.csv")
+    elif fault == "missing_columns":
+        header = [c for c in POLICE.column_names if c != "OPENED_DT"]
+        body = [[v for c, v in zip(POLICE.column_names, r, strict=True) if c != "OPENED_DT"] for r in rows(POLICE, 7)]
+        path = write_delivery(POLICE, tmp_path, header=header, body=body)
+    else:
+        path = write_delivery(POLICE, tmp_path, n=7, header=["INCIDENT\x00REF", *POLICE.column_names[1:]])
+    data = path.read_bytes()
+    path.write_bytes(data + b"\r\n\r\n")  # blank lines at the end are not rows
+    with pytest.raises(DeliveryRejected) as err:
+        read_delivery(POLICE, path, OTHERS)
+    assert err.value.reason == fault
+    assert err.value.rows == 7
 
 
 def test_ten_megabyte_field_is_quarantined_with_its_column(tmp_path: Path) -> None:
@@ -135,15 +161,17 @@ def test_formula_injection_is_quarantined(tmp_path: Path) -> None:
 
 
 def test_dates_in_three_formats_declared_and_unambiguous_load_and_ambiguous_us_dates_do_not(tmp_path: Path) -> None:
-    body = rows(POLICE, 4)
+    body = rows(POLICE, 6)
     dob = POLICE.column_names.index("SUBJECT_DOB")
     body[0][dob] = "07/03/1985"  # the feed's own dd/mm/yyyy
     body[1][dob] = "1985-03-07"  # ISO
     body[2][dob] = "07-Mar-1985"  # month name
     body[3][dob] = "03/27/1985"  # US month-first: cannot be the feed's format
+    body[4][dob] = "25/12/1990"  # day-first only: the file's order is the declared one
+    body[5][dob] = "14/02/1979"
     delivery = _read(write_delivery(POLICE, tmp_path, body=body))
-    assert delivery.rows_loaded == 3
-    assert {str(d) for d in delivery.accepted["SUBJECT_DOB"]} == {"1985-03-07"}
+    assert delivery.rows_loaded == 5
+    assert [str(d) for d in delivery.accepted["SUBJECT_DOB"][:3]] == ["1985-03-07"] * 3
     assert delivery.rejected.iloc[0][["reason", "column"]].tolist() == ["invalid_date", "SUBJECT_DOB"]
 
 

@@ -22,9 +22,11 @@ PERIOD = re.compile(r"\d{4}-\d{2}")
 
 def test_every_landing_file_matches_its_feed_pattern_and_names_a_period(county) -> None:
     root, _ = county
+    # the one planted exception: another feed's file under its own name (fault kind misfiled_by_name)
+    strays = {f["file"] for f in read_truth(root, "faults.csv") if f["expected_outcome"] == "flag_stray_file"}
     for feed in FEEDS:
         spec = FEED_SPECS[feed]
-        files = [p for p in (root / "landing" / feed).iterdir() if not p.name.endswith(".ctl")]
+        files = [p for p in (root / "landing" / feed).iterdir() if not p.name.endswith(".ctl") and p.name not in strays]
         assert files
         for p in files:
             assert fnmatch.fnmatch(p.name, spec.file_pattern), p.name
