@@ -122,6 +122,11 @@ def _titlecase(text: str) -> str | None:
     return "".join(out)
 
 
+def _mostly_upper(text: str) -> bool:
+    words = [w for w in re.findall(r"[^\W\d_]{2,}", text)]
+    return len(words) >= 3 and sum(w.isupper() for w in words) / len(words) > 0.6
+
+
 def _parse_date(value: Any) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -234,7 +239,7 @@ class _KnownValues:
                 pattern = re.compile(r"(?<!\w)" + r"[\s,.\-]+".join(words) + r"(?!\w)", re.IGNORECASE)
                 out.extend(Span(m.start(), m.end(), entity, 1.0, "known") for m in pattern.finditer(text))
         if self.dob is not None:
-            for start, end, value in rec.find_dates(text):
+            for start, end, value in rec.find_dates(text) + rec.find_compact_dates(text):
                 if value == self.dob:
                     out.append(Span(start, end, rec.DATE_OF_BIRTH, 1.0, "known"))
         return out
@@ -281,7 +286,7 @@ def _value_key(entity: str, surface: str) -> Any:
     if entity == rec.UK_POSTCODE:
         return re.sub(r"\s+", "", surface).upper()
     if entity == rec.DATE_OF_BIRTH:
-        found = rec.find_dates(surface)
+        found = rec.find_dates(surface) or rec.find_compact_dates(surface)
         return found[0][2] if found else surface.lower()
     return " ".join(re.findall(r"\w+", surface.lower()))
 
@@ -480,7 +485,7 @@ class Deidentifier:
             if self.use_ner:
                 for start, end in segments:
                     segment = text[start:end]
-                    if caps:
+                    if caps or _mostly_upper(segment):
                         segment = _titlecase(segment) or segment  # NER reads "JOHN SMITH" poorly, "John Smith" well
                     wanted.setdefault(segment, []).append((j, start))
         if wanted:
@@ -527,7 +532,7 @@ class Deidentifier:
                 return True
             if kind == UNKNOWN:
                 return not (word.isupper() and len(word) <= 3) and base not in self.names.places
-            return kind == WORD and self.names._rare_word_text(base)
+            return kind == WORD and self.names.can_extend_name(word)
 
         extra: list[Span] = []
         for s in spans:

@@ -33,7 +33,7 @@ from pathlib import Path
 from pipelines.privacy import lexicons
 from pipelines.privacy.names import fold_token
 from pipelines.privacy.normalise import POSTCODE_INWARD, POSTCODE_OUTWARD, nhs_number_is_valid, normalise_postcode
-from pipelines.privacy.recognizers import find_dates
+from pipelines.privacy.recognizers import find_compact_dates, find_dates
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +105,8 @@ def pattern_hits(text: str) -> Iterator[tuple[str, str]]:
     for m in _NI.finditer(text):
         yield "NI_NUMBER", m.group()
     if _DOB_CONTEXT.search(text):
-        for start, end, _value in find_dates(text):
-            window = text[max(0, start - 30) : start] + " " + text[end : end + 15]
-            if _DOB_CONTEXT.search(window):
+        for start, end, _value in find_dates(text) + find_compact_dates(text):
+            if _dob_context_near(text, start, end):
                 yield "DATE_OF_BIRTH", text[start:end]
 
 
@@ -120,6 +119,9 @@ _WORDS = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _DIGIT_RUN = re.compile(r"(?<![\w])\+?\d[\d \-().]{5,20}\d(?![\w])")
 _LOOSE_POSTCODE = re.compile(r"(?<![\w])[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}(?![\w])")
 _ADDRESS_START = re.compile(r"\b\d{1,4}[a-z]? [a-z]+(?: [a-z]+){0,5}")
+_LOOSE_NI = re.compile(r"(?<![\w])[A-Za-z]{2}[ .\-]?\d{2}[ .\-]?\d{2}[ .\-]?\d{2}(?:[ .\-]?[A-Da-d])?(?![\w])")
+_LITERAL_WORD = re.compile(r"[^\W_]+")
+_ANY_DIGIT = re.compile(r"\d")
 
 
 def _norm_space(text: str) -> str:
@@ -138,6 +140,9 @@ class KnownValues:
         self.dates: dict[str, str] = {}
         self.addresses: dict[str, str] = {}
         self.literals: dict[str, str] = {}
+        self.ni_numbers: dict[str, str] = {}
+        # each literal under its longest word: a text is only tested against literals whose word it contains
+        self._literal_probes: dict[str, list[tuple[str, str]]] = {}
         self.max_name_words = 1
         words = lexicons.english_words()
         for entity, value in pairs:
@@ -174,8 +179,16 @@ class KnownValues:
                 for part in [_norm_space(p) for p in value.split(",")] + [first]:
                     if re.match(r"^\d{1,4}[a-z]? [a-z]+", part):
                         self.addresses[part] = entity
+            elif kind in {"ni_number", "nino", "national_insurance_number"}:
+                ni = re.sub(r"[\s.\-]+", "", value).upper()
+                if len(ni) >= 8:
+                    self.ni_numbers[ni] = entity
+                    self.ni_numbers.setdefault(ni[:8], entity)  # written without its suffix letter
             elif len(value) >= 4:
-                self.literals[value.lower()] = entity
+                literal = value.lower()
+                self.literals[literal] = entity
+                probe = max(_LITERAL_WORD.findall(literal) or [literal], key=len)
+                self._literal_probes.setdefault(probe, []).append((literal, entity))
 
     def __bool__(self) -> bool:
         return any(
@@ -188,27 +201,30 @@ class KnownValues:
                 self.dates,
                 self.addresses,
                 self.literals,
+                self.ni_numbers,
             )
         )
 
     def hits(self, text: str) -> Iterator[tuple[str, str]]:
-        if self.names:
+        if self.names or self.exact_names:
             matches = list(_WORDS.finditer(text))
-            folded = [fold_token(m.group()) for m in matches]
-            for i in range(len(matches)):
-                for width in range(1, self.max_name_words + 1):
-                    key = tuple(folded[i : i + width])
-                    if len(key) < width:
-                        break
-                    entity = self.names.get(key)
+            if self.names:
+                folded = [_fold_cached(m.group()) for m in matches]
+                for i in range(len(matches)):
+                    for width in range(1, self.max_name_words + 1):
+                        key = tuple(folded[i : i + width])
+                        if len(key) < width:
+                            break
+                        entity = self.names.get(key)
+                        if entity:
+                            yield entity, text[matches[i].start() : matches[i + width - 1].end()]
+            if self.exact_names:
+                for m in matches:
+                    entity = self.exact_names.get(m.group())
                     if entity:
-                        yield entity, text[matches[i].start() : matches[i + width - 1].end()]
-        if self.exact_names:
-            for m in _WORDS.finditer(text):
-                entity = self.exact_names.get(m.group())
-                if entity:
-                    yield entity, m.group()
-        if self.digits:
+                        yield entity, m.group()
+        has_digit = _ANY_DIGIT.search(text) is not None
+        if self.digits and has_digit:
             for m in _DIGIT_RUN.finditer(text):
                 digits = re.sub(r"\D", "", m.group())
                 if digits.startswith("44") and m.group().lstrip().startswith("+"):
@@ -216,9 +232,14 @@ class KnownValues:
                 entity = self.digits.get(digits)
                 if entity:
                     yield entity, m.group()
-        if self.postcodes:
+        if self.postcodes and has_digit:
             for m in _LOOSE_POSTCODE.finditer(text):
                 entity = self.postcodes.get(re.sub(r"\s+", "", m.group()).upper())
+                if entity:
+                    yield entity, m.group()
+        if self.ni_numbers and has_digit:
+            for m in _LOOSE_NI.finditer(text):
+                entity = self.ni_numbers.get(re.sub(r"[\s.\-]+", "", m.group()).upper())
                 if entity:
                     yield entity, m.group()
         if self.emails and "@" in text:
@@ -226,12 +247,19 @@ class KnownValues:
                 entity = self.emails.get(m.group().lower())
                 if entity:
                     yield entity, m.group()
-        if self.dates:
+        if self.dates and has_digit:
             for start, end, value in find_dates(text):
                 entity = self.dates.get(str(value))
                 if entity:
                     yield entity, text[start:end]
-        if self.addresses:
+            # compact forms (010285, 19850201) only where a date of birth is named: a bare six-digit number is
+            # too often something else to be called one person's birthday
+            if _DOB_CONTEXT.search(text):
+                for start, end, value in find_compact_dates(text):
+                    entity = self.dates.get(str(value))
+                    if entity and _dob_context_near(text, start, end):
+                        yield entity, text[start:end]
+        if self.addresses and has_digit:
             norm = _norm_space(text)
             for m in _ADDRESS_START.finditer(norm):
                 words = m.group().split(" ")
@@ -240,11 +268,29 @@ class KnownValues:
                     entity = self.addresses.get(candidate)
                     if entity:
                         yield entity, candidate
-        if self.literals:
+        if self._literal_probes:
             lower = text.lower()
-            for value, entity in self.literals.items():
-                if value in lower:
-                    yield entity, value
+            for word in set(_LITERAL_WORD.findall(lower)):
+                for value, entity in self._literal_probes.get(word, ()):
+                    if value in lower:
+                        yield entity, value
+
+
+_FOLD_CACHE: dict[str, str] = {}
+
+
+def _fold_cached(word: str) -> str:
+    hit = _FOLD_CACHE.get(word)
+    if hit is None:
+        hit = fold_token(word)
+        if len(_FOLD_CACHE) < 500_000:
+            _FOLD_CACHE[word] = hit
+    return hit
+
+
+def _dob_context_near(text: str, start: int, end: int) -> bool:
+    window = text[max(0, start - 30) : start] + " " + text[end : end + 15]
+    return _DOB_CONTEXT.search(window) is not None
 
 
 def _iso(value: str):
