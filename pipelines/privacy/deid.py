@@ -20,6 +20,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from pipelines.privacy import recognizers as rec
@@ -358,8 +359,18 @@ class Deidentifier:
         min_parallel: int = 200,
         reference_year: int | None = None,
         nlp: Any = None,
+        recognizers_file: str | Path | None = None,
+        use_configured_recognizers: bool = True,
     ) -> None:
+        """``recognizers_file``: a Presidio recognizer YAML whose recognizers run beside ours; by default the file
+        named by ``HFC_RECOGNIZERS_FILE`` (``use_configured_recognizers=False`` ignores it)."""
+        from pipelines.privacy import custom_recognizers
+
         self.model = model
+        path = Path(recognizers_file) if recognizers_file else None
+        if path is None and use_configured_recognizers:
+            path = custom_recognizers.configured_file()
+        self.custom = custom_recognizers.load(path, model) if path is not None else None
         self.use_ner = use_ner
         self.n_process = max(1, n_process)
         self.batch_size = batch_size
@@ -391,6 +402,8 @@ class Deidentifier:
         spans += postcodes + rec.find_phone_numbers(text)
         spans += rec.find_dates_of_birth(text, self.reference_year) + rec.find_street_addresses(text)
         spans += known.spans(text, postcodes, emails)
+        if self.custom is not None:
+            spans += self.custom.find(text)  # the trust's own recognizers (HFC_RECOGNIZERS_FILE), beside ours
         spans += rec.find_international_phones(text, _Cover([(s.start, s.end) for s in spans]))
         scan = self.names.scan(text, known.name_tokens)
         spans += scan.spans
@@ -456,6 +469,8 @@ class Deidentifier:
         global _WORKER
         if self.use_ner:
             _ = self.nlp
+        if self.custom is not None and self.custom.needs_nlp:
+            self.custom.analyzer()  # load once, before the fork, so the workers share it
         n = min(self.n_process, len(jobs))
         # interleave so that long and short texts spread evenly
         chunks = [jobs[i::n] for i in range(n)]

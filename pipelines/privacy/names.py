@@ -674,6 +674,8 @@ class NameFinder:
                 gap = text[a.end : b.start].strip().lower()
                 if b.folded in _STOP_WORDS and b.kind != NAME:
                     continue  # "PC Bell and a colleague", "Kwame and I"
+                if b.kind == UNKNOWN and b.text.isupper() and len(b.text) <= 5 and not b.caps:
+                    continue  # "Bluebell Ward, MRN 0012345": an acronym after a name is no name
                 if a.person and gap in ("and", "&", "or", ",", ", and", "and to", ", and to", ", to", "to", "too"):
                     b.person = True
                     changed = True

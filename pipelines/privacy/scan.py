@@ -121,6 +121,7 @@ _LOOSE_POSTCODE = re.compile(r"(?<![\w])[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2
 _ADDRESS_START = re.compile(r"\b\d{1,4}[a-z]? [a-z]+(?: [a-z]+){0,5}")
 _LOOSE_NI = re.compile(r"(?<![\w])[A-Za-z]{2}[ .\-]?\d{2}[ .\-]?\d{2}[ .\-]?\d{2}(?:[ .\-]?[A-Da-d])?(?![\w])")
 _LITERAL_WORD = re.compile(r"[^\W_]+")
+_ADDRESS_PROBE = re.compile(r"\d[A-Za-z]?\W+[A-Za-z]")
 _ANY_DIGIT = re.compile(r"\d")
 
 
@@ -131,7 +132,10 @@ def _norm_space(text: str) -> str:
 class KnownValues:
     """Known identifier values, indexed for fast whole-word / normalised lookup."""
 
-    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, pairs: Iterable[tuple[str, str]], dates_need_context: bool = False) -> None:
+        """``dates_need_context``: a known date of birth counts only beside "born", "DOB" or "date of birth" (for a
+        large truth, where some birthday equals a date in a config file or a code list by chance)."""
+        self.dates_need_context = dates_need_context
         self.names: dict[tuple[str, ...], str] = {}  # folded word sequence -> entity
         self.exact_names: dict[str, str] = {}  # everyday-word names: exact capitalisation -> entity
         self.digits: dict[str, str] = {}
@@ -144,6 +148,8 @@ class KnownValues:
         # each literal under its longest word: a text is only tested against literals whose word it contains
         self._literal_probes: dict[str, list[tuple[str, str]]] = {}
         self.max_name_words = 1
+        self._any: bool | None = None
+        self._name_first: set[str] = set()  # the first word of every known name: most words start none
         words = lexicons.english_words()
         for entity, value in pairs:
             entity = (entity or "").strip()
@@ -159,6 +165,7 @@ class KnownValues:
                     self.exact_names[value] = entity
                     continue
                 self.names[parts] = entity
+                self._name_first.add(parts[0])
                 self.max_name_words = max(self.max_name_words, len(parts))
             elif kind in _DIGIT_TYPES:
                 digits = re.sub(r"\D", "", value)
@@ -191,6 +198,11 @@ class KnownValues:
                 self._literal_probes.setdefault(probe, []).append((literal, entity))
 
     def __bool__(self) -> bool:
+        if self._any is None:
+            self._any = self._compute_any()
+        return self._any
+
+    def _compute_any(self) -> bool:
         return any(
             (
                 self.names,
@@ -206,11 +218,16 @@ class KnownValues:
         )
 
     def hits(self, text: str) -> Iterator[tuple[str, str]]:
-        if self.names or self.exact_names:
+        if (self.names or self.exact_names) and not _TOKEN_LIKE.fullmatch(text):
             matches = list(_WORDS.finditer(text))
             if self.names:
                 folded = [_fold_cached(m.group()) for m in matches]
+                first = self._name_first
                 for i in range(len(matches)):
+                    if folded[i] not in first:
+                        continue
+                    if _beside_digit(text, matches[i].start(), matches[i].end()):
+                        continue  # letters inside a hex token or a code ("3fa9bead0") are no one's name
                     for width in range(1, self.max_name_words + 1):
                         key = tuple(folded[i : i + width])
                         if len(key) < width:
@@ -248,9 +265,10 @@ class KnownValues:
                 if entity:
                     yield entity, m.group()
         if self.dates and has_digit:
-            for start, end, value in find_dates(text):
+            near = not self.dates_need_context or _DOB_CONTEXT.search(text) is not None
+            for start, end, value in find_dates(text) if near else ():
                 entity = self.dates.get(str(value))
-                if entity:
+                if entity and (not self.dates_need_context or _dob_context_near(text, start, end)):
                     yield entity, text[start:end]
             # compact forms (010285, 19850201) only where a date of birth is named: a bare six-digit number is
             # too often something else to be called one person's birthday
@@ -259,7 +277,7 @@ class KnownValues:
                     entity = self.dates.get(str(value))
                     if entity and _dob_context_near(text, start, end):
                         yield entity, text[start:end]
-        if self.addresses and has_digit:
+        if self.addresses and has_digit and _ADDRESS_PROBE.search(text):
             norm = _norm_space(text)
             for m in _ADDRESS_START.finditer(norm):
                 words = m.group().split(" ")
@@ -274,6 +292,14 @@ class KnownValues:
                 for value, entity in self._literal_probes.get(word, ()):
                     if value in lower:
                         yield entity, value
+
+
+#: a cell that is one hex token, a number or a code holds no name (most cells of a pseudonymised table)
+_TOKEN_LIKE = re.compile(r"[0-9a-fA-F\-]*|[0-9.,:\- +TZ]*")
+
+
+def _beside_digit(text: str, start: int, end: int) -> bool:
+    return (start > 0 and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit())
 
 
 _FOLD_CACHE: dict[str, str] = {}
@@ -570,12 +596,15 @@ def scan_file(path: Path, known: KnownValues | None, patterns: bool = True) -> l
 
 def scan_paths(
     paths: Sequence[Path],
-    known_values: Sequence[tuple[str, str]] = (),
+    known_values: Sequence[tuple[str, str]] | KnownValues = (),
     patterns: bool = True,
     errors: list[ScanError] | None = None,
 ) -> list[Finding]:
     """Findings over every file under ``paths``. Unreadable files go to ``errors`` (if given) or raise."""
-    known = KnownValues(known_values) if known_values else None
+    if isinstance(known_values, KnownValues):
+        known: KnownValues | None = known_values if known_values else None
+    else:
+        known = KnownValues(known_values) if known_values else None
     findings: list[Finding] = []
     for path in iter_files([Path(p) for p in paths]):
         try:
