@@ -270,11 +270,34 @@ def _log_to_stderr() -> None:
         logging.getLogger(progress).setLevel(logging.INFO)
 
 
+def leak_scan(zone: Zones) -> int:
+    """Demo mode only: scan the warehouse, the pseudonymised zone and the reports for every identifier the synthetic
+    truth planted (``hfc scan-pii --truth``). Returns 0 when clean, 3 (loudly, on stderr) when anything got out.
+    """
+    from pipelines.privacy.keys import load_key
+    from pipelines.privacy.truth_scan import has_truth, scan_truth, summary_lines
+    from pipelines.settings import mode
+
+    if mode() != "demo" or not has_truth(zone.synth_truth):
+        return 0
+    log.info("scanning the warehouse, the pseudonymised zone and the reports for every planted identifier")
+    places = [warehouse_path(), zone.pseudonymised, zone.reports]
+    result = scan_truth(zone.synth_truth, zone.pseudonymised, places, load_key())
+    lines = summary_lines(result)
+    if result.clean:
+        sys.stdout.write(f"  {lines[0]}\n\n")
+        return 0
+    banner = "hfc demo: LEAK CHECK FAILED: planted identifiers were found outside the identifiable zones"
+    sys.stderr.write("\n".join(["", banner, *lines, "(where and what type only; values are never shown)", ""]))
+    return 3
+
+
 def main(args: argparse.Namespace) -> int:
     _log_to_stderr()
     summary = run_demo(people=args.people, months=args.months, seed=args.seed)
     sys.stdout.write(render_summary(summary))
-    return 1 if summary.blocked else 0
+    leaked = leak_scan(zones())
+    return leaked or (1 if summary.blocked else 0)
 
 
 def backfill_main(args: argparse.Namespace) -> int:

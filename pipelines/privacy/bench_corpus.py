@@ -51,6 +51,8 @@ class Narrative:
     style: str
     name_source: str  # "listed" (British names) or "held_out_locale"
     meta: dict[str, str] = field(default_factory=dict)
+    #: per span, the hard class it was planted to test (:data:`CLASSES`), or "" for the ordinary templates
+    span_classes: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -294,10 +296,28 @@ def _people(split: str, seed: int):
     return person, british
 
 
-def generate(n: int = 500, split: str = "heldout", seed: int = 20261125) -> list[Narrative]:
-    """``n`` narratives from the ``split`` ("dev" or "heldout") templates, reproducible from ``seed``."""
+def generate(n: int = 500, split: str = "heldout", seed: int = 20261125, classes: bool = True) -> list[Narrative]:
+    """``n`` narratives from the ``split`` ("dev", "probe" or "heldout") templates, reproducible from ``seed``.
+
+    With ``classes`` (the default), :data:`CLASS_SHARE` of them are written around the hard classes
+    (:data:`CLASSES`); the rest are exactly the first narratives ``classes=False`` gives, so figures on the ordinary
+    templates stay comparable with runs made before the classes were added.
+    """
     if split not in ("dev", "probe", "heldout"):
         raise ValueError("split must be 'dev', 'probe' or 'heldout'")
+    n_class = round(n * CLASS_SHARE) if classes else 0
+    out = _generate_ordinary(n - n_class, split, seed)
+    if n_class:
+        rng = random.Random(seed * 7 + 15 + (1 if split == "heldout" else 0))
+        _, faker = _people(split, seed + 99)
+        words = _ClassWords(split, rng, faker)
+        ids = _Ids(rng)
+        filler = HELDOUT_FILLER if split == "heldout" else DEV_FILLER
+        out += [_class_narrative(split, i, rng, words, ids, filler) for i in range(n_class)]
+    return out
+
+
+def _generate_ordinary(n: int, split: str, seed: int) -> list[Narrative]:
     if split == "heldout":
         templates = HELDOUT_TEMPLATES
     elif split == "probe":
@@ -412,3 +432,341 @@ def _fill(
         pos = m.end()
     pieces.append(template[pos:])
     return "".join(pieces), spans
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The hard classes: three kinds of identifier that an independent check found missed on UK text written the way
+# records are (issue 15). Each is generated in general forms. The formats and the title, rank and role words are
+# shared by both splits (like the identifier formats above); the words themselves (surnames, given names, house and
+# street names) are split between ``dev`` and ``heldout`` by a hash of the word, and each split has its own
+# sentences, so the held-out split's words and templates were never run while tuning.
+
+CLASS_COMPACT_DOB = "compact_dob"
+CLASS_WORD_SURNAME = "word_surname"
+CLASS_CAPS_NAME = "word_name_in_capitals"
+CLASS_HOUSE = "house_or_typeless_street"
+#: the classes, in the order the bench reports them
+CLASSES = (CLASS_COMPACT_DOB, CLASS_WORD_SURNAME, CLASS_CAPS_NAME, CLASS_HOUSE)
+#: share of narratives written from the hard-class templates (the rest come from the ordinary templates above)
+CLASS_SHARE = 0.3
+
+_WORD_SURNAME_POOL = """
+Brown Green Cook Hope Wood Bell Rose Field White Black Young King Hill Moon Stone Fox Bird Lamb Rice Day Page May
+Hall Wall Lane Marsh Moss Reed Rush Salt Snow Spring Summer Winter Frost Gold Silver Price Sharp Small Strong Little
+Long Short Best Good Bond Booth Bush Cross Dale Forest Grove Heath House Knight Parish Park Pool Street Chambers Wells
+Banks Fields Brooks Woods Hart Sparrow Swan Crane Finch Peacock Hawk Rook Wren Pike Salmon Fish Bull Bacon Butcher
+Baker Turner Mason Porter Shepherd Miller Hunter Archer Fisher Cooper Weaver Dyer Tanner Potter Wright Waters Rivers
+Lake Brook Ford Moor Wild Sweet Bright Wise Noble Major Judge Bishop Pope Prince Duke Earl Lord Cannon Dart Bolt Nail
+Steel Coal Ash Oak Birch Thorn Holly Ivy Flower Berry Cherry Plum Barley Straw Gale Storm Rain Castle Tower Church
+Chapel Mill Bridge Law Pepper Ginger Honey Sugar Bean Ball Butler Carpenter Cotton Crow Drake Elder Farmer Head Horn
+Hood Hook Hunt Lock Love Mills Ridge Rock Root Sage Savage Seed Smart Stamp Stock Swift Temple Vale Vine Wake Ward
+Warren West Wing Wolf Gamble Fairweather Goodchild Toogood Lovelock Bliss Cash Coins Crisp Darling Dove Fell Goose
+"""
+_WORD_GIVEN_POOL = """
+Hope Grace Rose Faith Joy Mark Dean Carol Dawn Jade Amber Ruby Holly Ivy Iris Daisy Poppy Summer April May June Will
+Bill Rob Sue Pat Frank Drew Chase Grant Miles Ray Guy Heather Robin Crystal Destiny Precious Blessing Patience Mercy
+Charity Sandy Penny Cherry Ginger Hazel Olive Fern Violet Willow Skye River Glen Dale Brook Clay Reed Heath Earl Duke
+Pearl Opal Angel Honey Star Sunny Rusty Jack Max Rocky Matt Mo Ant Cat Deb Harmony Melody Autumn Jasmine Primrose
+"""
+_HOUSE_WORD_POOL = """
+Rose Ivy Holly Orchard Meadow Willow Oak Ash Elm Beech Birch Cherry Apple Pear Plum Lilac Laurel Hawthorn Bramble
+Primrose Bluebell Honeysuckle Jasmine Clover Heather Fern Moss Stone Brook River Mill Hill Vale Glebe Church Chapel
+School Forge Smithy Bakery Granary Dairy Toll Keepers Field Spring Well Pond Lake Sunny Fair High Old New Little Upper
+Lower Nether Red White Green Grey Yew Hazel Rowan Wren Lark Swallow Robin Owl Badger Fox Hare Otter Kingfisher Heron
+Woodbine Sycamore Chestnut Poplar Larch Juniper Myrtle Lavender Thistle Foxglove Harebell Daisy Acorn Ivydene
+"""
+_HOUSE_KINDS = ("Cottage", "House", "Farm", "Farmhouse", "Lodge", "Barn", "Villa", "Bungalow", "Grange", "Cottages")
+_THE_NAME_POOL = """
+Willows Limes Laurels Beeches Poplars Firs Elms Hollies Pines Cedars Oaks Maltings Paddocks Orchards Gables Stables
+Larches Chestnuts Sycamores Hawthorns Rowans Birches Hazels Yews Lindens Brambles Pastures Homestead Cloisters
+Hermitage Haven Spinney Coppice Granary Laurels Beeches Moorings Hollows Briars Knoll Nook Warren Whins Pightle
+"""
+_THE_OLD = ("Old Rectory", "Old Vicarage", "Old School", "Old Forge", "Old Bakery", "Old Post Office", "Old Dairy")
+_COMPOUND_PREFIX_POOL = """
+Meadow Kings King Green High Wood Fair Hill Brook Oak River South West North East Ash Elm Birch Beech Holly Church Mill
+Spring Rose Lark Cherry Bramble Fern Heather Stone Hazel Willow Thorn Sunny Grey Red White Long Broad Cold Deer Fox
+Hart Swan Lime Moor Marsh Lea Bourne Wyke Holm Dun Hay Glen Bank Kirk Burn Priory Abbey Castle Tower Manor Wind Summer
+"""
+_COMPOUND_SUFFIX_POOL = """
+side mead acres field fields lands view crest dale croft holme hurst leigh ley lea wood combe stead garth haven bury
+ford bank brook gate hill mount rise moor fold cote dene hythe ings royd shaw thwaite well water cliffe edge heath
+hays grange ways park green ton wick worth thorpe leys meadow mede nook lands court end hayes more glade
+"""
+_TITLES = ("Mr", "Mrs", "Ms", "Miss", "Dr", "Rev", "Revd", "Mx", "Prof")
+_RANKS = ("PC", "DC", "PS", "DS", "Sgt", "Insp", "DI", "DCI", "PCSO")
+_ROLES = (
+    "nurse", "SW", "CPN", "keyworker", "key worker", "support worker", "social worker", "care coordinator",
+    "housing officer", "GP", "AMHP", "OT", "HCA", "RMN", "paramedic", "mother", "father", "mum", "dad", "neighbour",
+    "landlord", "landlady", "partner", "carer", "sister", "brother", "son", "daughter", "friend", "aunt", "uncle",
+    "nan", "grandad", "ex-partner", "stepdad", "probation officer", "advocate",
+)  # fmt: skip
+_COMPACT_DOB_FORMATS = (
+    "ddmmyy", "ddmmyyyy", "yyyymmdd", "d/m/yy", "d/m/yyyy", "dd.mm.yyyy", "d.m.yy", "iso", "dd-mm-yy",
+)  # fmt: skip
+
+
+def _pool(text: str, split: str) -> list[str]:
+    """The half of a word pool that belongs to ``split`` (by a hash of the word: chosen blind, not by results)."""
+    import zlib
+
+    words = sorted(set(text.split()))
+    want = 1 if split == "heldout" else 0
+    return [w for w in words if zlib.crc32(w.encode()) % 2 == want]
+
+
+def compact_dob(d: date, fmt: str) -> str:
+    """A date of birth in one of the compact numeric forms records use (010285, 1/2/85, 01.02.1985, 1985-02-01)."""
+    yy = f"{d.year % 100:02d}"
+    return {
+        "ddmmyy": f"{d.day:02d}{d.month:02d}{yy}",
+        "ddmmyyyy": f"{d.day:02d}{d.month:02d}{d.year}",
+        "yyyymmdd": f"{d.year}{d.month:02d}{d.day:02d}",
+        "d/m/yy": f"{d.day}/{d.month}/{yy}",
+        "d/m/yyyy": f"{d.day}/{d.month}/{d.year}",
+        "dd.mm.yyyy": f"{d.day:02d}.{d.month:02d}.{d.year}",
+        "d.m.yy": f"{d.day}.{d.month}.{yy}",
+        "iso": d.isoformat(),
+        "dd-mm-yy": f"{d.day:02d}-{d.month:02d}-{yy}",
+    }[fmt]
+
+
+# Templates per split and class. Slots: {DOBC} compact date of birth; {T}, {R}, {L} a title, a rank or a role label
+# with a surname that is an everyday word ({L} is written as it stands: lower case mid-sentence); {TG} a title with a
+# given name and such a surname; {WN} a full name (word given name, word surname) or either alone, for capitals;
+# {RW} a rank and such a surname, for capitals; {HA} a house name or a street name without a street-type word;
+# {PHONE} as above. Templates written in capitals are upper-cased whole, as police logs are.
+CLASS_TEMPLATES: dict[str, dict[str, list[str]]] = {
+    "dev": {
+        CLASS_COMPACT_DOB: [
+            "Pt confirmed DOB {DOBC} at triage.",
+            "Client born {DOBC}, lives alone.",
+            "SUBJECT D.O.B. {DOBC} KNOWN TO POLICE.",
+            "Details checked with the GP (dob {DOBC}).",
+        ],
+        CLASS_WORD_SURNAME: [
+            "{T} was seen in clinic today.",
+            "Spoke to {L} about the plan.",
+            "Attended by {R} and a colleague.",
+            "{TG} rang the crisis line twice.",
+            "Advice given to her {L} on the phone.",
+        ],
+        CLASS_CAPS_NAME: [
+            "CALL FROM {WN} REPORTING CONCERN FOR HER SON.",
+            "SUBJECT SEEN ON THE BRIDGE BY {RW}.",
+            "WITNESS ({WN}) GAVE A FIRST ACCOUNT.",
+            "EMAIL FROM {WN} ({EMAIL}) ATTACHED TO THE LOG.",
+        ],
+        CLASS_HOUSE: [
+            "Lives at {HA} with her partner.",
+            "Home visit to {HA}, no answer.",
+            "Address: {HA}.",
+            "OFFICERS ATTENDED {HA} AT THE REQUEST OF AMBULANCE.",
+        ],
+    },
+    "heldout": {
+        CLASS_COMPACT_DOB: [
+            "New referral, d.o.b {DOBC}, previously known to the CMHT.",
+            "DOB: {DOBC}. Presenting complaint low mood.",
+            "Man (DOB {DOBC}) detained under s136 at the station.",
+            "PERSON STOPPED, DOB {DOBC}, GAVE FALSE DETAILS AT FIRST.",
+            "She was born {DOBC} and has a learning disability.",
+            "Verified identity: Born {DOBC}.",
+        ],
+        CLASS_WORD_SURNAME: [
+            "Discussed with {T}, who agreed to review the medication.",
+            "{R} completed the risk assessment with her.",
+            "Information shared with {L} by phone.",
+            "Her {L} called the ward twice this morning.",
+            "Plan agreed with {TG} at the review meeting.",
+            "Safeguarding concerns raised by {L}.",
+            "Joint visit with {R} and the street triage nurse.",
+        ],
+        CLASS_CAPS_NAME: [
+            "TEXT MESSAGE FROM {WN} FORWARDED TO ATTENDING OFFICERS.",
+            "SUBJECT LOCATED NEAR THE CANAL BY {RW} AND TAKEN HOME.",
+            "ADVICE GIVEN TO THE NEIGHBOUR ({WN}) AND LOG CLOSED.",
+            "INFORMATION FROM {WN} ({PHONE}) THAT SUBJECT HAS LEFT ON FOOT.",
+            "STATEMENT TAKEN BY {RW} FROM {WN} AT THE FRONT DOOR.",
+        ],
+        CLASS_HOUSE: [
+            "Letter posted to {HA} today.",
+            "Resides {HA} with her two children.",
+            "{HA} - no answer at the door, card left.",
+            "Moved to {HA} last month after the eviction.",
+            "ADDRESS GIVEN AS {HA}, NOT KNOWN TO POLICE.",
+            "Correspondence c/o {HA}.",
+        ],
+    },
+}
+
+
+class _ClassWords:
+    """The split's share of each word pool, and generators for the hard classes' values."""
+
+    def __init__(self, split: str, rng: random.Random, faker) -> None:
+        pool_split = "heldout" if split == "heldout" else "dev"
+        self.rng = rng
+        self.faker = faker
+        self.surnames = _pool(_WORD_SURNAME_POOL, pool_split)
+        self.given = _pool(_WORD_GIVEN_POOL, pool_split)
+        self.house_words = _pool(_HOUSE_WORD_POOL, pool_split)
+        self.the_names = _pool(_THE_NAME_POOL, pool_split)
+        self.prefixes = _pool(_COMPOUND_PREFIX_POOL, pool_split)
+        self.suffixes = _pool(_COMPOUND_SUFFIX_POOL, pool_split)
+
+    def surname(self) -> str:
+        return self.rng.choice(self.surnames)
+
+    def given_name(self) -> str:
+        # half everyday-word given names ("Grace"), half ordinary British ones
+        return self.rng.choice(self.given) if self.rng.random() < 0.5 else self.faker.first_name()
+
+    def house(self, town: str, postcode: str) -> str:
+        rng = self.rng
+        compound = rng.choice(self.prefixes) + rng.choice(self.suffixes)
+        form = rng.randrange(9)
+        if form == 0:
+            text = f"{rng.randint(1, 120)} {compound}"
+        elif form == 1:
+            text = f"Flat {rng.randint(1, 30)} {compound}"
+        elif form == 2:
+            text = f"Flat {rng.randint(1, 30)}, {compound}"
+        elif form == 3:
+            text = f"{rng.randint(1, 120)}{rng.choice(['', '', 'a', 'b'])} {compound}"
+        elif form in (4, 5):
+            text = f"{rng.choice(self.house_words)} {rng.choice(_HOUSE_KINDS)}"
+        elif form == 6:
+            text = f"The {rng.choice(self.the_names)}"
+        elif form == 7:
+            text = f"The {rng.choice(_THE_OLD)}"
+        else:
+            text = f"{rng.choice(self.house_words)} {rng.choice(_HOUSE_KINDS)}, {compound}"
+        tail = rng.random()
+        if tail < 0.35:
+            text += f", {town}"
+        elif tail < 0.5:
+            text += f" {postcode}"
+        elif tail < 0.6:
+            text += f", {town} {postcode}"
+        return text
+
+
+def _class_narrative(
+    split: str, i: int, rng: random.Random, words: _ClassWords, ids: _Ids, filler: list[str]
+) -> Narrative:
+    """One narrative around a hard-class sentence (sometimes two, of different classes), with filler sentences."""
+    templates = CLASS_TEMPLATES["heldout" if split == "heldout" else "dev"]
+    first = CLASSES[i % len(CLASSES)]
+    chosen = [(first, rng.choice(templates[first]))]
+    if rng.random() < 0.3:
+        other = rng.choice([c for c in CLASSES if c != first])
+        chosen.append((other, rng.choice(templates[other])))
+    dob_value, _ = ids.dob()
+    postcode = ids.postcode(words.faker.postcode())
+    town = words.faker.city()
+    house = words.house(town, postcode)
+    subject_surname = words.surname()
+    subject_given = words.given_name()
+
+    def prefixed(kind: str) -> tuple[str, str]:
+        if kind == "T":
+            return rng.choice(_TITLES), subject_surname
+        if kind == "R":
+            return rng.choice(_RANKS), words.surname()
+        return rng.choice(_ROLES), words.surname()
+
+    pieces: list[tuple[str, list[tuple[int, int, str, str]]]] = []
+    for cls, template in chosen:
+        caps = template.isupper()
+        text, spans = _fill_class(template, cls, caps, rng, words, ids, prefixed, dob_value, house, subject_given)
+        pieces.append((text, spans))
+    for sentence in rng.sample(filler, k=rng.randint(1, 2)):
+        pieces.append((sentence, []))
+    rng.shuffle(pieces)
+    if any(t.isupper() for t, _ in pieces) and rng.random() < 0.7:
+        # a police log in capitals: every sentence upper case (unless a letter would change length)
+        pieces = [(t.upper(), s) if len(t.upper()) == len(t) else (t, s) for t, s in pieces]
+    text_parts: list[str] = []
+    spans: list[tuple[int, int, str]] = []
+    classes: list[str] = []
+    pos = 0
+    for t, local in pieces:
+        if text_parts:
+            text_parts.append(" ")
+            pos += 1
+        text_parts.append(t)
+        for a, b, entity, cls in local:
+            spans.append((pos + a, pos + b, entity))
+            classes.append(cls)
+        pos += len(t)
+    text = "".join(text_parts)
+    known = {
+        "given_name": subject_given,
+        "family_name": subject_surname,
+        "date_of_birth": dob_value.isoformat(),
+        "address": house,
+        "postcode": postcode,
+    }
+    return Narrative(f"{split}-c{i:05d}", text, spans, known, "hard_class", "word_names", span_classes=classes)
+
+
+def _fill_class(template, cls, caps, rng, words, ids, prefixed, dob_value, house, subject_given):
+    """Fill one hard-class template; spans are (start, end, entity, class) with offsets into the sentence."""
+    out: list[str] = []
+    spans: list[tuple[int, int, str, str]] = []
+    pos = 0
+    last = 0
+
+    def put(text: str, entity: str | None = None, span_class: str = "") -> None:
+        nonlocal pos
+        if caps:
+            text = text.upper()
+        if entity == "PERSON":
+            offset = 0
+            for word in text.split(" "):
+                spans.append((pos + offset, pos + offset + len(word), entity, span_class))
+                offset += len(word) + 1
+        elif entity:
+            spans.append((pos, pos + len(text), entity, span_class))
+        out.append(text)
+        pos += len(text)
+
+    for m in _SLOT.finditer(template):
+        put(template[last : m.start()])
+        slot = m.group(1)
+        if slot == "DOBC":
+            put(compact_dob(dob_value, rng.choice(_COMPACT_DOB_FORMATS)), "DATE_OF_BIRTH", CLASS_COMPACT_DOB)
+        elif slot in ("T", "R", "L"):
+            prefix, surname = prefixed(slot)
+            if slot == "L" and m.start() == 0:
+                prefix = prefix[0].upper() + prefix[1:]
+            put(prefix + " ")
+            put(surname, "PERSON", CLASS_WORD_SURNAME)
+        elif slot == "TG":
+            title, surname = prefixed("T")
+            put(title + " ")
+            put(f"{subject_given} {surname}", "PERSON", CLASS_WORD_SURNAME)
+        elif slot == "WN":
+            form = rng.random()
+            if form < 0.7:
+                put(f"{words.given_name()} {words.surname()}", "PERSON", CLASS_CAPS_NAME)
+            elif form < 0.85:
+                put(rng.choice(_TITLES) + " ")
+                put(words.surname(), "PERSON", CLASS_CAPS_NAME)
+            else:
+                put(rng.choice(words.given), "PERSON", CLASS_CAPS_NAME)
+        elif slot == "RW":
+            put(rng.choice(_RANKS) + " ")
+            put(words.surname(), "PERSON", CLASS_CAPS_NAME)
+        elif slot == "HA":
+            put(house, "STREET_ADDRESS", CLASS_HOUSE)
+        elif slot == "PHONE":
+            put(ids.phone(), "PHONE_NUMBER")
+        elif slot == "EMAIL":
+            user = re.sub(r"[^a-z0-9.]", "", f"{subject_given}.{words.surname()}".lower()) or "user"
+            put(f"{user}@{rng.choice(EMAIL_DOMAINS)}", "EMAIL_ADDRESS")
+        else:
+            raise KeyError(slot)
+        last = m.end()
+    put(template[last:])
+    return "".join(out), spans

@@ -28,6 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     deid.add_argument("--out", dest="output", type=Path, required=True, help="output JSONL ('-' for stdout)")
     deid.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, help="lines per batch (default %(default)s)")
     deid.add_argument("--processes", type=int, default=2, help="NER worker processes (default %(default)s)")
+    deid.add_argument(
+        "--recognizers",
+        type=Path,
+        default=None,
+        help="Presidio recognizer YAML (patterns, context words, deny lists) to run beside the UK recognizers "
+        "(default: HFC_RECOGNIZERS_FILE, if set)",
+    )
     deid.set_defaults(func=_deid)
 
     scan = subparsers.add_parser(
@@ -39,8 +46,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "files and no findings. Values are shown masked."
         ),
     )
-    scan.add_argument("paths", nargs="+", type=Path, help="files or folders to scan")
+    scan.add_argument("paths", nargs="*", type=Path, help="files or folders to scan")
     scan.add_argument("--known-values", type=Path, help="CSV with columns entity_type,value")
+    scan.add_argument(
+        "--truth",
+        type=Path,
+        metavar="DATA_ROOT",
+        help="a data root whose synth_truth/ holds a synthetic county's planted identifiers: look for every one of "
+        "them (in PATHS, default: the warehouse, DATA_ROOT/pseudonymised and DATA_ROOT/reports) and check every "
+        "narrative value against its own record's de-identified text",
+    )
     scan.add_argument("--report", type=Path, help="write every finding to this CSV")
     scan.add_argument("--no-patterns", action="store_true", help="known values only")
     scan.add_argument("--show", type=int, default=20, help="findings to print (default %(default)s)")
@@ -107,9 +122,14 @@ def _parse_line(line: str) -> tuple[Any, str | None, dict | None, str | None]:
 
 
 def _deid(args: argparse.Namespace) -> int:
+    from pipelines.privacy.custom_recognizers import RecognizerConfigError
     from pipelines.privacy.deid import Deidentifier, mask_all
 
-    deid = Deidentifier(n_process=max(1, args.processes))
+    try:
+        deid = Deidentifier(n_process=max(1, args.processes), recognizers_file=getattr(args, "recognizers", None))
+    except RecognizerConfigError as exc:
+        sys.stderr.write(f"hfc deid: {exc}\n")
+        return 2
     failures = 0
     total = 0
     source = _open_in(args.input)
@@ -163,10 +183,36 @@ def _deid(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _scan_truth(args: argparse.Namespace) -> int:
+    from pipelines.privacy.keys import load_key
+    from pipelines.privacy.scan import write_report
+    from pipelines.privacy.truth_scan import has_truth, scan_truth, summary_lines
+    from pipelines.settings import warehouse_path
+
+    root = args.truth
+    if not has_truth(root / "synth_truth"):
+        sys.stderr.write(f"hfc scan-pii: no synthetic truth in {root / 'synth_truth'}\n")
+        return 2
+    places = list(args.paths) or [warehouse_path(), root / "pseudonymised", root / "reports"]
+    result = scan_truth(root / "synth_truth", root / "pseudonymised", places, load_key(), patterns=not args.no_patterns)
+    if args.report:
+        write_report(result.findings, result.errors, args.report)
+    sys.stdout.write("\n".join(summary_lines(result, show=args.show)) + "\n")
+    if result.findings:
+        return 1
+    return 2 if result.errors else 0
+
+
 def _scan(args: argparse.Namespace) -> int:
     from collections import Counter
 
     from pipelines.privacy.scan import ScanError, load_known_values, scan_paths, write_report
+
+    if getattr(args, "truth", None) is not None:
+        return _scan_truth(args)
+    if not args.paths:
+        sys.stderr.write("hfc scan-pii: give files or folders to scan (or --truth DATA_ROOT)\n")
+        return 2
 
     known = load_known_values(args.known_values) if args.known_values else []
     errors: list[ScanError] = []

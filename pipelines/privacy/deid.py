@@ -20,6 +20,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from pipelines.privacy import recognizers as rec
@@ -120,6 +121,11 @@ def _titlecase(text: str) -> str | None:
         out.append(new)
         prev_alpha = ch.isalpha() or ch in "'\u2019"
     return "".join(out)
+
+
+def _mostly_upper(text: str) -> bool:
+    words = [w for w in re.findall(r"[^\W\d_]{2,}", text)]
+    return len(words) >= 3 and sum(w.isupper() for w in words) / len(words) > 0.6
 
 
 def _parse_date(value: Any) -> date | None:
@@ -234,7 +240,7 @@ class _KnownValues:
                 pattern = re.compile(r"(?<!\w)" + r"[\s,.\-]+".join(words) + r"(?!\w)", re.IGNORECASE)
                 out.extend(Span(m.start(), m.end(), entity, 1.0, "known") for m in pattern.finditer(text))
         if self.dob is not None:
-            for start, end, value in rec.find_dates(text):
+            for start, end, value in rec.find_dates(text) + rec.find_compact_dates(text):
                 if value == self.dob:
                     out.append(Span(start, end, rec.DATE_OF_BIRTH, 1.0, "known"))
         return out
@@ -281,7 +287,7 @@ def _value_key(entity: str, surface: str) -> Any:
     if entity == rec.UK_POSTCODE:
         return re.sub(r"\s+", "", surface).upper()
     if entity == rec.DATE_OF_BIRTH:
-        found = rec.find_dates(surface)
+        found = rec.find_dates(surface) or rec.find_compact_dates(surface)
         return found[0][2] if found else surface.lower()
     return " ".join(re.findall(r"\w+", surface.lower()))
 
@@ -353,8 +359,18 @@ class Deidentifier:
         min_parallel: int = 200,
         reference_year: int | None = None,
         nlp: Any = None,
+        recognizers_file: str | Path | None = None,
+        use_configured_recognizers: bool = True,
     ) -> None:
+        """``recognizers_file``: a Presidio recognizer YAML whose recognizers run beside ours; by default the file
+        named by ``HFC_RECOGNIZERS_FILE`` (``use_configured_recognizers=False`` ignores it)."""
+        from pipelines.privacy import custom_recognizers
+
         self.model = model
+        path = Path(recognizers_file) if recognizers_file else None
+        if path is None and use_configured_recognizers:
+            path = custom_recognizers.configured_file()
+        self.custom = custom_recognizers.load(path, model) if path is not None else None
         self.use_ner = use_ner
         self.n_process = max(1, n_process)
         self.batch_size = batch_size
@@ -386,6 +402,8 @@ class Deidentifier:
         spans += postcodes + rec.find_phone_numbers(text)
         spans += rec.find_dates_of_birth(text, self.reference_year) + rec.find_street_addresses(text)
         spans += known.spans(text, postcodes, emails)
+        if self.custom is not None:
+            spans += self.custom.find(text)  # the trust's own recognizers (HFC_RECOGNIZERS_FILE), beside ours
         spans += rec.find_international_phones(text, _Cover([(s.start, s.end) for s in spans]))
         scan = self.names.scan(text, known.name_tokens)
         spans += scan.spans
@@ -451,6 +469,8 @@ class Deidentifier:
         global _WORKER
         if self.use_ner:
             _ = self.nlp
+        if self.custom is not None and self.custom.needs_nlp:
+            self.custom.analyzer()  # load once, before the fork, so the workers share it
         n = min(self.n_process, len(jobs))
         # interleave so that long and short texts spread evenly
         chunks = [jobs[i::n] for i in range(n)]
@@ -480,7 +500,7 @@ class Deidentifier:
             if self.use_ner:
                 for start, end in segments:
                     segment = text[start:end]
-                    if caps:
+                    if caps or _mostly_upper(segment):
                         segment = _titlecase(segment) or segment  # NER reads "JOHN SMITH" poorly, "John Smith" well
                     wanted.setdefault(segment, []).append((j, start))
         if wanted:
@@ -527,7 +547,7 @@ class Deidentifier:
                 return True
             if kind == UNKNOWN:
                 return not (word.isupper() and len(word) <= 3) and base not in self.names.places
-            return kind == WORD and self.names._rare_word_text(base)
+            return kind == WORD and self.names.can_extend_name(word)
 
         extra: list[Span] = []
         for s in spans:

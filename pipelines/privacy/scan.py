@@ -33,7 +33,7 @@ from pathlib import Path
 from pipelines.privacy import lexicons
 from pipelines.privacy.names import fold_token
 from pipelines.privacy.normalise import POSTCODE_INWARD, POSTCODE_OUTWARD, nhs_number_is_valid, normalise_postcode
-from pipelines.privacy.recognizers import find_dates
+from pipelines.privacy.recognizers import find_compact_dates, find_dates
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +105,8 @@ def pattern_hits(text: str) -> Iterator[tuple[str, str]]:
     for m in _NI.finditer(text):
         yield "NI_NUMBER", m.group()
     if _DOB_CONTEXT.search(text):
-        for start, end, _value in find_dates(text):
-            window = text[max(0, start - 30) : start] + " " + text[end : end + 15]
-            if _DOB_CONTEXT.search(window):
+        for start, end, _value in find_dates(text) + find_compact_dates(text):
+            if _dob_context_near(text, start, end):
                 yield "DATE_OF_BIRTH", text[start:end]
 
 
@@ -120,6 +119,10 @@ _WORDS = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _DIGIT_RUN = re.compile(r"(?<![\w])\+?\d[\d \-().]{5,20}\d(?![\w])")
 _LOOSE_POSTCODE = re.compile(r"(?<![\w])[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}(?![\w])")
 _ADDRESS_START = re.compile(r"\b\d{1,4}[a-z]? [a-z]+(?: [a-z]+){0,5}")
+_LOOSE_NI = re.compile(r"(?<![\w])[A-Za-z]{2}[ .\-]?\d{2}[ .\-]?\d{2}[ .\-]?\d{2}(?:[ .\-]?[A-Da-d])?(?![\w])")
+_LITERAL_WORD = re.compile(r"[^\W_]+")
+_ADDRESS_PROBE = re.compile(r"\d[A-Za-z]?\W+[A-Za-z]")
+_ANY_DIGIT = re.compile(r"\d")
 
 
 def _norm_space(text: str) -> str:
@@ -129,7 +132,10 @@ def _norm_space(text: str) -> str:
 class KnownValues:
     """Known identifier values, indexed for fast whole-word / normalised lookup."""
 
-    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, pairs: Iterable[tuple[str, str]], dates_need_context: bool = False) -> None:
+        """``dates_need_context``: a known date of birth counts only beside "born", "DOB" or "date of birth" (for a
+        large truth, where some birthday equals a date in a config file or a code list by chance)."""
+        self.dates_need_context = dates_need_context
         self.names: dict[tuple[str, ...], str] = {}  # folded word sequence -> entity
         self.exact_names: dict[str, str] = {}  # everyday-word names: exact capitalisation -> entity
         self.digits: dict[str, str] = {}
@@ -138,7 +144,12 @@ class KnownValues:
         self.dates: dict[str, str] = {}
         self.addresses: dict[str, str] = {}
         self.literals: dict[str, str] = {}
+        self.ni_numbers: dict[str, str] = {}
+        # each literal under its longest word: a text is only tested against literals whose word it contains
+        self._literal_probes: dict[str, list[tuple[str, str]]] = {}
         self.max_name_words = 1
+        self._any: bool | None = None
+        self._name_first: set[str] = set()  # the first word of every known name: most words start none
         words = lexicons.english_words()
         for entity, value in pairs:
             entity = (entity or "").strip()
@@ -154,6 +165,7 @@ class KnownValues:
                     self.exact_names[value] = entity
                     continue
                 self.names[parts] = entity
+                self._name_first.add(parts[0])
                 self.max_name_words = max(self.max_name_words, len(parts))
             elif kind in _DIGIT_TYPES:
                 digits = re.sub(r"\D", "", value)
@@ -174,10 +186,23 @@ class KnownValues:
                 for part in [_norm_space(p) for p in value.split(",")] + [first]:
                     if re.match(r"^\d{1,4}[a-z]? [a-z]+", part):
                         self.addresses[part] = entity
+            elif kind in {"ni_number", "nino", "national_insurance_number"}:
+                ni = re.sub(r"[\s.\-]+", "", value).upper()
+                if len(ni) >= 8:
+                    self.ni_numbers[ni] = entity
+                    self.ni_numbers.setdefault(ni[:8], entity)  # written without its suffix letter
             elif len(value) >= 4:
-                self.literals[value.lower()] = entity
+                literal = value.lower()
+                self.literals[literal] = entity
+                probe = max(_LITERAL_WORD.findall(literal) or [literal], key=len)
+                self._literal_probes.setdefault(probe, []).append((literal, entity))
 
     def __bool__(self) -> bool:
+        if self._any is None:
+            self._any = self._compute_any()
+        return self._any
+
+    def _compute_any(self) -> bool:
         return any(
             (
                 self.names,
@@ -188,27 +213,35 @@ class KnownValues:
                 self.dates,
                 self.addresses,
                 self.literals,
+                self.ni_numbers,
             )
         )
 
     def hits(self, text: str) -> Iterator[tuple[str, str]]:
-        if self.names:
+        if (self.names or self.exact_names) and not _TOKEN_LIKE.fullmatch(text):
             matches = list(_WORDS.finditer(text))
-            folded = [fold_token(m.group()) for m in matches]
-            for i in range(len(matches)):
-                for width in range(1, self.max_name_words + 1):
-                    key = tuple(folded[i : i + width])
-                    if len(key) < width:
-                        break
-                    entity = self.names.get(key)
+            if self.names:
+                folded = [_fold_cached(m.group()) for m in matches]
+                first = self._name_first
+                for i in range(len(matches)):
+                    if folded[i] not in first:
+                        continue
+                    if _beside_digit(text, matches[i].start(), matches[i].end()):
+                        continue  # letters inside a hex token or a code ("3fa9bead0") are no one's name
+                    for width in range(1, self.max_name_words + 1):
+                        key = tuple(folded[i : i + width])
+                        if len(key) < width:
+                            break
+                        entity = self.names.get(key)
+                        if entity:
+                            yield entity, text[matches[i].start() : matches[i + width - 1].end()]
+            if self.exact_names:
+                for m in matches:
+                    entity = self.exact_names.get(m.group())
                     if entity:
-                        yield entity, text[matches[i].start() : matches[i + width - 1].end()]
-        if self.exact_names:
-            for m in _WORDS.finditer(text):
-                entity = self.exact_names.get(m.group())
-                if entity:
-                    yield entity, m.group()
-        if self.digits:
+                        yield entity, m.group()
+        has_digit = _ANY_DIGIT.search(text) is not None
+        if self.digits and has_digit:
             for m in _DIGIT_RUN.finditer(text):
                 digits = re.sub(r"\D", "", m.group())
                 if digits.startswith("44") and m.group().lstrip().startswith("+"):
@@ -216,9 +249,14 @@ class KnownValues:
                 entity = self.digits.get(digits)
                 if entity:
                     yield entity, m.group()
-        if self.postcodes:
+        if self.postcodes and has_digit:
             for m in _LOOSE_POSTCODE.finditer(text):
                 entity = self.postcodes.get(re.sub(r"\s+", "", m.group()).upper())
+                if entity:
+                    yield entity, m.group()
+        if self.ni_numbers and has_digit:
+            for m in _LOOSE_NI.finditer(text):
+                entity = self.ni_numbers.get(re.sub(r"[\s.\-]+", "", m.group()).upper())
                 if entity:
                     yield entity, m.group()
         if self.emails and "@" in text:
@@ -226,12 +264,20 @@ class KnownValues:
                 entity = self.emails.get(m.group().lower())
                 if entity:
                     yield entity, m.group()
-        if self.dates:
-            for start, end, value in find_dates(text):
+        if self.dates and has_digit:
+            near = not self.dates_need_context or _DOB_CONTEXT.search(text) is not None
+            for start, end, value in find_dates(text) if near else ():
                 entity = self.dates.get(str(value))
-                if entity:
+                if entity and (not self.dates_need_context or _dob_context_near(text, start, end)):
                     yield entity, text[start:end]
-        if self.addresses:
+            # compact forms (010285, 19850201) only where a date of birth is named: a bare six-digit number is
+            # too often something else to be called one person's birthday
+            if _DOB_CONTEXT.search(text):
+                for start, end, value in find_compact_dates(text):
+                    entity = self.dates.get(str(value))
+                    if entity and _dob_context_near(text, start, end):
+                        yield entity, text[start:end]
+        if self.addresses and has_digit and _ADDRESS_PROBE.search(text):
             norm = _norm_space(text)
             for m in _ADDRESS_START.finditer(norm):
                 words = m.group().split(" ")
@@ -240,11 +286,37 @@ class KnownValues:
                     entity = self.addresses.get(candidate)
                     if entity:
                         yield entity, candidate
-        if self.literals:
+        if self._literal_probes:
             lower = text.lower()
-            for value, entity in self.literals.items():
-                if value in lower:
-                    yield entity, value
+            for word in set(_LITERAL_WORD.findall(lower)):
+                for value, entity in self._literal_probes.get(word, ()):
+                    if value in lower:
+                        yield entity, value
+
+
+#: a cell that is one hex token, a number or a code holds no name (most cells of a pseudonymised table)
+_TOKEN_LIKE = re.compile(r"[0-9a-fA-F\-]*|[0-9.,:\- +TZ]*")
+
+
+def _beside_digit(text: str, start: int, end: int) -> bool:
+    return (start > 0 and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit())
+
+
+_FOLD_CACHE: dict[str, str] = {}
+
+
+def _fold_cached(word: str) -> str:
+    hit = _FOLD_CACHE.get(word)
+    if hit is None:
+        hit = fold_token(word)
+        if len(_FOLD_CACHE) < 500_000:
+            _FOLD_CACHE[word] = hit
+    return hit
+
+
+def _dob_context_near(text: str, start: int, end: int) -> bool:
+    window = text[max(0, start - 30) : start] + " " + text[end : end + 15]
+    return _DOB_CONTEXT.search(window) is not None
 
 
 def _iso(value: str):
@@ -524,12 +596,15 @@ def scan_file(path: Path, known: KnownValues | None, patterns: bool = True) -> l
 
 def scan_paths(
     paths: Sequence[Path],
-    known_values: Sequence[tuple[str, str]] = (),
+    known_values: Sequence[tuple[str, str]] | KnownValues = (),
     patterns: bool = True,
     errors: list[ScanError] | None = None,
 ) -> list[Finding]:
     """Findings over every file under ``paths``. Unreadable files go to ``errors`` (if given) or raise."""
-    known = KnownValues(known_values) if known_values else None
+    if isinstance(known_values, KnownValues):
+        known: KnownValues | None = known_values if known_values else None
+    else:
+        known = KnownValues(known_values) if known_values else None
     findings: list[Finding] = []
     for path in iter_files([Path(p) for p in paths]):
         try:

@@ -52,3 +52,48 @@ def test_write_section_keeps_other_sections(tmp_path):
     missing = tmp_path / "new.md"
     write_section(missing, ["## De-identification", "", "x"])
     assert missing.read_text().startswith("# Benchmarks\n")
+
+
+def test_hard_class_narratives_plant_each_class_in_both_splits():
+    for split in ("dev", "heldout"):
+        narratives = bench_corpus.generate(200, split, seed=11)
+        hard = [n for n in narratives if n.span_classes]
+        assert len(hard) == round(200 * bench_corpus.CLASS_SHARE)
+        seen = set()
+        for n in hard:
+            assert len(n.span_classes) == len(n.spans)
+            for (start, end, entity), cls in zip(n.spans, n.span_classes, strict=True):
+                value = n.text[start:end]
+                assert value and value == value.strip(), (entity, value)
+                seen.add(cls)
+                if cls == bench_corpus.CLASS_COMPACT_DOB:
+                    assert entity == "DATE_OF_BIRTH" and not any(ch.isalpha() for ch in value)
+                if cls in (bench_corpus.CLASS_WORD_SURNAME, bench_corpus.CLASS_CAPS_NAME):
+                    assert entity == "PERSON" and " " not in value
+        assert set(bench_corpus.CLASSES) <= seen
+
+
+def test_hard_class_words_and_templates_differ_between_splits():
+    for pool in ("_WORD_SURNAME_POOL", "_WORD_GIVEN_POOL", "_HOUSE_WORD_POOL", "_COMPOUND_SUFFIX_POOL"):
+        text = getattr(bench_corpus, pool)
+        dev, held = bench_corpus._pool(text, "dev"), bench_corpus._pool(text, "heldout")
+        assert dev and held and not set(dev) & set(held)
+        assert set(dev) | set(held) == set(text.split())
+    for cls in bench_corpus.CLASSES:
+        dev = set(bench_corpus.CLASS_TEMPLATES["dev"][cls])
+        assert dev and not dev & set(bench_corpus.CLASS_TEMPLATES["heldout"][cls])
+
+
+def test_ordinary_narratives_are_unchanged_by_the_classes():
+    with_classes = bench_corpus.generate(50, "heldout", seed=4)
+    ordinary = bench_corpus.generate(50 - round(50 * bench_corpus.CLASS_SHARE), "heldout", seed=4, classes=False)
+    assert [n.text for n in with_classes if not n.span_classes] == [n.text for n in ordinary]
+
+
+def test_compact_dob_forms():
+    from datetime import date
+
+    d = date(1985, 2, 1)
+    forms = {f: bench_corpus.compact_dob(d, f) for f in bench_corpus._COMPACT_DOB_FORMATS}
+    assert forms["ddmmyy"] == "010285" and forms["d/m/yy"] == "1/2/85" and forms["yyyymmdd"] == "19850201"
+    assert forms["dd.mm.yyyy"] == "01.02.1985" and forms["iso"] == "1985-02-01"

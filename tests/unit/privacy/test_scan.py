@@ -204,3 +204,19 @@ def test_a_phone_after_an_abbreviation_dot_is_still_found(tmp_path) -> None:
     log = tmp_path / "note.txt"
     log.write_text("Tel.07700 900123 given\n")
     assert [f.entity_type for f in scan_paths([log])] == ["PHONE_NUMBER"]
+
+
+def test_known_ni_numbers_and_compact_dates_of_birth() -> None:
+    known = KnownValues([("NI_NUMBER", "AB 12 34 56 C"), ("DATE_OF_BIRTH", "1985-02-01"), ("WARD", "Bluebell Ward")])
+    found = lambda text: {entity for entity, _ in known.hits(text)}  # noqa: E731
+    assert found("nino ab123456c on file") == {"NI_NUMBER"}
+    assert found("NI AB 12 34 56") == {"NI_NUMBER"}  # written without its suffix letter
+    assert found("DOB 010285 confirmed") == {"DATE_OF_BIRTH"}
+    assert found("ref 010285 closed") == set()  # a six-digit run is a date of birth only beside a cue
+    assert found("moved to bluebell ward today") == {"WARD"}
+    assert found("bluebell woods") == set()
+
+
+def test_compact_dates_of_birth_are_a_pattern_family_beside_a_cue() -> None:
+    assert {e for e, _ in pattern_hits("d.o.b 19850201")} == {"DATE_OF_BIRTH"}
+    assert list(pattern_hits("batch 19850201 loaded")) == []
