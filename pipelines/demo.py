@@ -271,7 +271,8 @@ def _log_to_stderr() -> None:
 
 
 def leak_scan(zone: Zones) -> int:
-    """Demo mode only: scan the warehouse, the pseudonymised zone and the reports for every identifier the synthetic
+    """Demo mode only: scan the warehouse, the restricted store (de-identified free text), the pseudonymised zone and
+    the reports for every identifier the synthetic
     truth planted (``hfc scan-pii --truth``). Returns 0 when clean, 3 (loudly, on stderr) when anything got out.
     """
     from pipelines.privacy.keys import load_key
@@ -281,7 +282,7 @@ def leak_scan(zone: Zones) -> int:
     if mode() != "demo" or not has_truth(zone.synth_truth):
         return 0
     log.info("scanning the warehouse, the pseudonymised zone and the reports for every planted identifier")
-    places = [warehouse_path(), zone.pseudonymised, zone.reports]
+    places = [warehouse_path(), zone.restricted, zone.pseudonymised, zone.reports]
     result = scan_truth(zone.synth_truth, zone.pseudonymised, places, load_key())
     lines = summary_lines(result)
     if result.clean:
