@@ -117,7 +117,7 @@ def materialize_everything(
         tags = {RANGE_START: partition_range[0], RANGE_END: partition_range[1]} if partition_range else {}
         log.info(
             "materialising %s%s",
-            ", ".join(selection) if len(selection) < 4 else "the dbt project",
+            ", ".join(selection) if len(selection) < 8 else "the dbt project",
             f" for deliveries {partition_range[0]}..{partition_range[1]}" if partition_range else "",
         )
         result = dg.materialize(

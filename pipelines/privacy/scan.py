@@ -382,16 +382,19 @@ def _read_duckdb(path: Path) -> Iterator[tuple[str, str]]:
                 [schema, table],
             ).fetchall()
             for (column,) in columns:
-                query = f'select cast("{column}" as varchar) from "{schema}"."{table}" where "{column}" is not null'
+                # each distinct value once, located at its first row: a mart of millions of rows repeats a few
+                # thousand keys and codes, and what a finding needs is the table, column and one row
+                query = (
+                    f'select cast("{column}" as varchar) as v, min(rowid) as first_row from "{schema}"."{table}" '
+                    f'where "{column}" is not null group by v order by first_row'
+                )
                 cursor = con.execute(query)
-                row_number = 0
                 while True:
                     batch = cursor.fetchmany(10_000)
                     if not batch:
                         break
-                    for (value,) in batch:
-                        yield f"{schema}.{table}.{column} row {row_number}", value
-                        row_number += 1
+                    for value, first_row in batch:
+                        yield f"{schema}.{table}.{column} row {first_row}", value
         views = con.execute(
             "select schema_name, view_name, sql from duckdb_views()"
             " where not internal and database_name = current_database()"
