@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from pipelines.feeds.base import FeedSpec
 from pipelines.privacy.keys import PseudonymisationKey, tokens
@@ -403,7 +404,11 @@ def apply_opt_out(
                 target = published_path(zones, spec.name, period)
                 if not target.exists() or period in to_republish:
                     continue
-                frame = pd.read_parquet(target)
+                present = set(pq.read_schema(target).names)
+                wanted = ["record_key", "key_id"]
+                if scope.column is not None:
+                    wanted.append(spec.column(scope.column).output_name)
+                frame = pd.read_parquet(target, columns=[c for c in wanted if c in present])
                 if "key_id" in frame.columns and len(frame) and (frame["key_id"] != key.key_id).any():
                     if period in accepted_periods:
                         to_republish.add(period)
@@ -414,7 +419,8 @@ def apply_opt_out(
                     continue
                 drop = frame["record_key"].isin(drop_tokens) & scope.published_mask(spec, frame)
                 if drop.any():
-                    _write_parquet(frame.loc[~drop].reset_index(drop=True), target)
+                    whole = pd.read_parquet(target)
+                    _write_parquet(whole.loc[~drop.to_numpy()].reset_index(drop=True), target)
                     result.rewritten.append(period)
             for period in sorted(to_republish):
                 republish(spec, period)
