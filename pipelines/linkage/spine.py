@@ -519,6 +519,8 @@ def build_spine(
     )
     parts = [frame for frame in (old[kept_old][list(new_links.columns)], new_links) if len(frame)]
     links = pd.concat(parts, ignore_index=True) if parts else new_links
+    # a re-scored record can be linked again to a record it was already linked to: keep the earlier link
+    links = links.drop_duplicates(["key_l", "key_r"], keep="first").reset_index(drop=True)
     links.to_parquet(links_path, index=False)
     n_people = int(pd.Series(person_ids).nunique())
     run_event = {

@@ -9,6 +9,7 @@ import pandas as pd
 from pipelines.linkage.config import LinkageSettings
 from pipelines.linkage.spine import (
     CORRECTED,
+    LINKS_FILE,
     RECORDS_FILE,
     build_spine,
     read_corrections,
@@ -83,11 +84,13 @@ def test_a_resent_record_whose_spelling_alone_changed_is_not_a_correction(tmp_pa
 
 
 def test_a_field_an_older_spine_did_not_store_is_filled_in_without_calling_it_a_correction(tmp_path: Path) -> None:
-    build_spine(people([R1, R3]), tmp_path, SETTINGS)
+    build_spine(people([R1, R2, R3]), tmp_path, SETTINGS)
     stored = pd.read_parquet(tmp_path / RECORDS_FILE)
     stored.drop(columns=["local_patient_id"]).to_parquet(tmp_path / RECORDS_FILE, index=False)
-    again = people([R1, R3]).assign(local_patient_id=["MH0000001", None])
+    again = people([R1, R2, R3]).assign(local_patient_id=["MH0000001", "MH0000001", None])
     result = build_spine(again, tmp_path, SETTINGS)
     assert result.n_corrected == 0
+    links = pd.read_parquet(tmp_path / LINKS_FILE)
+    assert not links.duplicated(["key_l", "key_r"]).any()  # re-scored, r1-r2 is linked once, not twice
     assert read_spine(tmp_path).set_index("record_id").loc["r1", "local_patient_id"] == "MH0000001"
     assert read_corrections(tmp_path).empty
