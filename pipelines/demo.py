@@ -145,7 +145,7 @@ def materialize_everything(
                 if not run([f"raw/{feed}", f"pseudonymised/{feed}"], (key, key)):
                     blocked.append(f"{feed} {key}")
                     log.warning("%s %s: blocked by its gate; the run's checks in `make ui` say why", feed, key)
-    run(["identity/spine", "pseudonymised/person_keys", *_truth_label_selection()])
+    run(["identity/spine", "identity/opt_out", "pseudonymised/person_keys", *_truth_label_selection()])
     run(_dbt_selection())
 
     summary = DemoSummary(generated=False, warehouse=warehouse_path(), blocked=blocked)
@@ -171,17 +171,24 @@ def _load_counts(zone: Zones) -> dict[str, dict[str, int]]:
     import pandas as pd
 
     from pipelines.ingest.load import AUDIT_DIR
+    from pipelines.linkage.opt_out import audit_path as opt_out_path
 
     counts: dict[str, dict[str, int]] = {}
     for path in sorted((zone.pseudonymised / AUDIT_DIR).glob("*/*.parquet")):
         row = pd.read_parquet(path).iloc[0]
         empty = {"deliveries": 0, "received": 0, "loaded": 0, "quarantined": 0, "excluded": 0}
         feed = counts.setdefault(str(row["feed"]), empty)
+        # the national data opt-out's exclusions, counted when the delivery was published or re-linked
+        opt_out, excluded_later = opt_out_path(zone, str(row["feed"]), str(row["period"])), 0
+        if opt_out.exists():
+            applied = pd.read_parquet(opt_out).iloc[0]
+            if applied["content_sha256"] == row["content_sha256"]:
+                excluded_later = int(applied["rows_excluded_record"]) + int(applied["rows_excluded_person"])
         feed["deliveries"] += 1
         feed["received"] += int(row["rows_received"])
-        feed["loaded"] += int(row["rows_loaded"])
+        feed["loaded"] += int(row["rows_loaded"]) - excluded_later
         feed["quarantined"] += int(row["rows_quarantined"])
-        feed["excluded"] += int(row.get("rows_excluded", 0) or 0)
+        feed["excluded"] += int(row.get("rows_excluded", 0) or 0) + excluded_later
     return counts
 
 

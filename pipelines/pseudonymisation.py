@@ -8,6 +8,9 @@ What happens to a column is decided by its declared role in the feed spec, never
 - free text -> de-identified by the privacy engine (or left out when no engine is given)
 - every other identifier (names, NHS number, address, phone, email) -> dropped
 - plain columns (codes, event dates, scores, flags) -> kept under their canonical names
+
+:func:`publish_period` is the one way a delivery period reaches ``pseudonymised/<feed>/``: it leaves out the records
+the national data opt-out covers (``pipelines.linkage.opt_out``), pseudonymises the rest and counts both.
 """
 
 from __future__ import annotations
@@ -19,9 +22,17 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.feeds.base import DType, FeedSpec, Role
+from pipelines.linkage.opt_out import (
+    OptOut,
+    publication_lock,
+    published_path,
+    withdraw_delivery_counts,
+    write_delivery_counts,
+)
 from pipelines.privacy.generalise import age_bands
 from pipelines.privacy.keys import PseudonymisationKey, tokens
 from pipelines.privacy.normalise import normalise_postcode
+from pipelines.settings import Zones
 
 # (texts, the records' own identifiers) -> de-identified texts
 Deidentify = Callable[[Sequence[str], Sequence[Mapping[str, str | None]]], list[str]]
@@ -110,6 +121,55 @@ def pseudonymise_frame(
         else:
             out[col.output_name] = accepted[col.name]
     return out.reset_index(drop=True)
+
+
+@dataclass
+class Published:
+    """One period's publication: rows written and, per accepted row, the opt-out's reason (None: published)."""
+
+    period: str
+    rows: int
+    reasons: pd.Series | None  # None when there was nothing to publish (no accepted rows for the period)
+
+
+def publish_period(
+    spec: FeedSpec,
+    zones: Zones,
+    period: str,
+    key: PseudonymisationKey,
+    reference: Reference,
+    opt_out: OptOut,
+    deidentify: Deidentify | None = None,
+    run_id: str = "",
+    applied_by: str = "",
+) -> Published:
+    """Publish one delivery period: accepted rows minus the opt-out's, pseudonymised, with the opt-out's counts.
+
+    No accepted rows (the delivery was rejected whole or never came) withdraws what an earlier delivery published.
+    """
+    source = _accepted_path(zones, spec.name, period)
+    target = published_path(zones, spec.name, period)
+    if not source.exists():
+        with publication_lock(zones, spec.name):
+            target.unlink(missing_ok=True)
+            withdraw_delivery_counts(zones, spec.name, period)
+        return Published(period, 0, None)
+    accepted = pd.read_parquet(source)
+    reasons = opt_out.reasons(spec, accepted)
+    frame = pseudonymise_frame(spec, accepted.loc[reasons.isna()], key, reference, period, deidentify)
+    with publication_lock(zones, spec.name):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(target)
+        write_delivery_counts(zones, spec.name, period, reasons, applied_by or f"pseudonymised/{spec.name}", run_id)
+    return Published(period, len(frame), reasons)
+
+
+def _accepted_path(zones: Zones, feed: str, period: str) -> Path:
+    from pipelines.ingest.load import accepted_path
+
+    return accepted_path(zones, feed, period)
 
 
 def person_keys(spine: pd.DataFrame, key: PseudonymisationKey) -> pd.DataFrame:

@@ -8,6 +8,10 @@ Where each row goes:
   quarantined with the rows it holds (a file held whole is never "0 rows received")
 - the audit record (counts and reason codes only) -> ``pseudonymised/_load_audit/<feed>/<period>.parquet``,
   which dbt publishes as the warehouse's ``load_audit`` table.
+
+The national data opt-out is not applied here: it covers people, and which records are a person's is only known
+after linkage, so every accepted row stays in the identifiable zone for linkage and the opt-out is applied at
+publication and after each linkage run (``pipelines.linkage.opt_out``), which counts its exclusions per delivery.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ import pandas as pd
 from pipelines.feeds.base import FeedSpec
 from pipelines.ingest.errors import Alert
 from pipelines.ingest.reader import DeliveryRejected, content_hash, period_of, read_delivery
-from pipelines.privacy.normalise import normalise_nhs_number
 from pipelines.settings import Zones, control_total_shortfall
 
 if TYPE_CHECKING:
@@ -45,7 +48,9 @@ class LoadResult:
     rows_received: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
-    rows_excluded: int = 0  # national data opt-out: not loaded, not quarantined, counted
+    # excluded at ingest: none any more (the opt-out applies after linkage and is counted there); kept so that audit
+    # files written before that change still reconcile
+    rows_excluded: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     message: str | None = None
@@ -174,22 +179,6 @@ def _quarantine_file(
         "held_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     (target / f"{path.name}.reason.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
-
-
-OPT_OUT_FILE = "national_data_opt_out.csv"
-
-
-def opt_out_list(zones: Zones) -> frozenset[str]:
-    """NHS numbers on the national data opt-out (``identity/national_data_opt_out.csv``, column ``nhs_number``).
-
-    Their health records are excluded from secondary use before anything is pseudonymised; each load counts
-    them as excluded, so the reconciliation still adds up. No file means no one has opted out.
-    """
-    path = zones.identity / OPT_OUT_FILE
-    if not path.exists():
-        return frozenset()
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return frozenset(n for n in (normalise_nhs_number(v) for v in frame["nhs_number"]) if n)
 
 
 def previous_counts(zones: Zones, feed: str, period: str, keep: int = 3) -> list[int]:
@@ -380,15 +369,6 @@ def load_period(
             rejected = pd.concat([rejected, moved_rows], ignore_index=True)
             accepted = accepted.loc[~failing]
 
-    excluded = 0
-    if spec.subject_to_opt_out:
-        opted_out = opt_out_list(zones)
-        nhs_column = spec.person_columns().get("nhs_number")
-        if opted_out and nhs_column is not None:
-            is_opted_out = accepted[nhs_column].map(lambda v: normalise_nhs_number(v) in opted_out)
-            excluded = int(is_opted_out.sum())
-            accepted = accepted.loc[~is_opted_out.astype(bool)]
-
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".parquet.tmp")
     accepted.to_parquet(tmp, index=False)
@@ -416,7 +396,6 @@ def load_period(
         rows_received=delivery.rows_received,
         rows_loaded=len(accepted),
         rows_quarantined=len(rejected),
-        rows_excluded=excluded,
         reasons=dict(sorted(reasons.items())),
         notes=delivery.notes,
         content_hash=delivery.content_hash,

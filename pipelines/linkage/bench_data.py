@@ -6,7 +6,8 @@ name and address, and a few twins share a date of birth too: these are the near-
 Each person then has one or more agency records, each corrupted the way agency records are (FEBRL-style): typing
 errors, nicknames, given and family names swapped, day and month transposed, partial or missing dates, NHS numbers
 missing for the agencies that rarely collect them or mistyped, a move of address, case and spacing noise, a married
-name. Everything is synthetic; the generator is seeded, so a benchmark is reproducible.
+name. The mental health trust's records (``mh``) carry the trust's patient number, with duplicate registrations and
+a few mistyped numbers. Everything is synthetic; the generator is seeded, so a benchmark is reproducible.
 """
 
 from __future__ import annotations
@@ -230,6 +231,8 @@ class ErrorRates:
     nhs_typo: float = 0.01
     lower_case: float = 0.2
     married_name: float = 0.03
+    trust_registered_twice: float = 0.02  # of people: a second trust patient number (a duplicate registration)
+    trust_number_typo: float = 0.005  # of trust records: one digit of the patient number mistyped
 
 
 def _weights(n: int, rng: np.random.Generator, offset: float = 15.0) -> np.ndarray:
@@ -377,6 +380,25 @@ def _digit_typo(value: str, rng: np.random.Generator) -> str:
     return value[:i] + new + value[i + 1 :]
 
 
+def _trust_numbers(person_idx: np.ndarray, source: np.ndarray, seed: int, errors: ErrorRates) -> np.ndarray:
+    """The mental health trust's patient number on its (``mh``) records, as trusts hold them: one number per
+    patient, a second one for the patients registered twice, and a few numbers mistyped (which may be another
+    patient's). Drawn from their own random stream, so every other field is the same with or without them."""
+    rng = np.random.default_rng(seed + 7919)
+    n_people = int(person_idx.max()) + 1 if len(person_idx) else 0
+    number = (np.arange(n_people, dtype=np.int64) * 7919 + 104729) % 10_000_000
+    second = (number + 5_000_000) % 10_000_000
+    registered_twice = rng.random(n_people) < errors.trust_registered_twice
+    out = np.full(len(person_idx), None, dtype=object)
+    mh = np.flatnonzero(source == "mh")
+    use_second = registered_twice[person_idx[mh]] & (rng.random(len(mh)) < 0.5)
+    values = np.where(use_second, second[person_idx[mh]], number[person_idx[mh]])
+    out[mh] = [f"MH{v:07d}" for v in values]
+    for i in mh[rng.random(len(mh)) < errors.trust_number_typo]:
+        out[i] = "MH" + _digit_typo(out[i][2:], rng)
+    return out
+
+
 def generate_records(
     n_records: int, seed: int = 0, mean_records_per_person: float = 3.0, errors: ErrorRates | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -469,6 +491,7 @@ def generate_records(
         family[i] = family[i].lower() if family[i] else family[i]
         address[i] = address[i].title() if address[i] else address[i]
         postcode[i] = postcode[i].lower() if postcode[i] else postcode[i]
+    local_id = _trust_numbers(person_idx, source, seed, errors)
     record_id = np.array([f"R{i:08d}" for i in range(n)], dtype=object)
     records = pd.DataFrame(
         {
@@ -481,6 +504,7 @@ def generate_records(
             "sex": sex,
             "postcode": postcode,
             "address": address,
+            "local_patient_id": local_id,
         }
     )
     truth = pd.DataFrame(

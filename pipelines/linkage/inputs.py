@@ -13,11 +13,18 @@ import pandas as pd
 from pipelines.feeds.base import FeedSpec
 from pipelines.linkage.normalise import CANONICAL_COLUMNS, OPTIONAL_COLUMNS
 
+# The mental health trust's own patient number (its MRN). It has no ``person_field`` (it is no national identifier),
+# but three feeds carry it under this canonical name: the trust's contacts and outcome questionnaires, and the
+# programme caseload "where the person is known to the trust". One number space, the trust's, so two records with
+# the same number are the same trust patient (``pipelines.linkage.model.local_id_links``).
+TRUST_PATIENT_NUMBER = "local_patient_id"
+
 
 def canonical_records(rows: pd.DataFrame, spec: FeedSpec) -> pd.DataFrame:
     """``rows`` as the feed delivered them (native column names) -> ``record_id, source, ...`` canonical columns.
 
-    ``source`` is the feed name. Identity fields the feed does not carry are empty. A ``full_name`` column is kept
+    ``source`` is the feed name. Identity fields the feed does not carry are empty; ``local_patient_id`` is the
+    trust's patient number where the feed carries it. A ``full_name`` column is kept
     as ``full_name`` and split by ``build_spine`` where given/family names are missing.
     """
     if spec.record_id not in rows.columns:
@@ -29,6 +36,9 @@ def canonical_records(rows: pd.DataFrame, spec: FeedSpec) -> pd.DataFrame:
     for field in (*CANONICAL_COLUMNS[2:], *OPTIONAL_COLUMNS):
         native = person.get(field)
         out[field] = rows[native] if native is not None and native in rows.columns else None
+    trust_number = next((c.name for c in spec.columns if c.canonical == TRUST_PATIENT_NUMBER), None)
+    if trust_number is not None and trust_number in rows.columns:
+        out["local_patient_id"] = rows[trust_number]
     native_full = person.get("full_name")
     if native_full is not None and native_full in rows.columns:
         out["full_name"] = rows[native_full]

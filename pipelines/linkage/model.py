@@ -16,6 +16,9 @@ Why this shape:
 - A valid NHS number shared by two records links them deterministically when anything else about the person
   agrees (name or date of birth), so a mistyped NHS number that happens to pass its check digit cannot on its own
   merge strangers.
+- The mental health trust's own patient number is the trust's key for a patient: two of its records (contacts,
+  questionnaires, the programme caseload's copy of the number) with the same number are linked deterministically,
+  again only when the name or the date of birth does not contradict it, and never across two valid NHS numbers.
 - *Location* (postcode and address) and *contact* (phone, email) are household evidence as much as identity
   evidence, so their weight is capped; a pair that looks like twins (same family name, clearly different given
   names, sex on both, no shared identifier) is held in the clerical-review band. See ``docs/benchmarks.md``.
@@ -250,6 +253,7 @@ MODEL_COLUMNS: tuple[str, ...] = (
     "address",
     "phone",
     "email",
+    "local_id",
 )
 
 
@@ -314,7 +318,7 @@ def model_input(norm: pd.DataFrame, is_new: pd.Series, settings: LinkageSettings
     frame = norm.loc[:, list(MODEL_COLUMNS)].copy()
     for col in ("given", "given_canon", "given_alts", "family", "family_canon", "dob", "sex", "postcode", "pc_sector"):
         frame[col] = frame[col].astype("object").where(frame[col].notna(), None)
-    for col in ("pc_district", "address", "nhs", "phone", "email"):
+    for col in ("pc_district", "address", "nhs", "phone", "email", "local_id"):
         frame[col] = frame[col].astype("object").where(frame[col].notna(), None)
     frame = frame.join(blocking_keys(norm, settings.max_block_size))
     frame["is_new"] = is_new.to_numpy(dtype=bool)
@@ -394,10 +398,23 @@ def _quiet_splink() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def _linker(sdf: Any, model: dict[str, Any]) -> Any:
+    """A Splink linker from a settings dictionary or saved model: the public way to give Splink its parameters."""
+    from splink import Linker
+
+    return Linker(sdf, copy.deepcopy(model), log_level=None)
+
+
 def score_pairs(frame: pd.DataFrame, settings: LinkageSettings, incremental: bool) -> ScoredPairs:
-    """Train (when there is enough data) and score blocked pairs; returns pairs above ``keep_pairs_above``."""
+    """Train (when there is enough data) and score blocked pairs; returns pairs above ``keep_pairs_above``.
+
+    Splink is driven through its public interface only: training runs on one linker, its result is read back with
+    ``save_model_to_json``, adjusted here as a plain dictionary (prior cap, unobserved levels, u correction,
+    household-evidence cap) and loaded into a fresh linker that scores. Nothing sets a private attribute, so a Splink
+    release that reorganises its internals cannot silently change what the model scores with.
+    """
     import duckdb
-    from splink import DuckDBAPI, Linker
+    from splink import DuckDBAPI
 
     _quiet_splink()
     con = duckdb.connect(":memory:")
@@ -407,18 +424,19 @@ def score_pairs(frame: pd.DataFrame, settings: LinkageSettings, incremental: boo
     con.execute("SET enable_progress_bar = false")
     db_api = DuckDBAPI(con)
     sdf = db_api.register(_typed(frame), table_name="linkage_records")
-    linker = Linker(sdf, splink_settings(incremental, frame), log_level=None)
+    model = splink_settings(incremental, frame)
     notes: list[str] = []
     n = len(frame)
     trained = False
     if n >= settings.min_records_for_training:
-        trained = _train(linker, frame, settings, notes)
+        trained, model = _train(sdf, model, frame, settings, notes)
     else:
         # A small file says little about how many of its pairs match; two in ten thousand keeps a shared name and
         # sex (nothing else) in clerical review while a nickname with a transposed date of birth still links.
-        linker._settings_obj._probability_two_random_records_match = 0.0002
+        model["probability_two_random_records_match"] = SMALL_INPUT_PRIOR
         notes.append(f"{n} records: below {settings.min_records_for_training}, expert default parameters used")
-    _cap_location(linker)
+    model = cap_household_evidence(model)
+    linker = _linker(sdf, model)
     predictions = linker.inference.predict(threshold_match_probability=settings.keep_pairs_above, warning_mode="never")
     available = {row[0] for row in con.execute(f"DESCRIBE {predictions.physical_name}").fetchall()}
     # a comparison whose columns are empty everywhere may be left out of Splink's output: treat it as null (-1)
@@ -433,7 +451,84 @@ def score_pairs(frame: pd.DataFrame, settings: LinkageSettings, incremental: boo
     model_json = linker.misc.save_model_to_json()
     con.close()
     pairs = _apply_deterministic(pairs, (settings.match_threshold + settings.review_threshold) / 2)
+    pairs = _add_local_id_links(pairs, frame)
     return ScoredPairs(pairs=pairs, trained=trained, model_json=model_json, training_notes=notes)
+
+
+def _corroborated(frame: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Does anything else about the two records agree, or at least not contradict? The same rule as for a shared NHS
+    number: a name that agrees (given, family, or the two swapped), or dates of birth that could be one person's
+    (equal, transposed, one slip apart) or that are missing on either side."""
+    from pipelines.linkage.spine import dates_compatible
+
+    def col(name: str) -> np.ndarray:
+        return frame[name].to_numpy(dtype=object)
+
+    given, family = col("given_canon"), col("family_canon")
+    family_raw, dob = col("family"), col("dob")
+
+    def agrees(a: int, b: int) -> bool:
+        same_given = given[a] is not None and given[a] == given[b]
+        same_family = family_raw[a] is not None and family_raw[a] == family_raw[b]
+        swapped = given[a] is not None and family[a] is not None and given[a] == family[b] and family[a] == given[b]
+        dates_fit = dob[a] is None or dob[b] is None or dates_compatible(dob[a], dob[b])
+        return same_given or same_family or swapped or dates_fit
+
+    out = np.fromiter((agrees(a, b) for a, b in zip(left.tolist(), right.tolist(), strict=True)), bool, len(left))
+    return out
+
+
+def local_id_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """Deterministic links from the trust's patient number: ``unique_id_l, unique_id_r`` (row positions).
+
+    Within each group of records sharing a number, each record involved in this run (``is_new``) is linked to the
+    group's first record that corroborates it (``_corroborated``); a star is enough for clustering, so a patient
+    with hundreds of questionnaire items costs one link per item, not one per pair of items.
+    """
+    if "local_id" not in frame.columns or frame["local_id"].isna().all():
+        return pd.DataFrame({"unique_id_l": np.array([], np.int64), "unique_id_r": np.array([], np.int64)})
+    held = frame.loc[frame["local_id"].notna(), ["unique_id", "local_id", "is_new"]]
+    held = held.sort_values(["local_id", "unique_id"], kind="stable")
+    hub = held.groupby("local_id")["unique_id"].transform("first").to_numpy(dtype=np.int64)
+    ids = held["unique_id"].to_numpy(dtype=np.int64)
+    new = held["is_new"].to_numpy(dtype=bool)
+    hub_new = pd.Series(new, index=ids).reindex(hub).to_numpy(dtype=bool)
+    todo = (ids != hub) & (new | hub_new)
+    left, right = hub[todo], ids[todo]
+    ok = _corroborated(frame, left, right)
+    links_l, links_r = list(left[ok]), list(right[ok])
+    # a record the first one does not corroborate may still be corroborated by another record with the number
+    refused = right[~ok]
+    if len(refused):
+        members = held.groupby("local_id")["unique_id"].agg(list)
+        local = frame["local_id"].to_numpy(dtype=object)
+        for record in refused.tolist():
+            others = np.array([m for m in members[local[record]] if m != record], dtype=np.int64)
+            found = others[_corroborated(frame, others, np.full(len(others), record, dtype=np.int64))]
+            if len(found):
+                links_l.append(int(found[0]))
+                links_r.append(int(record))
+    lo = np.minimum(links_l, links_r).astype(np.int64)
+    hi = np.maximum(links_l, links_r).astype(np.int64)
+    return pd.DataFrame({"unique_id_l": lo, "unique_id_r": hi}).drop_duplicates().reset_index(drop=True)
+
+
+def _add_local_id_links(pairs: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Merge the trust-number links into the scored pairs: probability 1, deterministic, reason local_patient_id."""
+    links = local_id_links(frame)
+    if not len(links):
+        return pairs
+    pairs = pairs.astype({"unique_id_l": np.int64, "unique_id_r": np.int64})
+    marked = pairs.merge(links.assign(_local=True), on=["unique_id_l", "unique_id_r"], how="left")
+    lifted = marked["_local"].eq(True).to_numpy() & ~pairs["deterministic"].to_numpy(dtype=bool)
+    pairs.loc[lifted, "match_probability"] = 1.0
+    pairs.loc[lifted, "deterministic"] = True
+    pairs.loc[lifted, "reason"] = "local_patient_id"
+    scored = links.merge(pairs[["unique_id_l", "unique_id_r"]].assign(_scored=True), how="left")
+    extra = links[scored["_scored"].ne(True).to_numpy()].assign(
+        match_probability=1.0, gamma_name=-1, gamma_dob=-1, deterministic=True, reason="local_patient_id"
+    )
+    return pd.concat([pairs, extra], ignore_index=True) if len(pairs) else extra.reset_index(drop=True)
 
 
 def _apply_deterministic(pairs: pd.DataFrame, review_cap: float) -> pd.DataFrame:
@@ -444,7 +539,7 @@ def _apply_deterministic(pairs: pd.DataFrame, review_cap: float) -> pd.DataFrame
     det = (pairs["gamma_nhs_number"] == nhs_valid_exact) & (
         pairs["gamma_name"].isin(name_agree) | pairs["gamma_dob"].isin(dob_agree) | (pairs["gamma_dob"] == -1)
     )
-    pairs = pairs.assign(deterministic=det.to_numpy())
+    pairs = pairs.assign(deterministic=det.to_numpy(), reason=np.where(det.to_numpy(), "nhs_number", "model"))
     pairs.loc[det, "match_probability"] = 1.0
     # Clearly different given names with the same family name, sex recorded on both records and no shared
     # identifier is what relatives (twins above all) look like: the other fields cannot link such a pair on their
@@ -460,14 +555,20 @@ def _apply_deterministic(pairs: pd.DataFrame, review_cap: float) -> pd.DataFrame
 # One pair in twenty matching would mean every record has a duplicate in every twenty records: past that the
 # deterministic rules are counting something other than people.
 MAX_PRIOR = 0.05
+DEFAULT_PRIOR = 0.0001
+SMALL_INPUT_PRIOR = 0.0002
 
 
-def _train(linker: Any, frame: pd.DataFrame, settings: LinkageSettings, notes: list[str]) -> bool:
+def _train(
+    sdf: Any, model: dict[str, Any], frame: pd.DataFrame, settings: LinkageSettings, notes: list[str]
+) -> tuple[bool, dict[str, Any]]:
     """Prior from deterministic rules, u from random pairs, m from two EM sessions (blocked on dob, then on name).
 
     A session whose blocking columns are (almost) empty is skipped, and a session that fails leaves the model as it
-    was before it (Splink can otherwise leave a half-trained model behind).
+    was before it (Splink can otherwise leave a half-trained model behind): the model saved before the session is
+    loaded into a fresh linker. Returns whether every step trained, and the trained model as a dictionary.
     """
+    linker = _linker(sdf, model)
     ok = True
     try:
         linker.training.estimate_probability_two_random_records_match(
@@ -494,26 +595,44 @@ def _train(linker: Any, frame: pd.DataFrame, settings: LinkageSettings, notes: l
         if int(usable.sum()) < 50:
             notes.append(f"EM blocked on [{rule}] skipped: too few records hold those values")
             continue
-        before = copy.deepcopy(linker._settings_obj.core_model_settings)
-        prior_before = linker._settings_obj._probability_two_random_records_match
+        before = linker.misc.save_model_to_json()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, max_pairs=settings.em_max_pairs, record_sample_proportion=0.05
             )
         except Exception as exc:
-            linker._settings_obj.core_model_settings = before
-            linker._settings_obj._probability_two_random_records_match = prior_before
+            linker = _linker(sdf, before)
             notes.append(f"EM blocked on [{rule}] failed ({type(exc).__name__}); default m kept for its comparisons")
             ok = False
-    prior = linker._settings_obj._probability_two_random_records_match
-    if not (isinstance(prior, float) and 0 < prior < 1 and math.isfinite(prior)):
-        linker._settings_obj._probability_two_random_records_match = 0.0001
+    trained = linker.misc.save_model_to_json()
+    trained = checked_prior(trained, notes)
+    trained = guard_probabilities(trained)
+    trained = decontaminate_u(trained)
+    return ok, trained
+
+
+def checked_prior(model: dict[str, Any], notes: list[str] | None = None) -> dict[str, Any]:
+    """The prior as trained, unless it is not a probability (then the default) or implausibly high (then capped)."""
+    out = copy.deepcopy(model)
+    prior = out.get("probability_two_random_records_match")
+    if not (isinstance(prior, float | int) and 0 < prior < 1 and math.isfinite(prior)):
+        out["probability_two_random_records_match"] = DEFAULT_PRIOR
     elif prior > MAX_PRIOR:
-        notes.append(f"prior {prior:.3g} above {MAX_PRIOR}: capped")
-        linker._settings_obj._probability_two_random_records_match = MAX_PRIOR
-    _guard_m_probabilities(linker)
-    _decontaminate_u(linker)
-    return ok
+        if notes is not None:
+            notes.append(f"prior {prior:.3g} above {MAX_PRIOR}: capped")
+        out["probability_two_random_records_match"] = MAX_PRIOR
+    return out
+
+
+def _levels(model: dict[str, Any], only: tuple[str, ...] | None = None):
+    """(comparison name, level) for every non-null level of the model dictionary, in order."""
+    for comparison in model["comparisons"]:
+        name = comparison.get("output_column_name")
+        if only is not None and name not in only:
+            continue
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level"):
+                yield name, level
 
 
 # A shared home is household evidence as much as identity evidence: relatives share the address, the postcode and
@@ -523,54 +642,64 @@ def _train(linker: Any, frame: pd.DataFrame, settings: LinkageSettings, notes: l
 MAX_LOCATION_BAYES_FACTOR = 2048.0
 
 
-def _cap_location(linker: Any) -> None:
-    for comparison in linker._settings_obj.comparisons:
-        if comparison.output_column_name not in ("location", "contact"):
-            continue
-        for level in comparison.comparison_levels:
-            if level.is_null_level:
-                continue
-            m, u = float(level._m_probability), float(level._u_probability)
-            level._u_probability = max(u, m / MAX_LOCATION_BAYES_FACTOR)
+def cap_household_evidence(model: dict[str, Any]) -> dict[str, Any]:
+    """Raise u where m/u would exceed ``MAX_LOCATION_BAYES_FACTOR`` on the location and contact comparisons."""
+    out = copy.deepcopy(model)
+    for _, level in _levels(out, only=("location", "contact")):
+        m, u = level.get("m_probability"), level.get("u_probability")
+        if isinstance(m, float | int) and isinstance(u, float | int):
+            level["u_probability"] = max(float(u), float(m) / MAX_LOCATION_BAYES_FACTOR)
+    return out
 
 
-def _decontaminate_u(linker: Any) -> None:
+def decontaminate_u(model: dict[str, Any]) -> dict[str, Any]:
     """Remove the true matches hidden among 'random' pairs from the u estimates.
 
     Random sampling assumes every sampled pair is a non-match; in a small extract of frequent attenders a random
     pair is a match with probability lambda (the prior), so u(level) is observed as (1 - lambda) u + lambda m. We
     invert that mixture, which matters for small inputs (a week of data) and vanishes at scale.
     """
-    lam = float(linker._settings_obj._probability_two_random_records_match)
+    out = copy.deepcopy(model)
+    lam = float(out.get("probability_two_random_records_match") or 0.0)
     if not 0 < lam < 0.5:
-        return
-    for comparison in linker._settings_obj.comparisons:
-        levels = [lvl for lvl in comparison.comparison_levels if not lvl.is_null_level]
-        corrected = []
-        for level in levels:
-            m = float(level._m_probability)
-            u = float(level._u_probability)
-            corrected.append(max((u - lam * m) / (1 - lam), u * 0.02, 1e-9))
+        return out
+    for comparison in out["comparisons"]:
+        levels = [lvl for lvl in comparison["comparison_levels"] if not lvl.get("is_null_level")]
+        if not all(isinstance(lvl.get("m_probability"), float | int) for lvl in levels) or not all(
+            isinstance(lvl.get("u_probability"), float | int) for lvl in levels
+        ):
+            continue
+        corrected = [
+            max(
+                (float(lvl["u_probability"]) - lam * float(lvl["m_probability"])) / (1 - lam),
+                float(lvl["u_probability"]) * 0.02,
+                1e-9,
+            )
+            for lvl in levels
+        ]
         total = sum(corrected)
         for level, u in zip(levels, corrected, strict=True):
-            level._u_probability = u / total
+            level["u_probability"] = u / total
+    return out
 
 
-def _guard_m_probabilities(linker: Any) -> None:
-    """A level EM or sampling never observed keeps its expert default rather than an impossible (zero) weight."""
+def guard_probabilities(model: dict[str, Any]) -> dict[str, Any]:
+    """A level EM or sampling never observed keeps its expert default rather than an impossible (zero) weight.
+
+    Splink leaves such a level's m or u out of the saved model (or marks it unobserved); each gets the default from
+    ``comparisons()``, or a tiny probability when there is none.
+    """
     defaults = {
         (c["output_column_name"], lvl["label_for_charts"]): (lvl.get("m_probability"), lvl.get("u_probability"))
         for c in comparisons()
         for lvl in c["comparison_levels"]
     }
-    for comparison in linker._settings_obj.comparisons:
-        for level in comparison.comparison_levels:
-            if level.is_null_level:
-                continue
-            default_m, default_u = defaults.get((comparison.output_column_name, level.label_for_charts), (None, None))
-            m = level._m_probability
-            u = level._u_probability
-            if not isinstance(m, float | int) or not m > 0 or not math.isfinite(m):
-                level._m_probability = default_m if default_m is not None else 1e-6
-            if not isinstance(u, float | int) or not u > 0 or not math.isfinite(u):
-                level._u_probability = default_u if default_u is not None else 1e-7
+    out = copy.deepcopy(model)
+    for name, level in _levels(out):
+        default_m, default_u = defaults.get((name, level.get("label_for_charts")), (None, None))
+        m, u = level.get("m_probability"), level.get("u_probability")
+        if not isinstance(m, float | int) or not m > 0 or not math.isfinite(m):
+            level["m_probability"] = default_m if default_m is not None else 1e-6
+        if not isinstance(u, float | int) or not u > 0 or not math.isfinite(u):
+            level["u_probability"] = default_u if default_u is not None else 1e-7
+    return out

@@ -25,8 +25,10 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "postcode",
     "address",
 )
-# Optional contact columns: used when a feed carries them (police, ambulance, council, MH trust, feedback).
-OPTIONAL_COLUMNS: tuple[str, ...] = ("phone", "email")
+# Optional columns, used when a feed carries them: phone and email (police, ambulance, council, MH trust, feedback),
+# and the mental health trust's own patient number (its contacts, its outcome questionnaires and the programme
+# caseload), which is deterministic evidence within the trust (see ``model.local_id_links``).
+OPTIONAL_COLUMNS: tuple[str, ...] = ("phone", "email", "local_patient_id")
 
 # Nickname groups: every name in a group is treated as the same given name. The first entry is the canonical form.
 # Ambiguous short forms ("Al", "Sam", "Alex", "Chris") belong to the first group that lists them; the fuzzy name
@@ -488,6 +490,14 @@ def clean_email(series: pd.Series) -> pd.Series:
     return text.where(ok).astype("object")
 
 
+def clean_local_id(series: pd.Series) -> pd.Series:
+    """A trust patient number as the trust's system writes it: upper case, spaces and punctuation removed
+    ("mh 001-2345" -> "MH0012345"). Values without a digit, or shorter than three characters, are not numbers."""
+    text = series.astype("string").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+    ok = (text.str.len() >= 3) & text.str.contains(r"\d", regex=True)
+    return text.where(ok.fillna(False).astype(bool)).astype("object")
+
+
 def soundex(value: str | None) -> str | None:
     """American Soundex (letter + three digits): a phonetic key robust to most one-letter typos after the first."""
     if not value:
@@ -522,7 +532,7 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
 
     Returns one row per input row, same index, with: ``nhs`` (digits), ``nhs_valid``, ``given``, ``given_canon``,
     ``family``, ``dob``, ``dob_year/month/day``, ``sex``, ``postcode``, ``pc_sector``, ``pc_district``, ``address``,
-    ``phone`` and ``email`` (missing when the input has no such column).
+    ``phone``, ``email`` and ``local_id`` (the trust patient number; missing when the input has no such column).
     """
     out = pd.DataFrame(index=records.index)
     out["nhs"] = nhs_digits(records["nhs_number"])
@@ -546,4 +556,5 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
     out["address"] = address
     for col, clean in (("phone", clean_phone), ("email", clean_email)):
         out[col] = clean(records[col]) if col in records.columns else None
+    out["local_id"] = clean_local_id(records["local_patient_id"]) if "local_patient_id" in records.columns else None
     return out

@@ -4,6 +4,11 @@ Stability is the point. A person id printed in last month's evaluation must mean
 
 - Records already in the spine keep their person id. Only new records are scored (against everything and each
   other); links accepted in earlier runs are replayed first, so an unchanged spine reproduces itself exactly.
+- When a later delivery corrects a record's identifiers (an agency fixes a mistyped NHS number, a name, a date of
+  birth), the stored values are updated, the record's old links are dropped and it is scored again like a new
+  record. If that moves it to another person, merges two people or splits one, the event says "identifiers
+  corrected in a later delivery"; ``spine_corrections.csv`` lists each corrected record with the names of the fields
+  that changed (never the values) and its person id before and after.
 - When a new record bridges two existing people, they merge: the oldest person id (lowest number) survives, and a
   ``merge`` event records both ids, the reason and the run. When a clerical decision separates records, the part
   holding most of the person's records keeps the id, the rest get new ids, and a ``split`` event says why.
@@ -12,8 +17,9 @@ Stability is the point. A person id printed in last month's evaluation must mean
 
 Files in ``identity_dir`` (identifiable zone only): ``spine_records.parquet`` (record -> person id and the identity
 values compared), ``spine_links.parquet`` (accepted links), ``spine_events.csv`` (runs, merges, splits: counts and
-ids only), ``clerical_review.csv`` (pairs for a person to decide), ``clerical_decisions.csv`` (their decisions),
-``model.json`` (the last trained Splink model).
+ids only), ``spine_corrections.csv`` (records whose identifiers a later delivery corrected: field names and ids),
+``clerical_review.csv`` (pairs for a person to decide), ``clerical_decisions.csv`` (their decisions), ``model.json``
+(the last trained Splink model).
 """
 
 from __future__ import annotations
@@ -44,8 +50,24 @@ LINKS_FILE = "spine_links.parquet"
 EVENTS_FILE = "spine_events.csv"
 REVIEW_FILE = "clerical_review.csv"
 DECISIONS_FILE = "clerical_decisions.csv"
+CORRECTIONS_FILE = "spine_corrections.csv"
 MODEL_FILE = "model.json"
 EVENT_COLUMNS = ("run_id", "at", "event", "person_id", "other_person_id", "n_records", "reason")
+CORRECTION_COLUMNS = ("run_id", "at", "source", "record_id", "fields", "person_id_before", "person_id_after")
+CORRECTED = "identifiers corrected in a later delivery"
+# identity column -> the cleaned columns that say whether its value changed in meaning, not just in spelling
+_CLEANED = {
+    "nhs_number": ("nhs",),
+    "given_name": ("given",),
+    "family_name": ("family",),
+    "date_of_birth": ("dob", "dob_year", "dob_month", "dob_day"),
+    "sex": ("sex",),
+    "postcode": ("postcode",),
+    "address": ("address",),
+    "phone": ("phone",),
+    "email": ("email",),
+    "local_patient_id": ("local_id",),
+}
 DECISION_VALUES = ("match", "non_match")
 _SEP = "\x1f"
 
@@ -67,6 +89,8 @@ class SpineResult:
     quality: pd.DataFrame | None
     training_notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    n_corrected: int = 0  # records whose identifiers a later delivery corrected (stored values updated, re-scored)
+    n_relinked: int = 0  # of those, records whose person id changed
 
 
 def prepare_records(records: pd.DataFrame, what: str = "input") -> pd.DataFrame:
@@ -296,7 +320,8 @@ def build_spine(
 
     ``records`` has the canonical columns (``record_id, source, nhs_number, given_name, family_name,
     date_of_birth, sex, postcode, address``; ``full_name`` may replace the two name columns). Records already in
-    the spine keep their stored values and person id; new ones are matched incrementally. Pass an empty frame to
+    the spine keep their person id unless their identifiers changed: then the stored values are updated and the
+    record is matched again (see the module docstring); new ones are matched incrementally. Pass an empty frame to
     apply newly recorded clerical decisions only. ``truth`` (``record_id``, ``person_id``, optionally ``source`` and
     ``ethnicity_group``) adds a measured quality table; without it the quality table is estimated from match
     probabilities.
@@ -318,17 +343,29 @@ def build_spine(
     deduped = incoming.drop_duplicates("_key", keep="last")
 
     records_path = identity_dir / RECORDS_FILE
+    absent: set[str] = set()  # identity columns an older spine did not store (filled in, not "corrected")
     if records_path.exists():
         spine = pd.read_parquet(records_path)
         for col in ("source", "record_id", *IDENTITY_COLUMNS):
             if col not in spine.columns:
                 spine[col] = None
+                absent.add(col)
             spine[col] = spine[col].astype("object").where(spine[col].notna(), None)
     else:
         spine = pd.DataFrame(columns=["source", "record_id", *IDENTITY_COLUMNS, "person_id", "first_run_id"])
+    spine = spine.reset_index(drop=True)
     spine = spine.assign(_key=_key(spine["source"], spine["record_id"]).to_numpy() if len(spine) else [])
     known = set(spine["_key"])
     new = deduped[~deduped["_key"].isin(known)]
+    changed = identity_changes(spine, deduped[deduped["_key"].isin(known)], absent)
+    corrected_pos = changed.loc[changed["corrected"], "pos"].to_numpy(dtype=np.int64)
+    rescored_pos = changed["pos"].to_numpy(dtype=np.int64)
+    if len(changed):
+        replacement = deduped.set_index("_key").loc[changed["_key"], list(IDENTITY_COLUMNS)]
+        for col in IDENTITY_COLUMNS:
+            values = replacement[col].to_numpy(dtype=object)
+            spine[col] = spine[col].astype("object")
+            spine.loc[rescored_pos, col] = values
     all_records = pd.concat(
         [
             spine[["_key", "source", "record_id", *IDENTITY_COLUMNS]],
@@ -338,17 +375,21 @@ def build_spine(
     )
     is_new = np.zeros(len(all_records), dtype=bool)
     is_new[len(spine) :] = True
+    is_corrected = np.zeros(len(all_records), dtype=bool)
+    is_corrected[corrected_pos] = True
+    to_score = is_new.copy()
+    to_score[rescored_pos] = True  # a corrected record (or one with a newly stored field) is matched again
     key_to_pos = pd.Series(np.arange(len(all_records)), index=all_records["_key"].to_numpy())
     seconds["prepare"] = time.perf_counter() - t0
 
-    # score new records
+    # score new and corrected records
     notes: list[str] = []
-    pairs = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_probability", "deterministic"])
+    pairs = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_probability", "deterministic", "reason"])
     norm = None
-    if is_new.any() and len(all_records) >= 2:
+    if to_score.any() and len(all_records) >= 2:
         t = time.perf_counter()
         norm = normalise_records(all_records)
-        frame = model_input(norm, pd.Series(is_new), settings)
+        frame = model_input(norm, pd.Series(to_score), settings)
         seconds["normalise"] = time.perf_counter() - t
         t = time.perf_counter()
         scored = score_pairs(frame, settings, incremental=bool(len(spine)))
@@ -402,6 +443,11 @@ def build_spine(
     old_l = key_to_pos.reindex(old_links["key_l"].to_numpy()).to_numpy()
     old_r = key_to_pos.reindex(old_links["key_r"].to_numpy()).to_numpy()
     old_ok = ~(np.isnan(old_l) | np.isnan(old_r))
+    if is_corrected.any():  # a link made on values an agency has since corrected no longer stands
+        with np.errstate(invalid="ignore"):
+            left_bad = is_corrected[np.nan_to_num(old_l, nan=0).astype(np.int64)] & ~np.isnan(old_l)
+            right_bad = is_corrected[np.nan_to_num(old_r, nan=0).astype(np.int64)] & ~np.isnan(old_r)
+        old_ok &= ~(left_bad | right_bad)
     old = old_links[old_ok].assign(l=old_l[old_ok].astype(np.int64), r=old_r[old_ok].astype(np.int64))
     old = old.sort_values(["match_probability", "key_l", "key_r"], ascending=[False, True, True], kind="stable")
     kept_old = np.zeros(len(old), dtype=bool)
@@ -436,7 +482,22 @@ def build_spine(
     t = time.perf_counter()
     events = _read_events(identity_dir)
     old_person = np.array(list(spine["person_id"]) + [None] * int(is_new.sum()), dtype=object)
-    person_ids, new_events, next_number = _assign_person_ids(labels, old_person, is_new, spine, run_id, dec)
+    person_ids, new_events, next_number = _assign_person_ids(
+        labels, old_person, is_new, spine, run_id, dec, corrected=is_corrected
+    )
+    relinked = is_corrected & (person_ids != old_person)
+    new_events.extend(
+        {
+            "run_id": run_id,
+            "at": _now(),
+            "event": "relink",
+            "person_id": str(person_ids[i]),
+            "other_person_id": str(old_person[i]),
+            "n_records": "1",
+            "reason": CORRECTED,
+        }
+        for i in np.flatnonzero(relinked)
+    )
     seconds["assign"] = time.perf_counter() - t
 
     # persist
@@ -452,14 +513,14 @@ def build_spine(
             "key_l": keys[cand_l[accepted]],
             "key_r": keys[cand_r[accepted]],
             "match_probability": candidate["match_probability"].to_numpy()[accepted] if len(candidate) else [],
-            "reason": np.where(candidate["deterministic"].to_numpy()[accepted], "nhs_number", "model")
-            if len(candidate)
-            else [],
+            "reason": _link_reasons(candidate)[accepted] if len(candidate) else [],
             "run_id": run_id,
         }
     )
     parts = [frame for frame in (old[kept_old][list(new_links.columns)], new_links) if len(frame)]
     links = pd.concat(parts, ignore_index=True) if parts else new_links
+    # a re-scored record can be linked again to a record it was already linked to: keep the earlier link
+    links = links.drop_duplicates(["key_l", "key_r"], keep="first").reset_index(drop=True)
     links.to_parquet(links_path, index=False)
     n_people = int(pd.Series(person_ids).nunique())
     run_event = {
@@ -473,6 +534,8 @@ def build_spine(
     }
     events = pd.concat([events, pd.DataFrame([*new_events, run_event], columns=list(EVENT_COLUMNS))], ignore_index=True)
     events.to_csv(identity_dir / EVENTS_FILE, index=False)
+    if len(corrected_pos):
+        _append_corrections(identity_dir, run_id, all_records, changed, old_person, person_ids)
 
     # clerical review: undecided pairs between the thresholds whose records are not (yet) one person
     pair_out = _pairs_with_keys(pairs, all_records, settings)
@@ -497,10 +560,11 @@ def build_spine(
     n_merges = sum(1 for e in new_events if e["event"] == "merge")
     n_splits = sum(1 for e in new_events if e["event"] == "split")
     logger.info(
-        "spine run %s: %d records (%d new), %d people, %d merges, %d splits, %d review pairs",
+        "spine run %s: %d records (%d new, %d corrected), %d people, %d merges, %d splits, %d review pairs",
         run_id,
         len(all_records),
         int(is_new.sum()),
+        int(is_corrected.sum()),
         n_people,
         n_merges,
         n_splits,
@@ -520,6 +584,8 @@ def build_spine(
         quality=quality,
         training_notes=notes,
         seconds=seconds,
+        n_corrected=int(is_corrected.sum()),
+        n_relinked=int(relinked.sum()),
     )
 
 
@@ -530,14 +596,17 @@ def _assign_person_ids(
     spine: pd.DataFrame,
     run_id: str,
     dec: pd.DataFrame,
+    corrected: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[dict[str, str]], int]:
     """Give each cluster a person id: an existing one where it holds that person's records, else a new one.
 
     Each existing person has a home cluster (where most of its records now are; ties go to the cluster holding its
     first record). A cluster that is home to several people is a merge: the lowest id survives. A cluster that is
-    home to nobody gets a new id; if it holds records of an existing person, that is a split.
+    home to nobody gets a new id; if it holds records of an existing person, that is a split. A merge or split that
+    involves a record whose identifiers were corrected (``corrected``) gives that as its reason.
     """
-    frame = pd.DataFrame({"cluster": labels, "pos": np.arange(len(labels)), "is_new": is_new})
+    corrected = np.zeros(len(labels), dtype=bool) if corrected is None else corrected
+    frame = pd.DataFrame({"cluster": labels, "pos": np.arange(len(labels)), "is_new": is_new, "corrected": corrected})
     has_old = pd.notna(old_person)
     old_rows = frame[has_old].assign(num=[_person_number(p) for p in old_person[has_old]])
     next_number = int(old_rows["num"].max()) + 1 if len(old_rows) else 1
@@ -551,7 +620,10 @@ def _assign_person_ids(
     )
     survivors = home.drop_duplicates("cluster").set_index("cluster")["num"]
     absorbed = home[home.duplicated("cluster")]
-    clusters = frame.groupby("cluster").agg(first=("pos", "min"), size=("pos", "size"), has_new=("is_new", "any"))
+    clusters = frame.groupby("cluster").agg(
+        first=("pos", "min"), size=("pos", "size"), has_new=("is_new", "any"), has_corrected=("corrected", "any")
+    )
+    corrected_people = set(old_rows.loc[old_rows["corrected"], "num"].tolist())
     orphan = clusters.loc[~clusters.index.isin(survivors.index)].sort_values("first")
     numbers = pd.Series(
         np.concatenate([survivors.to_numpy(dtype=np.int64), np.arange(next_number, next_number + len(orphan))]),
@@ -566,7 +638,9 @@ def _assign_person_ids(
     clerical_match = bool((dec["decision"] == "match").any()) if len(dec) else False
     clerical_non_match = bool((dec["decision"] == "non_match").any()) if len(dec) else False
     for cluster, num in absorbed[["cluster", "num"]].itertuples(index=False):
-        if clusters.at[cluster, "has_new"]:
+        if clusters.at[cluster, "has_corrected"] or int(num) in corrected_people:
+            reason = CORRECTED
+        elif clusters.at[cluster, "has_new"]:
             reason = "new record linked both people"
         elif clerical_match:
             reason = "clerical review: match"
@@ -593,11 +667,107 @@ def _assign_person_ids(
                 "person_id": _format_person(int(num)),
                 "other_person_id": assigned[cluster],
                 "n_records": str(int(clusters.at[cluster, "size"])),
-                "reason": "clerical review: non_match" if clerical_non_match else "conflicting NHS numbers",
+                "reason": CORRECTED
+                if int(num) in corrected_people
+                else ("clerical review: non_match" if clerical_non_match else "conflicting NHS numbers"),
             }
         )
     person_ids = frame["cluster"].map(assigned).to_numpy(dtype=object)
     return person_ids, events, next_number
+
+
+def identity_changes(spine: pd.DataFrame, incoming: pd.DataFrame, absent: set[str] | frozenset[str] = frozenset()):
+    """Known records whose incoming identity values differ in meaning from the stored ones.
+
+    ``spine`` and ``incoming`` are prepared records with a ``_key`` column. Returns ``_key``, ``pos`` (row in
+    ``spine``), ``fields`` (the identity columns that changed, ``|``-separated names) and ``corrected``: false when
+    every change only fills a column the stored spine did not have (``absent``: a newer version stores more), true
+    for a real correction. Spelling alone ("smith" -> "SMITH ") is no change: both sides are cleaned as the model
+    cleans them before they are compared.
+    """
+    from pipelines.linkage.normalise import normalise_records
+
+    empty = pd.DataFrame({"_key": [], "pos": np.array([], np.int64), "fields": [], "corrected": np.array([], bool)})
+    if not len(incoming) or not len(spine):
+        return empty
+    pos = pd.Series(np.arange(len(spine)), index=spine["_key"].to_numpy())
+    here = pos.reindex(incoming["_key"].to_numpy()).to_numpy().astype(np.int64)
+    before = spine.iloc[here].reset_index(drop=True)
+    after = incoming.reset_index(drop=True)
+    differs = np.zeros(len(after), dtype=bool)
+    for col in IDENTITY_COLUMNS:
+        a = before[col].astype("object").where(before[col].notna(), None).to_numpy(dtype=object)
+        b = after[col].astype("object").where(after[col].notna(), None).to_numpy(dtype=object)
+        differs |= a != b
+    if not differs.any():
+        return empty
+    idx = np.flatnonzero(differs)
+    old_clean = normalise_records(before.iloc[idx].reset_index(drop=True))
+    new_clean = normalise_records(after.iloc[idx].reset_index(drop=True))
+    changed_fields: list[list[str]] = [[] for _ in idx]
+    for col, cleaned in _CLEANED.items():
+        moved = np.zeros(len(idx), dtype=bool)
+        for c in cleaned:
+            x = old_clean[c].astype("object").where(old_clean[c].notna(), None).to_numpy(dtype=object)
+            y = new_clean[c].astype("object").where(new_clean[c].notna(), None).to_numpy(dtype=object)
+            moved |= x != y
+        for i in np.flatnonzero(moved):
+            changed_fields[i].append(col)
+    keep = [i for i, f in enumerate(changed_fields) if f]
+    if not keep:
+        return empty
+    return pd.DataFrame(
+        {
+            "_key": after["_key"].to_numpy()[idx[keep]],
+            "pos": here[idx[keep]],
+            "fields": ["|".join(changed_fields[i]) for i in keep],
+            "corrected": [not set(changed_fields[i]) <= set(absent) for i in keep],
+        }
+    )
+
+
+def _link_reasons(candidate: pd.DataFrame) -> np.ndarray:
+    """Why each candidate link was made: ``nhs_number``, ``local_patient_id`` (deterministic) or ``model``."""
+    if "reason" in candidate.columns:
+        reasons = candidate["reason"].astype("object").to_numpy()
+        filled = np.where(candidate["deterministic"].to_numpy(dtype=bool), "nhs_number", "model")
+        return np.where(pd.isna(reasons), filled, reasons)
+    return np.where(candidate["deterministic"].to_numpy(dtype=bool), "nhs_number", "model")
+
+
+def _append_corrections(
+    identity_dir: Path,
+    run_id: str,
+    all_records: pd.DataFrame,
+    changed: pd.DataFrame,
+    old_person: np.ndarray,
+    person_ids: np.ndarray,
+) -> None:
+    """Append this run's corrected records to ``spine_corrections.csv`` (field names and ids, never values)."""
+    rows = changed[changed["corrected"]]
+    pos = rows["pos"].to_numpy(dtype=np.int64)
+    out = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "at": _now(),
+            "source": all_records["source"].to_numpy()[pos],
+            "record_id": all_records["record_id"].to_numpy()[pos],
+            "fields": rows["fields"].to_numpy(),
+            "person_id_before": old_person[pos],
+            "person_id_after": person_ids[pos],
+        },
+        columns=list(CORRECTION_COLUMNS),
+    )
+    path = identity_dir / CORRECTIONS_FILE
+    out.to_csv(path, mode="a", header=not path.exists(), index=False)
+
+
+def read_corrections(identity_dir: Path) -> pd.DataFrame:
+    """``spine_corrections.csv``: one row per record a later delivery corrected, per run (append-only)."""
+    path = Path(identity_dir) / CORRECTIONS_FILE
+    if path.exists():
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return pd.DataFrame(columns=list(CORRECTION_COLUMNS))
 
 
 def _pairs_with_keys(pairs: pd.DataFrame, all_records: pd.DataFrame, settings: LinkageSettings) -> pd.DataFrame:

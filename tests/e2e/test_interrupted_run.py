@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.ingest.load import OPT_OUT_FILE
+from pipelines.linkage.opt_out import OPT_OUT_FILE
 
 pytestmark = pytest.mark.slow
 

@@ -86,3 +86,26 @@ def test_known_identifiers_are_handed_to_the_deidentifier(tmp_path: Path) -> Non
     out = pseudonymise_frame(spec, accepted, KEY, REFERENCE, "2024-01", deidentify=fake_deid)
     assert list(out["narrative"]) == ["[REDACTED]", "[REDACTED]"]
     assert seen[0]["family_name"] == accepted["SUBJECT_SURNAME"].iloc[0]
+
+
+def test_publishing_a_period_leaves_out_the_opt_out_and_a_withdrawn_delivery_unpublishes(tmp_path: Path) -> None:
+    from pipelines.ingest.load import load_period
+    from pipelines.linkage.opt_out import OPT_OUT_FILE, OptOut, audit_path, published_path
+    from pipelines.pseudonymisation import publish_period
+    from pipelines.settings import Zones
+
+    zones = Zones(tmp_path)
+    spec = FEED_SPECS["mh_contacts"]
+    write_delivery(spec, zones.landing / spec.name, n=4)
+    load_period(spec, "2024-01", zones, validate=False)
+    accepted = pd.read_parquet(zones.landing / "_accepted" / spec.name / "2024-01.parquet")
+    zones.identity.mkdir(parents=True)
+    (zones.identity / OPT_OUT_FILE).write_text(f"nhs_number\n{accepted['NHS_Number'].iloc[0]}\n")
+    published = publish_period(spec, zones, "2024-01", KEY, REFERENCE, OptOut.load(zones.identity))
+    assert published.rows == 3 and len(pd.read_parquet(published_path(zones, spec.name, "2024-01"))) == 3
+    assert pd.read_parquet(audit_path(zones, spec.name, "2024-01"))["rows_excluded_record"].tolist() == [1]
+
+    (zones.landing / "_accepted" / spec.name / "2024-01.parquet").unlink()  # a later delivery was rejected whole
+    assert publish_period(spec, zones, "2024-01", KEY, REFERENCE, OptOut.load(zones.identity)).reasons is None
+    assert not published_path(zones, spec.name, "2024-01").exists()
+    assert not audit_path(zones, spec.name, "2024-01").exists()

@@ -87,7 +87,8 @@ def identity_spine(context: dg.AssetExecutionContext, zones: ZonesResource) -> d
         overall = result.quality.loc[result.quality["scope"] == "overall"].head(1)
     context.log.info(
         f"identity spine: {len(spine)} records, {result.n_people} people, {result.n_new_records} new, "
-        f"{result.n_merges} merges, {result.n_splits} splits, {result.n_review_pairs} pairs for clerical review"
+        f"{result.n_corrected} corrected ({result.n_relinked} re-linked), {result.n_merges} merges, "
+        f"{result.n_splits} splits, {result.n_review_pairs} pairs for clerical review"
     )
     metadata: dict[str, object] = {
         "records": dg.MetadataValue.int(len(spine)),
@@ -95,6 +96,9 @@ def identity_spine(context: dg.AssetExecutionContext, zones: ZonesResource) -> d
         "new_records": dg.MetadataValue.int(int(result.n_new_records)),
         "merges": dg.MetadataValue.int(int(result.n_merges)),
         "splits": dg.MetadataValue.int(int(result.n_splits)),
+        # records whose identifiers a later delivery corrected (re-scored), and those whose person changed
+        "records_corrected": dg.MetadataValue.int(int(result.n_corrected)),
+        "records_relinked": dg.MetadataValue.int(int(result.n_relinked)),
         "clerical_review_pairs": dg.MetadataValue.int(int(result.n_review_pairs)),
     }
     if overall is not None and len(overall):

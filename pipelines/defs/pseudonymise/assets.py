@@ -1,9 +1,14 @@
-"""``pseudonymised/<feed>`` and ``pseudonymised/person_keys``: what dbt may read.
+"""``pseudonymised/<feed>``, ``identity/opt_out`` and ``pseudonymised/person_keys``: what dbt may read.
 
 Each asset key equals the key dagster-dbt gives the matching dbt source, so the Python assets and
 the dbt models form one lineage graph. Feed rows are written per delivery period under
 ``pseudonymised/<feed>/period=YYYY-MM/``; the record -> person key map is a separate table, so a
 re-link re-keys people without re-reading (and re-de-identifying) every delivery.
+
+The national data opt-out is applied to people (``pipelines.linkage.opt_out``): as each delivery is
+published, and again by ``identity/opt_out`` after every linkage run, which rewrites the published
+partitions that hold a record of a person now known to have opted out (and reports those partitions
+as materialised, so the warehouse rebuilds them). Person keys leave out every excluded record.
 """
 
 import dagster as dg
@@ -14,13 +19,27 @@ from pipelines.defs.partitions import delivery_partitions
 from pipelines.defs.resources import DeidentifierResource, PseudonymisationKeyResource, ZonesResource
 from pipelines.feeds import FEED_SPECS
 from pipelines.feeds.base import FeedSpec, Role
-from pipelines.ingest.load import accepted_path
-from pipelines.pseudonymisation import Reference, person_keys, pseudonymise_frame
+from pipelines.linkage.opt_out import (
+    REASON_PERSON,
+    REASON_RECORD,
+    OptOut,
+    append_trail,
+    apply_opt_out,
+    excluded_keys,
+    new_run_id,
+    opt_out_scope,
+    publication_trail_row,
+    published_path,
+)
+from pipelines.pseudonymisation import Reference, person_keys, publish_period
 from pipelines.settings import Zones
 
 
 def output_path(zones: Zones, feed: str, period: str):
-    return zones.pseudonymised / feed / f"period={period}" / "data.parquet"
+    return published_path(zones, feed, period)
+
+
+OPT_OUT_FEEDS = [spec for spec in FEED_SPECS.values() if opt_out_scope(spec) is not None]
 
 
 def _write_parquet(frame: pd.DataFrame, target) -> None:
@@ -51,31 +70,103 @@ def build_pseudonymised_asset(spec: FeedSpec) -> dg.AssetsDefinition:
         key = pseudonymisation_key.get()
         deidentify = deidentifier.get().deidentify if spec.by_role(Role.FREE_TEXT) else None
         reference = Reference.load(zone.reference)
-        rows = 0
-        for period in context.partition_keys:
-            source = accepted_path(zone, spec.name, period)
-            target = output_path(zone, spec.name, period)
-            if not source.exists():  # the delivery was rejected whole or never came: nothing to publish
-                target.unlink(missing_ok=True)
-                continue
-            frame = pseudonymise_frame(spec, pd.read_parquet(source), key, reference, period, deidentify)
-            _write_parquet(frame, target)
-            rows += len(frame)
+        opt_out = OptOut.load(zone.identity)
+        run_id = new_run_id()
+        published = [
+            publish_period(spec, zone, period, key, reference, opt_out, deidentify, run_id=run_id)
+            for period in context.partition_keys
+        ]
+        reasons = [p.reasons for p in published if p.reasons is not None]
+        if opt_out_scope(spec) is not None:
+            append_trail(zone, [publication_trail_row(run_id, opt_out, spec.name, len(reasons), reasons)])
         return dg.MaterializeResult(
-            metadata={"rows": dg.MetadataValue.int(rows), "key_id": dg.MetadataValue.text(key.key_id)}
+            metadata={
+                "rows": dg.MetadataValue.int(sum(p.rows for p in published)),
+                "rows_excluded_opt_out": dg.MetadataValue.int(sum(int(r.notna().sum()) for r in reasons)),
+                "key_id": dg.MetadataValue.text(key.key_id),
+            }
         )
 
     return pseudonymised_feed
 
 
 @dg.asset(
+    key=["identity", "opt_out"],
+    group_name="pseudonymise",
+    deps=[identity_spine.key, *(dg.AssetKey(["pseudonymised", spec.name]) for spec in OPT_OUT_FEEDS)],
+    kinds={"python", "parquet"},
+    tags={"zone": "identifiable"},
+    automation_condition=dg.AutomationCondition.eager(),
+    description=(
+        "The national data opt-out re-applied to people after linkage: every published record of a person linked to "
+        "an opted-out NHS number is removed from the pseudonymised zone, counted per delivery with its reason, and "
+        "the application recorded in the identity zone's audit trail. One row per excluded record (identity zone)."
+    ),
+)
+def opt_out_applied(
+    context: dg.AssetExecutionContext,
+    zones: ZonesResource,
+    pseudonymisation_key: PseudonymisationKeyResource,
+    deidentifier: DeidentifierResource,
+) -> dg.MaterializeResult:
+    zone = zones.get()
+    key = pseudonymisation_key.get()
+    reference = Reference.load(zone.reference)
+
+    def republish(spec: FeedSpec, period: str) -> None:
+        deidentify = deidentifier.get().deidentify if spec.by_role(Role.FREE_TEXT) else None
+        publish_period(spec, zone, period, key, reference, OptOut.load(zone.identity), deidentify)
+
+    results, opt_out = apply_opt_out(zone, OPT_OUT_FEEDS, key, republish)
+    for result in results:  # the partitions that changed: dbt's staging models rebuild from them
+        for period in sorted({*result.rewritten, *result.republished, *result.removed}):
+            context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=["pseudonymised", result.feed],
+                    partition=period,
+                    description="national data opt-out re-applied after linkage",
+                    metadata={"rewritten_by": "identity/opt_out"},
+                )
+            )
+    excluded = sum(r.rows_excluded for r in results)
+    context.log.info(
+        f"national data opt-out: {excluded} records excluded across {len(results)} feeds, "
+        f"{sum(r.rows_newly_excluded for r in results)} newly, {sum(r.rows_reinstated for r in results)} reinstated"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "people_opted_out": dg.MetadataValue.int(opt_out.people),
+            "rows_excluded": dg.MetadataValue.int(excluded),
+            REASON_RECORD: dg.MetadataValue.int(sum(r.rows_excluded_record for r in results)),
+            REASON_PERSON: dg.MetadataValue.int(sum(r.rows_excluded_person for r in results)),
+            "rows_newly_excluded": dg.MetadataValue.int(sum(r.rows_newly_excluded for r in results)),
+            "rows_reinstated": dg.MetadataValue.int(sum(r.rows_reinstated for r in results)),
+            "partitions_rewritten": dg.MetadataValue.int(sum(len(r.rewritten) for r in results)),
+            "partitions_republished": dg.MetadataValue.int(sum(len(r.republished) for r in results)),
+            "by_feed": dg.MetadataValue.md(
+                "| feed | deliveries | excluded (own NHS number) | excluded (linked person) | rewritten |\n"
+                "|---|---|---|---|---|\n"
+                + "\n".join(
+                    f"| {r.feed} | {r.deliveries} | {r.rows_excluded_record} | {r.rows_excluded_person} | "
+                    f"{len(r.rewritten)} |"
+                    for r in results
+                )
+            ),
+        }
+    )
+
+
+@dg.asset(
     key=["pseudonymised", "person_keys"],
     group_name="pseudonymise",
-    deps=[identity_spine.key],
+    deps=[identity_spine.key, opt_out_applied.key],
     kinds={"python", "parquet"},
     tags={"zone": "pseudonymised"},
     automation_condition=dg.AutomationCondition.eager(),
-    description="Each agency record's keyed person key, from the identity spine. One row per agency record.",
+    description=(
+        "Each agency record's keyed person key, from the identity spine, leaving out records the national data "
+        "opt-out excludes. One row per agency record."
+    ),
 )
 def pseudonymised_person_keys(
     zones: ZonesResource, pseudonymisation_key: PseudonymisationKeyResource
@@ -83,11 +174,17 @@ def pseudonymised_person_keys(
     zone = zones.get()
     key = pseudonymisation_key.get()
     frame = person_keys(pd.read_parquet(spine_path(zone)), key)
+    excluded = excluded_keys(zone, OPT_OUT_FEEDS, key)
+    drop = pd.MultiIndex.from_frame(frame[["feed", "record_key"]]).isin(
+        pd.MultiIndex.from_frame(excluded[["feed", "record_key"]])
+    )
+    frame = frame.loc[~drop].reset_index(drop=True)
     _write_parquet(frame, zone.pseudonymised / "person_keys" / "person_keys.parquet")
     return dg.MaterializeResult(
         metadata={
             "records": dg.MetadataValue.int(len(frame)),
             "people": dg.MetadataValue.int(int(frame["person_key"].nunique())),
+            "records_excluded_opt_out": dg.MetadataValue.int(int(drop.sum())),
             "key_id": dg.MetadataValue.text(key.key_id),
         }
     )
@@ -95,4 +192,4 @@ def pseudonymised_person_keys(
 
 pseudonymised_assets = [build_pseudonymised_asset(spec) for spec in FEED_SPECS.values()]
 
-defs = dg.Definitions(assets=[*pseudonymised_assets, pseudonymised_person_keys])
+defs = dg.Definitions(assets=[*pseudonymised_assets, opt_out_applied, pseudonymised_person_keys])

@@ -224,26 +224,20 @@ def test_rows_repeated_whole_are_quarantined_once_and_counts_reconcile(tmp_path:
     assert result.reasons == {"duplicate_row": 1}
 
 
-def test_health_records_of_people_on_the_national_data_opt_out_are_excluded_and_counted(tmp_path: Path) -> None:
-    from pipelines.ingest.load import OPT_OUT_FILE, load_period
+def test_ingest_keeps_records_of_opted_out_people_for_linkage_which_decides_the_opt_out(tmp_path: Path) -> None:
+    """The opt-out covers people, so linkage must see every record; it is applied after (pipelines.linkage.opt_out)."""
+    from pipelines.ingest.load import load_period
+    from pipelines.linkage.opt_out import OPT_OUT_FILE
     from pipelines.settings import Zones
 
     zones = Zones(tmp_path)
     ed = FEED_SPECS["ed_attendances"]
     body = rows(ed, 4)
-    nhs = ed.column_names.index("NHS_Number")
-    opted = body[2][nhs]
+    opted = body[2][ed.column_names.index("NHS_Number")]
     zones.identity.mkdir(parents=True)
-    (zones.identity / OPT_OUT_FILE).write_text(f"nhs_number\n{opted[:3]} {opted[3:6]} {opted[6:]}\n")
+    (zones.identity / OPT_OUT_FILE).write_text(f"nhs_number\n{opted}\n")
     write_delivery(ed, zones.landing / ed.name, body=body)
     result = load_period(ed, "2024-01", zones, OTHERS)
-    assert (result.rows_received, result.rows_loaded, result.rows_excluded) == (4, 3, 1)
-    assert result.reconciles
+    assert (result.rows_received, result.rows_loaded, result.rows_excluded) == (4, 4, 0)
     accepted = pd.read_parquet(tmp_path / "landing" / "_accepted" / ed.name / "2024-01.parquet")
-    assert opted not in set(accepted["NHS_Number"])
-
-    # a police record is not confidential patient information: the opt-out does not apply
-    police_body = rows(POLICE, 2)
-    police_body[0][POLICE.column_names.index("SUBJECT_NHS_NO")] = opted
-    write_delivery(POLICE, zones.landing / POLICE.name, body=police_body)
-    assert load_period(POLICE, "2024-01", zones, OTHERS).rows_excluded == 0
+    assert opted in set(accepted["NHS_Number"])  # identifiable zone only, for linkage
