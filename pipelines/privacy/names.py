@@ -337,7 +337,7 @@ class NameFinder:
             after_title = prev in TITLES or prev in ROLE_CUES
             after_relation = prev in RELATIONS
             after_cue = prev in CUES_ONE or (prev2, prev) in CUES_TWO
-            # an honorific or rank, perhaps with an initial between: "Mr J Field", "PC 'FIELD'"
+            # an honorific or rank, perhaps with an initial between: "Mr J Field", "PC Field"
             title_before = prev in STRONG_TITLES or (
                 len(prev) == 1 and tokens[i - 1].text.isupper() and prev2 in STRONG_TITLES
             )
