@@ -542,6 +542,9 @@ CLASS_TEMPLATES: dict[str, dict[str, list[str]]] = {
             "Client born {DOBC}, lives alone.",
             "SUBJECT D.O.B. {DOBC} KNOWN TO POLICE.",
             "Details checked with the GP (dob {DOBC}).",
+            "DOB/AGE: {DOBC} (recorded by call handler).",
+            "Identity confirmed, date of birth {DOBC}.",
+            "born on {DOBC} per the referral letter",
         ],
         CLASS_WORD_SURNAME: [
             "{T} was seen in clinic today.",
@@ -549,18 +552,29 @@ CLASS_TEMPLATES: dict[str, dict[str, list[str]]] = {
             "Attended by {R} and a colleague.",
             "{TG} rang the crisis line twice.",
             "Advice given to her {L} on the phone.",
+            "Seen by Dr. {WSURNAME} in clinic.",
+            "cc: {T}, {L}",
+            "Plan shared with her {L} and with {R}.",
         ],
         CLASS_CAPS_NAME: [
             "CALL FROM {WN} REPORTING CONCERN FOR HER SON.",
             "SUBJECT SEEN ON THE BRIDGE BY {RW}.",
             "WITNESS ({WN}) GAVE A FIRST ACCOUNT.",
             "EMAIL FROM {WN} ({EMAIL}) ATTACHED TO THE LOG.",
+            "STATEMENT OBTAINED FROM {WN} AT THE ADDRESS.",
+            "PASSED TO {RW} FOR ACTION.",
+            "NOK: {WN}",
+            "CONTACT MADE WITH {WN} BY PHONE.",
+            "WORDS OF ADVICE GIVEN TO {WN}.",
         ],
         CLASS_HOUSE: [
             "Lives at {HA} with her partner.",
             "Home visit to {HA}, no answer.",
             "Address: {HA}.",
             "OFFICERS ATTENDED {HA} AT THE REQUEST OF AMBULANCE.",
+            "Visited at {HA} by the home treatment team.",
+            "Care of {HA}.",
+            "Pt resides at {HA} alone.",
         ],
     },
     "heldout": {
@@ -742,6 +756,8 @@ def _fill_class(template, cls, caps, rng, words, ids, prefixed, dob_value, house
                 prefix = prefix[0].upper() + prefix[1:]
             put(prefix + " ")
             put(surname, "PERSON", CLASS_WORD_SURNAME)
+        elif slot == "WSURNAME":
+            put(words.surname(), "PERSON", CLASS_WORD_SURNAME)
         elif slot == "TG":
             title, surname = prefixed("T")
             put(title + " ")

