@@ -288,7 +288,9 @@ def leak_scan(zone: Zones) -> int:
 
     if mode() != "demo" or not has_truth(zone.synth_truth):
         return 0
-    log.info("scanning the warehouse, the pseudonymised zone and the reports for every planted identifier")
+    log.info(
+        "scanning the warehouse, the restricted store, the pseudonymised zone and the reports for planted identifiers"
+    )
     places = [warehouse_path(), zone.restricted, zone.pseudonymised, zone.reports]
     result = scan_truth(zone.synth_truth, zone.pseudonymised, places, load_key())
     lines = summary_lines(result)
