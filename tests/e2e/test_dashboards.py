@@ -4,10 +4,16 @@ count from 1 to the threshold, every count a multiple of the rounding base, ever
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import duckdb
 import pytest
 
-from pipelines.settings import disclosure_rounding_base, disclosure_threshold
+from pipelines.settings import REPO_ROOT, disclosure_rounding_base, disclosure_threshold
 from pipelines.warehouse.disclosure_check import DASHBOARD_MODELS, declared_statistics, disclosure_failures
 
 pytestmark = pytest.mark.slow
@@ -47,3 +53,30 @@ def test_the_rule_was_exercised_small_counts_were_withheld_with_their_reason(dem
         }
     assert "suppressed_1_to_threshold" in withheld
     assert withheld <= {"suppressed_1_to_threshold", "count_suppressed"}
+
+
+def test_dbts_disclosure_safe_test_fails_when_the_published_counts_break_a_stricter_rule(demo_run, tmp_path) -> None:
+    """The dbt test can fail: against a copy of the demo build, a threshold above every count makes each shown count
+    a breach, and every dash_* model with a positive count must then fail its disclosure_safe test."""
+    build = tmp_path / "outcomes_full.duckdb"
+    shutil.copy2(demo_run.data_dir / "restricted" / "outcomes_full.duckdb", build)
+    env = {
+        **os.environ,
+        "HFC_WAREHOUSE_BUILD_PATH": str(build),
+        "HFC_PSEUDONYMISED_DIR": str(demo_run.data_dir / "pseudonymised"),
+        "HFC_DISCLOSURE_THRESHOLD": "1000000",
+        "HFC_DISCLOSURE_ROUNDING_BASE": "5",
+    }
+    dbt = Path(sys.executable).parent / "dbt"
+    result = subprocess.run(
+        [str(dbt), "test", "--select", "test_name:disclosure_safe", "--target-path", str(tmp_path / "target")],
+        cwd=REPO_ROOT / "dbt_project",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    failed = {
+        line.split("disclosure_safe_")[1].split(" ")[0] for line in result.stdout.splitlines() if " FAIL " in line
+    }
+    assert any(name.startswith("dash_contacts_by_month_agency") for name in failed), result.stdout[-3000:]
