@@ -108,9 +108,47 @@ def mode() -> str:
     return value
 
 
+MIN_DISCLOSURE_THRESHOLD = 7
+MIN_DISCLOSURE_ROUNDING_BASE = 5
+
+
+def _whole_number(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number (disclosure control cannot be switched off)") from None
+
+
 def disclosure_threshold() -> int:
-    """Counts from 1 to this value are suppressed in dash_* marts (NHS England default: 7)."""
-    return int(os.environ.get("HFC_DISCLOSURE_THRESHOLD", "7"))
+    """Counts from 1 to this value are suppressed in the dash_* marts. Default 7 (NHS England's rule for HES,
+    OpenSAFELY's default); it can be raised (under 10: ONS, UK LLC) but never lowered or switched off."""
+    value = _whole_number("HFC_DISCLOSURE_THRESHOLD", MIN_DISCLOSURE_THRESHOLD)
+    if value < MIN_DISCLOSURE_THRESHOLD:
+        raise ValueError(
+            f"HFC_DISCLOSURE_THRESHOLD must be {MIN_DISCLOSURE_THRESHOLD} or more: it can make suppression "
+            "stricter, never weaker or off"
+        )
+    return value
+
+
+def disclosure_rounding_base() -> int:
+    """Every published count above the threshold is rounded to the nearest multiple of this. Default 5; it can be
+    raised, never lowered, and may not be so large that a count just above the threshold would round to 0."""
+    value = _whole_number("HFC_DISCLOSURE_ROUNDING_BASE", MIN_DISCLOSURE_ROUNDING_BASE)
+    if value < MIN_DISCLOSURE_ROUNDING_BASE:
+        raise ValueError(
+            f"HFC_DISCLOSURE_ROUNDING_BASE must be {MIN_DISCLOSURE_ROUNDING_BASE} or more: it can make rounding "
+            "coarser, never finer or off"
+        )
+    if value > 2 * (disclosure_threshold() + 1):
+        raise ValueError(
+            "HFC_DISCLOSURE_ROUNDING_BASE must be at most twice one more than HFC_DISCLOSURE_THRESHOLD, or a "
+            "count just above the threshold would be published as 0"
+        )
+    return value
 
 
 def control_total_shortfall() -> str:

@@ -61,7 +61,8 @@ def test_every_mart_says_its_grain(manifest: dict) -> None:
     vague = [
         n["name"]
         for n in _documented(manifest, ("model",))
-        if n["fqn"][1] in {"marts", "intermediate", "staging"} and "one row per" not in n["description"].lower()
+        if n["fqn"][1] in {"marts", "intermediate", "staging", "dashboards"}
+        and "one row per" not in n["description"].lower()
     ]
     assert not vague, f"models whose description does not give the grain: {vague}"
 
@@ -84,3 +85,16 @@ def test_the_outcome_contract_tables_exist(manifest: dict) -> None:
         "fct_intervention_episodes",
     }
     assert contract <= names, f"missing: {sorted(contract - names)}"
+
+
+def test_every_dashboard_mart_is_checked_by_disclosure_safe(manifest: dict) -> None:
+    """Dashboards read only dash_* models (issue 17): each must carry the disclosure rule's data test."""
+    dashboards = {n["unique_id"] for n in _documented(manifest, ("model",)) if n["fqn"][1] == "dashboards"}
+    checked = {
+        n.get("attached_node")
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "test" and (n.get("test_metadata") or {}).get("name") == "disclosure_safe"
+    }
+    assert dashboards, "no dashboards models"
+    assert all(uid.split(".")[-1].startswith("dash_") for uid in dashboards)
+    assert dashboards <= checked, sorted(dashboards - checked)

@@ -34,3 +34,38 @@ def test_ingest_hold_settings_refuse_values_that_mean_nothing(name, value, reade
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=name):
         reader()
+
+
+def test_disclosure_settings_default_to_7_and_5_and_can_be_made_stricter(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HFC_DISCLOSURE_THRESHOLD", "HFC_DISCLOSURE_ROUNDING_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    assert (settings.disclosure_threshold(), settings.disclosure_rounding_base()) == (7, 5)
+    monkeypatch.setenv("HFC_DISCLOSURE_THRESHOLD", "")
+    assert settings.disclosure_threshold() == 7
+    monkeypatch.setenv("HFC_DISCLOSURE_THRESHOLD", " 9 ")
+    monkeypatch.setenv("HFC_DISCLOSURE_ROUNDING_BASE", "10")
+    assert (settings.disclosure_threshold(), settings.disclosure_rounding_base()) == (9, 10)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HFC_DISCLOSURE_THRESHOLD", "6"),
+        ("HFC_DISCLOSURE_THRESHOLD", "0"),
+        ("HFC_DISCLOSURE_THRESHOLD", "-1"),
+        ("HFC_DISCLOSURE_THRESHOLD", "off"),
+        ("HFC_DISCLOSURE_THRESHOLD", "7.5"),
+        ("HFC_DISCLOSURE_ROUNDING_BASE", "1"),
+        ("HFC_DISCLOSURE_ROUNDING_BASE", "0"),
+        ("HFC_DISCLOSURE_ROUNDING_BASE", "none"),
+        ("HFC_DISCLOSURE_ROUNDING_BASE", "17"),
+    ],
+)
+def test_no_disclosure_setting_weakens_or_switches_off_control(name: str, value: str, monkeypatch) -> None:
+    """17 as a base would publish a count of 8 as 0 at the default threshold."""
+    monkeypatch.delenv("HFC_DISCLOSURE_THRESHOLD", raising=False)
+    monkeypatch.delenv("HFC_DISCLOSURE_ROUNDING_BASE", raising=False)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        settings.disclosure_threshold()
+        settings.disclosure_rounding_base()

@@ -20,7 +20,15 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
-from pipelines.settings import REPO_ROOT, restricted_publish_path, restricted_warehouse_path, warehouse_path, zones
+from pipelines.settings import (
+    REPO_ROOT,
+    disclosure_rounding_base,
+    disclosure_threshold,
+    restricted_publish_path,
+    restricted_warehouse_path,
+    warehouse_path,
+    zones,
+)
 from pipelines.warehouse.publish import publish
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -80,7 +88,13 @@ class HfcDbtTranslator(DagsterDbtTranslator):
 
 
 def dbt_environment() -> dict[str, str]:
-    return {"HFC_PSEUDONYMISED_DIR": str(zones().pseudonymised)}
+    """What dbt reads from the environment; the disclosure settings are checked here first (a value that would
+    weaken control fails the run before dbt starts) and again by dbt's own macros."""
+    return {
+        "HFC_PSEUDONYMISED_DIR": str(zones().pseudonymised),
+        "HFC_DISCLOSURE_THRESHOLD": str(disclosure_threshold()),
+        "HFC_DISCLOSURE_ROUNDING_BASE": str(disclosure_rounding_base()),
+    }
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=HfcDbtTranslator())

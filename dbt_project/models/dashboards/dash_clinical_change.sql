@@ -1,0 +1,46 @@
+with
+
+clinical_change as (
+    select * from {{ ref('fct_clinical_change') }}
+),
+
+counted as (
+    select
+        measure_code,
+        coalesce(intervention_code, 'outside_any_episode') as intervention_code,
+        count(distinct person_key) as people,
+        count(distinct person_key) filter (where change is not null) as people_with_change,
+        count(distinct person_key) filter (where reliable_change = 'improved') as people_improved,
+        count(distinct person_key) filter (where reliable_change = 'no_reliable_change') as people_no_reliable_change,
+        count(distinct person_key) filter (where reliable_change = 'deteriorated') as people_deteriorated,
+        count(distinct person_key) filter (where is_clinically_significant) as people_clinically_significant,
+        count(distinct person_key) filter (
+            where is_clinically_significant_deterioration
+        ) as people_clinically_significant_deterioration,
+        avg(change) as mean_change
+    from clinical_change
+    group by measure_code, coalesce(intervention_code, 'outside_any_episode')
+)
+
+select
+    measure_code,
+    intervention_code,
+    {{ disclosure_count('people') }} as people,
+    {{ disclosure_count_suppression('people') }} as people_suppression,
+    {{ disclosure_count('people_with_change') }} as people_with_change,
+    {{ disclosure_count_suppression('people_with_change') }} as people_with_change_suppression,
+    {{ disclosure_count('people_improved') }} as people_improved,
+    {{ disclosure_count_suppression('people_improved') }} as people_improved_suppression,
+    {{ disclosure_count('people_no_reliable_change') }} as people_no_reliable_change,
+    {{ disclosure_count_suppression('people_no_reliable_change') }} as people_no_reliable_change_suppression,
+    {{ disclosure_count('people_deteriorated') }} as people_deteriorated,
+    {{ disclosure_count_suppression('people_deteriorated') }} as people_deteriorated_suppression,
+    {{ disclosure_count('people_clinically_significant') }} as people_clinically_significant,
+    {{ disclosure_count_suppression('people_clinically_significant') }} as people_clinically_significant_suppression,
+    {{ disclosure_count('people_clinically_significant_deterioration') }}
+        as people_clinically_significant_deterioration,
+    {{ disclosure_count_suppression('people_clinically_significant_deterioration') }}
+        as people_clinically_significant_deterioration_suppression,
+    {{ disclosure_statistic('round(mean_change, 1)', 'people_with_change') }} as mean_change,
+    {{ disclosure_statistic_suppression('people_with_change') }} as mean_change_suppression
+from counted

@@ -1,0 +1,26 @@
+with
+
+membership as (
+    select * from {{ ref('fct_hfc_membership') }}
+),
+
+counted as (
+    select
+        definition_id,
+        definition_version,
+        month_start,
+        count(distinct person_key) filter (where is_member) as members,
+        count(distinct person_key) filter (where is_member and not is_window_complete) as members_in_incomplete_window
+    from membership
+    group by definition_id, definition_version, month_start
+)
+
+select
+    definition_id,
+    definition_version,
+    month_start,
+    {{ disclosure_count('members') }} as members,
+    {{ disclosure_count_suppression('members') }} as members_suppression,
+    {{ disclosure_count('members_in_incomplete_window') }} as members_in_incomplete_window,
+    {{ disclosure_count_suppression('members_in_incomplete_window') }} as members_in_incomplete_window_suppression
+from counted
