@@ -14,7 +14,6 @@ goes with those requests, and the pages still read without them.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.ingest.expectations import SOURCE_ROW, ValidationSummary, read_suite, sanitise_result
+from pipelines.offline_html import offline_html
 from pipelines.settings import zones
 
 logger = logging.getLogger(__name__)
@@ -83,18 +83,6 @@ def _allowed_columns(feed: str) -> tuple[str, ...]:
     return (*spec.column_names, SOURCE_ROW) if spec else ()
 
 
-_EXTERNAL_TAG = re.compile(
-    r"<script\b[^>]*\bsrc=[\"']https?://[^>]*>.*?</script>"  # CDN libraries
-    r"|<(?:link|img|iframe|source)\b[^>]*\b(?:src|href)=[\"']https?://[^>]*>",  # styles, and GX's logo "pixel"
-    re.IGNORECASE | re.DOTALL,
-)
-_EXTERNAL_LINK = re.compile(r"""(<a\b[^>]*?)\s+href=["']https?://[^"']*["']""", re.IGNORECASE)
-_CSP = (
-    '<meta http-equiv="Content-Security-Policy" '
-    "content=\"default-src 'self' 'unsafe-inline' data:; connect-src 'none'\">"
-)
-
-
 def make_offline(out_dir: Path) -> int:
     """Strip GX's CDN scripts and styles (jQuery, Bootstrap, Vega from public CDNs), its logo image (fetched from S3
     with the data context's id in the URL) and its outbound links, and pin a Content-Security-Policy, so opening the
@@ -103,9 +91,7 @@ def make_offline(out_dir: Path) -> int:
     changed = 0
     for page in out_dir.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
-        new = _EXTERNAL_LINK.sub(r"\1", _EXTERNAL_TAG.sub("", html))  # links to GX's site lose their target
-        if "Content-Security-Policy" not in new:
-            new = re.sub(r"<head([^>]*)>", lambda m: f"<head{m.group(1)}>{_CSP}", new, count=1, flags=re.IGNORECASE)
+        new = offline_html(html)  # links to GX's site lose their target
         if new != html:
             page.write_text(new, encoding="utf-8")
             changed += 1

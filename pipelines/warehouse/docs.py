@@ -10,25 +10,18 @@ it holds table and column names and types, never a value.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from pipelines.offline_html import offline_html
 from pipelines.settings import REPO_ROOT, restricted_warehouse_path, zones
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-_EXTERNAL_TAG = re.compile(
-    r"<script\b[^>]*\bsrc=[\"'](?:https?:)?//[^>]*>.*?</script>|<(?:link|img|iframe|source)\b[^>]*\b(?:src|href)="
-    r"[\"'](?:https?:)?//[^>]*>",
-    re.IGNORECASE | re.DOTALL,
-)
-_CSP = (
-    '<meta http-equiv="Content-Security-Policy" '
-    "content=\"default-src 'self' 'unsafe-inline' 'unsafe-eval' data: blob:; connect-src 'none'\">"
-)
+# dbt's page is an AngularJS app built from inline scripts and data: URLs
+_SOURCES = "'self' 'unsafe-inline' 'unsafe-eval' data: blob:"
 
 
 class DocsError(RuntimeError):
@@ -41,10 +34,7 @@ def default_docs_dir() -> Path:
 
 def make_offline(html: str) -> str:
     """Strip tags that fetch from outside and pin a Content-Security-Policy in the head."""
-    out = _EXTERNAL_TAG.sub("", html)
-    if "Content-Security-Policy" not in out:
-        out = re.sub(r"<head([^>]*)>", lambda m: f"<head{m.group(1)}>{_CSP}", out, count=1, flags=re.IGNORECASE)
-    return out
+    return offline_html(html, _SOURCES)
 
 
 def build_docs(out_dir: Path | None = None, warehouse: Path | None = None) -> Path:

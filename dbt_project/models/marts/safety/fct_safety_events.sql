@@ -36,26 +36,29 @@ police_s136 as (
 
 ),
 
+event_codes as (
+
+    select * from {{ ref('safety_event_codes') }}
+
+),
+
 events as (
 
+    -- events an agency code says on its own (definitions and sources in the seed safety_event_codes)
     select
-        contact_key,
-        person_key,
-        feed,
-        contact_at as event_at,
-        'self_harm_presentation' as event_type
+        contacts.contact_key,
+        contacts.person_key,
+        contacts.feed,
+        contacts.contact_at as event_at,
+        event_codes.event_type
     from contacts
-    -- ECDS chief complaints: self-harm (248062006) and overdose (1149222004)
-    where feed = 'ed_attendances' and contact_type_code in ('248062006', '1149222004')
-    union all
-    select
-        contact_key,
-        person_key,
-        feed,
-        contact_at as event_at,
-        's136_detention' as event_type
-    from contacts
-    where feed = 'police_incidents' and disposal_code = 'S136'
+    inner join event_codes
+        on
+            contacts.feed = event_codes.feed
+            and event_codes.code = case event_codes.code_column
+                when 'contact_type_code' then contacts.contact_type_code
+                when 'disposal_code' then contacts.disposal_code
+            end
     union all
     -- a place-of-safety assessment the trust recorded without a police s136 for the person within a day
     select
@@ -82,60 +85,6 @@ events as (
         'other_mental_health_act_detention' as event_type
     from mh_contacts
     where mental_health_act_section_code in ('S2', 'S3', 'S4', 'S5_2', 'S135')
-    union all
-    select
-        contact_key,
-        person_key,
-        feed,
-        contact_at as event_at,
-        'custody' as event_type
-    from contacts
-    where feed = 'police_incidents' and disposal_code = 'CUSTODY'
-    union all
-    select
-        contact_key,
-        person_key,
-        feed,
-        contact_at as event_at,
-        'arrest' as event_type
-    from contacts
-    where feed = 'police_incidents' and disposal_code = 'ARREST'
-    union all
-    select
-        contact_key,
-        person_key,
-        feed,
-        contact_at as event_at,
-        'conveyance_by_police' as event_type
-    from contacts
-    where feed = 'police_incidents' and disposal_code = 'CONVEY_HOSP'
-    union all
-    select
-        contact_key,
-        person_key,
-        feed,
-        contact_at as event_at,
-        'conveyance_by_ambulance' as event_type
-    from contacts
-    where feed = 'ambulance_calls' and disposal_code = 'see_and_convey'
-    union all
-    select
-        contact_key,
-        person_key,
-        feed,
-        contact_at as event_at,
-        'hear_and_treat' as event_type
-    from contacts
-    where feed = 'ambulance_calls' and disposal_code = 'hear_and_treat'
-    union all
-    select
-        contact_key,
-        person_key,
-        feed,
-        contact_at as event_at,
-        'left_before_treatment' as event_type
-    from contacts
-    where feed = 'ed_attendances' and disposal_code in ('LBA', 'LBT')
     union all
     -- a crisis contact that ended without assessment or treatment: the person left ED before assessment or
     -- treatment, the ambulance call closed with no clinical assessment, or the trust cancelled a crisis-team contact
