@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from pipelines.settings import REPO_ROOT, disclosure_rounding_base, disclosure_threshold
-from pipelines.warehouse.disclosure_check import DASHBOARD_MODELS, declared_statistics, disclosure_failures
+from pipelines.disclosure.check import DASHBOARD_MODELS, declared_statistics, disclosure_failures
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 import yaml
 
-from pipelines.warehouse.disclosure_check import DASHBOARD_MODELS, declared_statistics, disclosure_failures
+from pipelines.disclosure.check import DASHBOARD_MODELS, declared_statistics, disclosure_failures
 
 STATISTICS = {"dash_things": {"mean_score": "people"}}
 
