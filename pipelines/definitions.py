@@ -11,6 +11,7 @@ from pipelines.defs.ingest import assets as ingest
 from pipelines.defs.linkage import assets as linkage
 from pipelines.defs.pseudonymise import assets as pseudonymise
 from pipelines.defs.pseudonymise import truth_labels
+from pipelines.defs.release import assets as release
 from pipelines.defs.resources import DeidentifierResource, PseudonymisationKeyResource, ZonesResource
 from pipelines.defs.transform import assets as transform
 
@@ -20,6 +21,7 @@ defs = dg.Definitions.merge(
     pseudonymise.defs,
     truth_labels.defs,
     transform.defs,
+    release.defs,
     automation.defs,
     dg.Definitions(
         resources={

@@ -8,6 +8,7 @@ the UI reads (``$HFC_DATA_DIR/dagster``), stage by stage, so the runs appear in 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shutil
@@ -15,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.settings import REPO_ROOT, Zones, warehouse_path, zones
+from pipelines.settings import REPO_ROOT, Zones, release_dir, warehouse_path, zones
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,7 @@ def materialize_everything(
                     log.warning("%s %s: blocked by its gate; the run's checks in `make ui` say why", feed, key)
     run(["identity/spine", "identity/opt_out", "pseudonymised/person_keys", *_truth_label_selection()])
     run(_dbt_selection())
+    run(["release/dashboards"])
 
     summary = DemoSummary(generated=False, warehouse=warehouse_path(), blocked=blocked)
     summary.feeds = _load_counts(zone)
@@ -252,6 +254,7 @@ def render_summary(summary: DemoSummary) -> str:
         from pipelines.warehouse.headlines import render_headlines
 
         lines.extend(render_headlines(summary.warehouse))
+    lines.extend(_release_lines(zone))
     lines += [
         "",
         "  Where to look next:",
@@ -263,6 +266,23 @@ def render_summary(summary: DemoSummary) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _release_lines(zone: Zones) -> list[str]:
+    """The release check's verdict, from its report (counts of cells only)."""
+    report = zone.reports / "release" / "release_check.json"
+    if not report.exists():
+        return []
+    checked = json.loads(report.read_text())
+    audit = checked.get("differencing_audit") or {}
+    verdict = "passed" if checked.get("passed") else "FAILED"
+    return [
+        "",
+        f"  Release: {release_dir()} ({checked.get('tables')} dash tables, CSV and parquet, with a manifest)",
+        f"    hfc check-release {verdict}: {audit.get('cells')} cells, {audit.get('suppressed_by_the_rule')} "
+        f"suppressed by the rule, {audit.get('suppressed_complementary')} more to protect them; "
+        f"report {report.with_suffix('.md')}",
+    ]
 
 
 def _log_to_stderr() -> None:

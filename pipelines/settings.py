@@ -94,6 +94,11 @@ def restricted_warehouse_path() -> Path:
     return Path(os.environ.get("HFC_RESTRICTED_WAREHOUSE_PATH", default)).resolve()
 
 
+def release_dir() -> Path:
+    """Where the pipeline writes its checked release of the dash tables (``hfc release``)."""
+    return Path(os.environ.get("HFC_RELEASE_DIR", data_dir() / "release")).resolve()
+
+
 def restricted_publish_path() -> Path | None:
     """Where to publish the ``restricted`` schema on its own, for the few who should have it; unset: nowhere."""
     value = os.environ.get("HFC_PUBLISH_RESTRICTED_TO", "").strip()

@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.settings import REPO_ROOT, disclosure_rounding_base, disclosure_threshold
 from pipelines.disclosure.check import DASHBOARD_MODELS, declared_statistics, disclosure_failures
+from pipelines.settings import REPO_ROOT, disclosure_rounding_base, disclosure_threshold
 
 pytestmark = pytest.mark.slow
 

@@ -13,6 +13,10 @@ counted as (
         count(distinct person_key) filter (where reliable_change = 'improved') as people_improved,
         count(distinct person_key) filter (where reliable_change = 'no_reliable_change') as people_no_reliable_change,
         count(distinct person_key) filter (where reliable_change = 'deteriorated') as people_deteriorated,
+        -- a change with no reliable-change category (the measure has no published reliable-change index)
+        count(distinct person_key) filter (
+            where change is not null and reliable_change is null
+        ) as people_change_not_classified,
         count(distinct person_key) filter (where is_clinically_significant) as people_clinically_significant,
         count(distinct person_key) filter (
             where is_clinically_significant_deterioration
@@ -35,6 +39,8 @@ select
     {{ disclosure_count_suppression('people_no_reliable_change') }} as people_no_reliable_change_suppression,
     {{ disclosure_count('people_deteriorated') }} as people_deteriorated,
     {{ disclosure_count_suppression('people_deteriorated') }} as people_deteriorated_suppression,
+    {{ disclosure_count('people_change_not_classified') }} as people_change_not_classified,
+    {{ disclosure_count_suppression('people_change_not_classified') }} as people_change_not_classified_suppression,
     {{ disclosure_count('people_clinically_significant') }} as people_clinically_significant,
     {{ disclosure_count_suppression('people_clinically_significant') }} as people_clinically_significant_suppression,
     {{ disclosure_count('people_clinically_significant_deterioration') }}

@@ -4,7 +4,9 @@ DuckDB allows one writer, and evaluators and dashboards hold the published file 
 dbt builds into a copy of the full warehouse (kept in the restricted zone, because it holds the
 de-identified free text of the ``restricted`` schema); only when ``dbt build`` passes is the
 published file rewritten from it without that schema and swapped in with an atomic rename, so
-readers never see a half-built warehouse and never see free text.
+readers never see a half-built warehouse and never see free text. Between the build and the swap, the
+dash tables get their complementary suppression and must pass the differencing audit (docs/disclosure.md):
+a build that cannot be protected is not published.
 """
 
 import importlib.metadata
@@ -17,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
+from pipelines.disclosure.secondary import Protection, protect_warehouse
 from pipelines.settings import (
     REPO_ROOT,
     disclosure_rounding_base,
@@ -97,6 +101,12 @@ def dbt_environment() -> dict[str, str]:
     }
 
 
+def protect_dashboards(building: Path) -> Protection:
+    """Complementary suppression of the built dash tables until the differencing audit passes (or the run fails)."""
+    with duckdb.connect(str(building)) as con:
+        return protect_warehouse(con, disclosure_threshold(), disclosure_rounding_base())
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=HfcDbtTranslator())
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     published = warehouse_path()
@@ -109,6 +119,11 @@ def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource)
     os.environ.update(env)
     try:
         yield from dbt.cli(["build"], context=context).stream()
+        protection = protect_dashboards(building)
+        context.log.info(
+            f"disclosure audit passed: {protection.audit.suppressed} cells suppressed by the rule, "
+            f"{len(protection.withheld)} more withheld to protect them"
+        )
         result = publish(building, published, restricted_publish_path())
         os.replace(building, full)
         context.log.info(

@@ -1,0 +1,271 @@
+"""The differencing audit: how far a reader holding every table of a release can narrow each suppressed cell.
+
+Every cell a release shows is a fact about an unknown true count: a published 0 is 0; a published ``v`` is a count
+that rounds to ``v`` (with base 5, ``v - 2`` to ``v + 2``) and is above the threshold; a cell suppressed by the rule
+is 1 to the threshold; a cell suppressed to protect another (complementary) is above the threshold. The relations
+(``relations.py``) tie the unknowns together. For each cell suppressed by the rule, linear programming (HiGHS, through
+``scipy.optimize.linprog``) finds the smallest and largest value it can take under all of that at once.
+
+The release passes only if no suppressed cell can be narrowed to fewer possible values than a published count
+carries: a count rounded to base 5 could be any of 5 numbers, so a suppressed cell must keep a range of at least 5
+(``protection_values``: the base, at most the threshold). Asking for the whole 1 to the threshold would fail every
+table in which two suppressed cells sum to a third (a reader learns each is at most 6), which betrays nothing;
+asking only that a cell not be recovered exactly would pass a margin that leaves "6 or 7". A failure names the
+table, the column and the cell's coordinates, never a number.
+
+The linear programme is the continuous relaxation: a reader restricted to whole numbers may narrow a cell a little
+further in rare configurations (docs/disclosure.md, "Residual risks"). Unrelated groups of cells are solved apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import lil_matrix
+
+from pipelines.disclosure.relations import Cell, Relations, TableSpec, row_key, table_relations
+
+PRIMARY = "suppressed_1_to_threshold"
+COMPLEMENTARY = "suppressed_complementary"
+STATISTIC_WITHHELD = "count_suppressed"
+TOLERANCE = 1e-6
+
+
+class InconsistentRelations(RuntimeError):
+    """The published cells cannot all be true under the declared relations: a declaration is wrong."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a cell is shown: a table, a count column and the row's own coordinate values."""
+
+    table: str
+    column: str
+    coordinates: tuple[tuple[str, Any], ...]
+
+    def describe(self) -> str:
+        where = ", ".join(f"{c}={v}" for c, v in self.coordinates)
+        return f"{self.table}.{self.column} [{where}]"
+
+
+@dataclass
+class Published:
+    """What a release says about each cell: its bounds, whether the rule suppressed it, and where it is shown."""
+
+    threshold: int
+    rounding_base: int
+    lower: dict[Cell, float] = field(default_factory=dict)
+    upper: dict[Cell, float] = field(default_factory=dict)
+    primary: set[Cell] = field(default_factory=set)
+    complementary: set[Cell] = field(default_factory=set)
+    values: dict[Cell, int] = field(default_factory=dict)
+    locations: dict[Cell, list[Location]] = field(default_factory=dict)
+    relations: Relations = field(default_factory=Relations)
+
+    def bound(self, cell: Cell, low: float, high: float) -> None:
+        self.lower[cell] = max(self.lower.get(cell, 0.0), low)
+        self.upper[cell] = min(self.upper.get(cell, math.inf), high)
+
+
+def rounding_interval(value: int, threshold: int, base: int) -> tuple[int, int]:
+    """The true counts a published value stands for: those that round to it (halves up) and pass the threshold."""
+    if value == 0:
+        return 0, 0
+    low = value - base // 2
+    high = value + math.ceil(base / 2) - 1
+    return max(low, threshold + 1), high
+
+
+def read_release(
+    specs: Mapping[str, TableSpec],
+    tables: Mapping[str, Sequence[Mapping[str, Any]]],
+    threshold: int,
+    rounding_base: int,
+) -> Published:
+    """The bounds every published table puts on its cells, and the relations among them."""
+    published = Published(threshold, rounding_base)
+    for table, spec in sorted(specs.items()):
+        rows = tables[table]
+        relations = table_relations(spec, rows)
+        published.relations.equalities |= relations.equalities
+        published.relations.at_most |= relations.at_most
+        for row in rows:
+            key = row_key(spec, row)
+            coordinates = tuple((c.column, row[c.column]) for c in spec.coordinates)
+            for count in spec.counts:
+                cell = Cell(count.measure, key)
+                published.locations.setdefault(cell, []).append(Location(table, count.column, coordinates))
+                value = row[count.column]
+                reason = row.get(f"{count.column}_suppression")
+                if value is not None and not (isinstance(value, float) and math.isnan(value)):
+                    low, high = rounding_interval(int(value), threshold, rounding_base)
+                    published.bound(cell, low, high)
+                    published.values[cell] = int(value)
+                elif reason == COMPLEMENTARY:
+                    published.bound(cell, threshold + 1, math.inf)
+                    published.complementary.add(cell)
+                else:
+                    published.bound(cell, 1, threshold)
+                    published.primary.add(cell)
+    return published
+
+
+@dataclass(frozen=True)
+class Finding:
+    cell: Cell
+    locations: tuple[Location, ...]
+
+    def describe(self) -> str:
+        return "; ".join(loc.describe() for loc in self.locations)
+
+
+@dataclass
+class AuditResult:
+    threshold: int
+    protection_values: int
+    cells: int
+    suppressed: int
+    complementary: int
+    components: int
+    programmes: int
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.findings
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[Cell, Cell] = {}
+
+    def find(self, cell: Cell) -> Cell:
+        self.parent.setdefault(cell, cell)
+        root = cell
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[cell] != root:
+            self.parent[cell], cell = root, self.parent[cell]
+        return root
+
+    def union(self, cells: Iterable[Cell]) -> None:
+        cells = list(cells)
+        for other in cells[1:]:
+            a, b = self.find(cells[0]), self.find(other)
+            if a != b:
+                self.parent[b] = a
+
+
+def components(relations: Relations) -> list[tuple[list[Cell], list[Any]]]:
+    """Groups of cells tied by relations, each with its relations: what one linear programme must hold at once."""
+    uf = _UnionFind()
+    for whole, parts in relations.equalities:
+        uf.union((whole, *parts))
+    for small, large in relations.at_most:
+        uf.union((small, large))
+    grouped: dict[Cell, tuple[list[Cell], list[Any]]] = {}
+    for cell in sorted(uf.parent):
+        grouped.setdefault(uf.find(cell), ([], []))[0].append(cell)
+    for relation in sorted(relations.equalities):
+        grouped[uf.find(relation[0])][1].append(("eq", relation))
+    for relation in sorted(relations.at_most):
+        grouped[uf.find(relation[0])][1].append(("le", relation))
+    return list(grouped.values())
+
+
+class _Programme:
+    """One component's linear programme: variables are its cells, bounded as published, tied by its relations."""
+
+    def __init__(self, cells: list[Cell], relations: list[Any], published: Published) -> None:
+        self.index = {cell: i for i, cell in enumerate(cells)}
+        n = len(cells)
+        eq_rows = [r for kind, r in relations if kind == "eq"]
+        le_rows = [r for kind, r in relations if kind == "le"]
+        a_eq = lil_matrix((len(eq_rows), n))
+        for i, (whole, parts) in enumerate(eq_rows):
+            a_eq[i, self.index[whole]] += 1.0
+            for part in parts:
+                a_eq[i, self.index[part]] -= 1.0
+        a_ub = lil_matrix((len(le_rows), n))
+        for i, (small, large) in enumerate(le_rows):
+            a_ub[i, self.index[small]] += 1.0
+            a_ub[i, self.index[large]] -= 1.0
+        self.a_eq = a_eq.tocsr() if eq_rows else None
+        self.a_ub = a_ub.tocsr() if le_rows else None
+        self.bounds = [
+            (published.lower.get(c, 0.0), None if math.isinf(published.upper.get(c, math.inf)) else published.upper[c])
+            for c in cells
+        ]
+        self.n = n
+        self.solved = 0
+
+    def feasible(self) -> bool:
+        return self._solve(np.zeros(self.n)) is not None
+
+    def extreme(self, cell: Cell, sense: float) -> float | None:
+        """The smallest (sense 1) or largest (sense -1) value of ``cell``; None if infeasible; inf if unbounded."""
+        objective = np.zeros(self.n)
+        objective[self.index[cell]] = sense
+        value = self._solve(objective)
+        return None if value is None else value * sense
+
+    def _solve(self, objective: np.ndarray) -> float | None:
+        result = linprog(
+            objective,
+            A_ub=self.a_ub,
+            b_ub=None if self.a_ub is None else np.zeros(self.a_ub.shape[0]),
+            A_eq=self.a_eq,
+            b_eq=None if self.a_eq is None else np.zeros(self.a_eq.shape[0]),
+            bounds=self.bounds,
+            method="highs",
+        )
+        self.solved += 1
+        if result.status == 2:
+            return None
+        if result.status == 3:
+            return math.inf
+        if result.status != 0:
+            raise RuntimeError(f"the linear programme did not solve: {result.message}")
+        return float(result.fun)
+
+
+def protection_values(threshold: int, rounding_base: int) -> int:
+    """How many possible values a suppressed cell must keep: as many as a rounded count has, at most the threshold."""
+    return min(rounding_base, threshold)
+
+
+def audit(published: Published) -> AuditResult:
+    """Every cell suppressed by the rule that the release lets a reader narrow to too few possible values."""
+    threshold = published.threshold
+    needed = protection_values(threshold, published.rounding_base)
+    groups = components(published.relations)
+    result = AuditResult(
+        threshold=threshold,
+        protection_values=needed,
+        cells=len(published.locations),
+        suppressed=len(published.primary),
+        complementary=len(published.complementary),
+        components=len(groups),
+        programmes=0,
+    )
+    for cells, relations in groups:
+        programme = _Programme(cells, relations, published)
+        if not programme.feasible():
+            names = sorted({loc.table for c in cells for loc in published.locations.get(c, [])})
+            raise InconsistentRelations(
+                "the published cells of " + ", ".join(names) + " cannot all hold under the declared relations: "
+                "a disclosure declaration (config.meta.disclosure) is wrong"
+            )
+        for cell in (c for c in cells if c in published.primary):
+            low = programme.extreme(cell, 1.0)
+            high = programme.extreme(cell, -1.0)
+            assert low is not None and high is not None
+            if high - low < needed - 1 - TOLERANCE:
+                result.findings.append(Finding(cell, tuple(published.locations.get(cell, ()))))
+        result.programmes += programme.solved
+    return result

@@ -1,0 +1,182 @@
+"""Complementary (secondary) suppression: withhold further cells until the differencing audit passes.
+
+The rule suppresses counts of 1 to the threshold; a margin or a sibling table can still betray one. While the audit
+finds a suppressed cell a reader could narrow, this withholds one more published cell for it: the smallest published
+count that shares a relation with it (or, failing that, with a cell suppressed beside it), the choice that loses
+least. It repeats until the audit passes, and stops the release if a finding has no cell left to withhold. Withheld
+cells carry the reason ``suppressed_complementary``; a statistic whose count is withheld is withheld with it.
+
+Why not Tau-Argus (``pytauargus``) for the pattern: its optimal suppression protects one table with exact margins,
+while a release here is many linked tables of rounded counts; the audit below is the check either way, and the
+comparison is measured in docs/benchmarks.md (``hfc bench disclosure``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from pipelines.disclosure.audit import (
+    COMPLEMENTARY,
+    STATISTIC_WITHHELD,
+    AuditResult,
+    Published,
+    audit,
+    read_release,
+)
+from pipelines.disclosure.relations import Cell, DeclarationError, TableSpec, project_specs
+
+DASHBOARDS_SCHEMA = "dashboards"
+MAX_ROUNDS = 500
+
+
+class CannotProtect(RuntimeError):
+    """A suppressed cell stays recoverable and no published cell can be withheld to protect it."""
+
+
+@dataclass
+class Protection:
+    audit: AuditResult
+    withheld: list[Cell] = field(default_factory=list)
+    rounds: int = 0
+
+
+def _equalities_by_cell(published: Published) -> dict[Cell, list[tuple[Cell, ...]]]:
+    by_cell: dict[Cell, list[tuple[Cell, ...]]] = {}
+    for whole, parts in published.relations.equalities:
+        members = (whole, *parts)
+        for cell in members:
+            by_cell.setdefault(cell, []).append(members)
+    return by_cell
+
+
+def _candidates(cell: Cell, published: Published, by_cell: Mapping[Cell, list[tuple[Cell, ...]]]) -> list[Cell]:
+    def shown(members: tuple[Cell, ...]) -> list[Cell]:
+        return [c for c in members if published.values.get(c, 0) > 0]
+
+    near = {c for members in by_cell.get(cell, []) for c in shown(members)}
+    if near:
+        return sorted(near, key=lambda c: (published.values[c], c))
+    withheld = {
+        c
+        for members in by_cell.get(cell, [])
+        for c in members
+        if c != cell and (c in published.primary or c in published.complementary or c not in published.values)
+    }
+    further = {c for w in withheld for members in by_cell.get(w, []) for c in shown(members)}
+    return sorted(further, key=lambda c: (published.values[c], c))
+
+
+def withhold(published: Published, cell: Cell) -> None:
+    published.values.pop(cell, None)
+    published.lower[cell] = published.threshold + 1
+    published.upper[cell] = math.inf
+    published.complementary.add(cell)
+
+
+def protect(published: Published, max_rounds: int = MAX_ROUNDS) -> Protection:
+    """Withhold cells, fewest and smallest first, until ``audit(published)`` passes."""
+    by_cell = _equalities_by_cell(published)
+    protection = Protection(audit=audit(published))
+    while not protection.audit.passed:
+        if protection.rounds >= max_rounds:
+            raise CannotProtect(f"still {len(protection.audit.findings)} recoverable cells after {max_rounds} rounds")
+        picks: set[Cell] = set()
+        for finding in protection.audit.findings:
+            candidates = _candidates(finding.cell, published, by_cell)
+            if not candidates:
+                raise CannotProtect(f"no published cell can protect {finding.describe()}")
+            if not picks.intersection(candidates):
+                picks.add(candidates[0])
+        for cell in sorted(picks):
+            withhold(published, cell)
+            protection.withheld.append(cell)
+        protection.rounds += 1
+        protection.audit = audit(published)
+    return protection
+
+
+def read_tables(con: duckdb.DuckDBPyConnection, schema: str, tables: list[str]) -> dict[str, list[dict[str, Any]]]:
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for table in tables:
+        cursor = con.execute(f'select * from "{schema}"."{table}"')
+        names = [d[0] for d in cursor.description]
+        rows[table] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return rows
+
+
+def dash_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    return [
+        t
+        for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? "
+            "and table_name like 'dash\\_%' escape '\\' order by table_name",
+            [schema],
+        ).fetchall()
+    ]
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    specs: Mapping[str, TableSpec],
+    threshold: int,
+    rounding_base: int,
+    schema: str = DASHBOARDS_SCHEMA,
+) -> Published:
+    """Read every dash table of ``schema`` against its declaration."""
+    tables = dash_tables(con, schema)
+    undeclared = sorted(set(tables) - set(specs))
+    if undeclared:
+        raise DeclarationError(f"dash tables without a disclosure declaration: {', '.join(undeclared)}")
+    missing = sorted(set(specs) - set(tables))
+    if missing:
+        raise DeclarationError(f"declared dash tables that are not there: {', '.join(missing)}")
+    for table in tables:
+        columns = [r[0] for r in con.execute(f'select * from "{schema}"."{table}" limit 0').description]
+        specs[table].validate_columns(columns)
+    return read_release({t: specs[t] for t in tables}, read_tables(con, schema, tables), threshold, rounding_base)
+
+
+def apply(
+    con: duckdb.DuckDBPyConnection,
+    specs: Mapping[str, TableSpec],
+    published: Published,
+    withheld: list[Cell],
+    schema: str = DASHBOARDS_SCHEMA,
+) -> int:
+    """Null every location of each withheld cell (and the statistics resting on it); the rows changed."""
+    changed = 0
+    for cell in withheld:
+        for location in published.locations[cell]:
+            spec = specs[location.table]
+            column = location.column
+            sets = [f'"{column}" = null', f"\"{column}_suppression\" = '{COMPLEMENTARY}'"]
+            for statistic, behind in spec.statistics:
+                if behind == column:
+                    sets += [f'"{statistic}" = null', f"\"{statistic}_suppression\" = '{STATISTIC_WITHHELD}'"]
+            where = " and ".join(f'"{c}" is not distinct from ?' for c, _ in location.coordinates)
+            con.execute(
+                f'update "{schema}"."{location.table}" set {", ".join(sets)} where {where}',
+                [v for _, v in location.coordinates],
+            )
+            changed += 1
+    return changed
+
+
+def protect_warehouse(
+    con: duckdb.DuckDBPyConnection,
+    threshold: int,
+    rounding_base: int,
+    specs: Mapping[str, TableSpec] | None = None,
+    schema: str = DASHBOARDS_SCHEMA,
+) -> Protection:
+    """Complementary suppression of a built warehouse's dash tables, in place; raises if it cannot pass the audit."""
+    specs = dict(specs) if specs is not None else project_specs()
+    published = load(con, specs, threshold, rounding_base, schema)
+    protection = protect(published)
+    apply(con, specs, published, protection.withheld, schema)
+    return protection
