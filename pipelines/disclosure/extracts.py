@@ -40,6 +40,8 @@ import duckdb
 import pandas as pd
 from pycanon import anonymity
 
+from pipelines.settings import MIN_EXTRACT_K
+
 SUPPRESSED = "*"
 NOT_RECORDED = "not recorded"
 KEY_DOMAIN = b"hfc-outcomes/evaluator-extract/person-key/v1\x00"
@@ -393,7 +395,7 @@ def reportable(count: int, threshold: int, min_k: int | None = None) -> int | st
 @dataclass(frozen=True)
 class RiskReport:
     population: str
-    rows: int
+    rows: int | str
     min_k: int
     threshold: int
     max_suppressed_share: float
@@ -489,8 +491,6 @@ def extract_from_people(
     sensitive: str = SENSITIVE_COLUMN,
 ) -> Extract:
     """Measure, generalise, suppress, re-key and measure again; refuse a result below ``min_k``."""
-    from pipelines.settings import MIN_EXTRACT_K
-
     if min_k < MIN_EXTRACT_K:
         raise ValueError(f"min_k must be {MIN_EXTRACT_K} or more")
     qis = list(quasi_identifiers)
@@ -512,7 +512,7 @@ def extract_from_people(
     share = result.rows_suppressed / len(frame)
     report = RiskReport(
         population=population,
-        rows=len(frame),
+        rows=reportable(len(frame), threshold),
         min_k=min_k,
         threshold=threshold,
         max_suppressed_share=max_suppressed_share,
