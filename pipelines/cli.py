@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 def build_parser() -> argparse.ArgumentParser:
     from pipelines.disclosure import cli as disclosure_cli
+    from pipelines.disclosure import cli_extract
     from pipelines.linkage import cli as linkage_cli
     from pipelines.privacy import cli as privacy_cli
     from pipelines.synth import cli as synth_cli
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     linkage_cli.register(sub)
     warehouse_cli.register(sub)
     disclosure_cli.register(sub)
+    cli_extract.register(sub)
     bench = sub.add_parser("bench", help="benchmarks: results go to docs/benchmarks.md")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     privacy_cli.register_bench(bench_sub)

@@ -156,6 +156,21 @@ def disclosure_rounding_base() -> int:
     return value
 
 
+MIN_EXTRACT_K = 5
+
+
+def extract_min_k() -> int:
+    """The smallest equivalence class a person-level extract may have on its quasi-identifiers (k-anonymity).
+    Default 5; it can be raised, never lowered below 5 or switched off (docs/disclosure.md)."""
+    value = _whole_number("HFC_EXTRACT_MIN_K", MIN_EXTRACT_K)
+    if value < MIN_EXTRACT_K:
+        raise ValueError(
+            f"HFC_EXTRACT_MIN_K must be {MIN_EXTRACT_K} or more: it can make an extract's k-anonymity stricter, "
+            "never weaker or off"
+        )
+    return value
+
+
 def control_total_shortfall() -> str:
     """What a delivery with fewer rows than its agency's control total gets: ``block`` (default: held whole, a
     blocking check fails) or ``warn`` (loaded, a warning check fails)."""
