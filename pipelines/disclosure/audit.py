@@ -239,8 +239,9 @@ def protection_values(threshold: int, rounding_base: int) -> int:
     return min(rounding_base, threshold)
 
 
-def audit(published: Published) -> AuditResult:
-    """Every cell suppressed by the rule that the release lets a reader narrow to too few possible values."""
+def audit(published: Published, touching: set[Cell] | None = None) -> AuditResult:
+    """Every cell suppressed by the rule that the release lets a reader narrow to too few possible values (only in
+    the groups of related cells that hold a cell of ``touching``, when given)."""
     threshold = published.threshold
     needed = protection_values(threshold, published.rounding_base)
     groups = components(published.relations)
@@ -254,6 +255,8 @@ def audit(published: Published) -> AuditResult:
         programmes=0,
     )
     for cells, relations in groups:
+        if touching is not None and touching.isdisjoint(cells):
+            continue
         programme = _Programme(cells, relations, published)
         if not programme.feasible():
             names = sorted({loc.table for c in cells for loc in published.locations.get(c, [])})

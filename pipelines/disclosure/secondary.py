@@ -96,6 +96,9 @@ def protect(published: Published, max_rounds: int = MAX_ROUNDS) -> Protection:
             withhold(published, cell)
             protection.withheld.append(cell)
         protection.rounds += 1
+        # every group with a finding got a pick; the others passed and are unchanged
+        protection.audit = audit(published, touching=picks)
+    if protection.rounds:
         protection.audit = audit(published)
     return protection
 
