@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from pipelines.disclosure.check import DASHBOARD_MODELS, declared_statistics, disclosure_failures
+from pipelines.disclosure.release import check_release
 from pipelines.settings import REPO_ROOT, disclosure_rounding_base, disclosure_threshold
 
 pytestmark = pytest.mark.slow
@@ -52,7 +53,34 @@ def test_the_rule_was_exercised_small_counts_were_withheld_with_their_reason(dem
             if r is not None
         }
     assert "suppressed_1_to_threshold" in withheld
-    assert withheld <= {"suppressed_1_to_threshold", "count_suppressed"}
+    assert withheld <= {"suppressed_1_to_threshold", "suppressed_complementary", "count_suppressed"}
+
+
+def test_the_demo_run_wrote_a_release_that_passes_its_own_check(demo_run) -> None:
+    """Every dash table as CSV and parquet with a manifest, re-checked from the folder alone: hashes, the rule on
+    every cell of every file, and the differencing audit across all of them."""
+    folder = demo_run.data_dir / "release"
+    expected = {p.stem for p in DASHBOARD_MODELS.glob("dash_*.sql")}
+    assert {p.stem for p in folder.glob("*.parquet")} == expected
+    assert {p.stem for p in folder.glob("*.csv")} == expected
+    report = check_release(folder)
+    assert report.problems == []
+    assert report.audit is not None and report.audit.passed
+    assert report.audit.suppressed > 0 and report.audit.programmes > 0
+    checked = demo_run.data_dir / "reports" / "release" / "release_check.md"
+    assert "Result: **passed**" in checked.read_text()
+
+
+def test_the_published_warehouse_holds_what_the_release_holds(demo_run) -> None:
+    """Complementary suppression runs before publishing: the dashboards schema is the release, cell for cell."""
+    folder = demo_run.data_dir / "release"
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        for parquet in sorted(folder.glob("*.parquet")):
+            differ = con.execute(
+                f"select count(*) from ((from dashboards.{parquet.stem} except all from read_parquet('{parquet}')) "
+                f"union all (from read_parquet('{parquet}') except all from dashboards.{parquet.stem}))"
+            ).fetchone()
+            assert differ == (0,), parquet.stem
 
 
 def test_dbts_disclosure_safe_test_fails_when_the_published_counts_break_a_stricter_rule(demo_run, tmp_path) -> None:
