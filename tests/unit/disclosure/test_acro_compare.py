@@ -4,9 +4,12 @@ complementary suppression, and never puts a small count in what it reports."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -25,7 +28,7 @@ from pipelines.disclosure.acro_compare import (
     _classify,
     compare_with_acro,
 )
-from pipelines.settings import warehouse_path
+from pipelines.settings import REPO_ROOT, warehouse_path
 
 CONTACTS = tuple(s for s in DEFAULT_SPECS if s.table == "dash_contacts_by_month_agency" and s.column == "contacts")
 EQUALITY = tuple(s for s in DEFAULT_SPECS if s.table == "dash_equality" and s.column == "people_in_contact")
@@ -224,3 +227,22 @@ def test_a_count_with_no_rows_behind_it_is_a_true_zero() -> None:
     con.execute("update dashboards.dash_contacts_by_month_agency set contacts = 0, contacts_suppression = null")
     result = compare_with_acro(con, 7, 5, specs=CONTACTS)
     assert _only(result) == {ACRO_ONLY_ZERO: 6}
+
+
+def test_importing_acro_leaves_logging_home_and_cwd_as_they_were(tmp_path: Path) -> None:
+    # a fresh process: ACRO's import-time side effects (logging.basicConfig, matplotlib's font cache) happen once
+    home, cwd, tmp = tmp_path / "home", tmp_path / "cwd", tmp_path / "tmp"
+    for folder in (home, cwd, tmp):
+        folder.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in {"MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"}}
+    env.update(HOME=str(home), TMPDIR=str(tmp), PYTHONPATH=str(REPO_ROOT))
+    script = (
+        "import logging\n"
+        "from pipelines.disclosure.acro_compare import _acro_session\n"
+        "_acro_session(7, 5)\n"
+        "assert logging.getLogger().handlers == [], logging.getLogger().handlers\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == "" and done.stderr == ""
+    assert [list(folder.iterdir()) for folder in (home, cwd, tmp)] == [[], [], []]
