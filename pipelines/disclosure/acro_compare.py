@@ -18,9 +18,12 @@ by the primary rule, suppressed as a complement) and each cell is classed:
 - ``value_mismatch``: ACRO finds the cell safe and we publish it, but not as the rounding of ACRO's count: the table
   and its recomputation disagree (a changed model or mart, or a check that counts differently);
 - ``not_in_dashboard``: ACRO counts a cell above zero that our table does not have at all;
-- ``acro_other_rule``: ACRO flags a cell by a rule other than the threshold and zeros (missing or negative values;
-  the dominance rules, p% and n-k, apply to sums and means of a magnitude, not to frequency tables, so ACRO does
-  not run them here).
+- ``acro_other_rule``: ACRO flags a cell by a rule other than the threshold and zeros: missing or negative values,
+  or, for a mean, its dominance rules (p% and n-k), which are for magnitudes: ACRO does not run them on frequency
+  tables, and over more than ``threshold`` ratings of 1 to 5 they cannot fail.
+
+A mean (``dash_feedback_themes.mean_rating``) is checked the same way: ACRO's threshold counts the records behind
+it, as our rule counts the rated responses behind it, and a published mean must equal ACRO's to two places.
 
 What leaves this module (``AcroComparison.to_json`` / ``to_markdown``) names cells by table, column and dimension
 values, with our published (rounded) value where that value is itself safe to print; ACRO's recomputed counts are
@@ -79,6 +82,7 @@ ACRO_RULES = {
     "missing": "missing",
 }
 NULL_KEY = "(null)"
+STATISTIC_TOLERANCE = 0.005 + 1e-9  # dash statistics are published to two decimal places
 ALL_COLUMN = "count"
 
 
@@ -89,7 +93,9 @@ class CountSpec:
     ``units_sql`` returns one row per counted unit (a contact, an event, a person: pre-deduplicated for distinct
     counts) with one varchar column per dimension, keyed as the dash table's dimensions are (see ``key_sql``).
     ``split`` names a dimension whose values are separate published tables (``dash_equality``'s ``dimension``):
-    ACRO tabulates each on its own, as it would be released.
+    ACRO tabulates each on its own, as it would be released. A statistic (``statistic="mean"``) is ACRO's mean of
+    the ``value`` column of ``units_sql``, checked by ACRO's rules for a mean (the threshold on the records behind
+    it, and dominance) and compared with ours (shown only where the count behind it survives).
     """
 
     table: str
@@ -98,6 +104,8 @@ class CountSpec:
     units_sql: str
     unit: str
     split: str | None = None
+    value: str | None = None
+    statistic: str | None = None
 
 
 def key_sql(column: str) -> str:
@@ -139,6 +147,15 @@ def _equality(where: str = "", per_event: bool = False) -> str:
         f"select '{dimension}' as dimension, coalesce(cast(p.{column} as varchar), 'unknown') as dimension_value "
         f"from marts.dim_person as p{events} {where}"
         for dimension, column in EQUALITY_DIMENSIONS
+    )
+
+
+def _theme_quarter(where: str = "", with_rating: bool = False) -> str:
+    quarter = key_sql("strftime(submitted_at, '%Y') || '-Q' || quarter(submitted_at)")
+    rating = ", rating" if with_rating else ""
+    return (
+        f"select distinct {key_sql('theme')} as theme, {quarter} as submitted_quarter, feedback_key{rating} "
+        f"from marts.fct_feedback_themes {where}"
     )
 
 
@@ -201,10 +218,24 @@ DEFAULT_SPECS: tuple[CountSpec, ...] = (
         "dash_feedback_themes",
         "responses",
         ("theme", "submitted_quarter"),
-        f"select distinct {key_sql('theme')} as theme, "
-        + key_sql("strftime(submitted_at, '%Y') || '-Q' || quarter(submitted_at)")
-        + " as submitted_quarter, feedback_key from marts.fct_feedback_themes",
+        _theme_quarter(),
         "feedback responses (distinct per theme and quarter)",
+    ),
+    CountSpec(
+        "dash_feedback_themes",
+        "rated_responses",
+        ("theme", "submitted_quarter"),
+        _theme_quarter("where rating is not null"),
+        "rated feedback responses (distinct per theme and quarter)",
+    ),
+    CountSpec(
+        "dash_feedback_themes",
+        "mean_rating",
+        ("theme", "submitted_quarter"),
+        _theme_quarter("where rating is not null", with_rating=True),
+        "mean rating of the rated responses",
+        value="rating",
+        statistic="mean",
     ),
 )
 
@@ -296,7 +327,7 @@ class AcroComparison:
         lines = [
             "## A second checker: ACRO",
             "",
-            f"ACRO {self.acro_version} recomputed {len(self.tables)} published count columns from the person-level "
+            f"ACRO {self.acro_version} recomputed {len(self.tables)} published columns from the person-level "
             f"marts, with its threshold set to ours (a cell is unsafe below {self.acro_safe_threshold}, so counts "
             f"up to {self.threshold} are unsafe) and zeros {'' if self.zeros_are_disclosive else 'not '}treated as "
             "disclosive. The numbers below are numbers of table cells, not of people; ACRO's own counts are not "
@@ -388,14 +419,17 @@ def _acro_session(threshold: int, rounding_base: int) -> Any:
     return session
 
 
-def _acro_cells(session: Any, units: pd.DataFrame, axes: list[str], categories: dict[str, list[str]]) -> pd.DataFrame:
-    """ACRO's crosstab of ``units`` over ``axes``: one row per cell with its key, raw count and failed rules.
+def _acro_cells(
+    session: Any, units: pd.DataFrame, axes: list[str], categories: dict[str, list[str]], spec: CountSpec
+) -> pd.DataFrame:
+    """ACRO's crosstab of ``units`` over ``axes``: one row per cell with its key, raw count (the records behind a
+    statistic), the statistic (ACRO's, for a statistic spec) and the rules it failed.
 
     With no rows at all ACRO cannot tabulate (pandas builds a degenerate table): every cell is then a true zero,
     given the verdict ACRO gives any zero (below the threshold, and a zero)."""
     if units.empty:
         grid = pd.MultiIndex.from_product([categories[a] for a in axes], names=axes).to_frame(index=False)
-        return grid.assign(n=0, verdict="PresenceOfZeroCheck; MinimumThresholdCheck;")
+        return grid.assign(n=0, statistic=float("nan"), verdict="PresenceOfZeroCheck; MinimumThresholdCheck;")
     series = [pd.Series(pd.Categorical(units[a], categories=categories[a]), name=a) for a in axes]
     if len(series) == 1:
         index, columns = series, [pd.Series([ALL_COLUMN] * len(units), name="_all")]
@@ -403,12 +437,20 @@ def _acro_cells(session: Any, units: pd.DataFrame, axes: list[str], categories: 
         index, columns = series[:-1], series[-1:]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        table = session.crosstab(index, columns)
-    record = list(session.results.results.values())[-1]
-    outcome = record.outcome
-    counts = table.stack(future_stack=True)
-    verdicts = outcome.stack(future_stack=True)
-    frame = pd.DataFrame({"n": counts, "verdict": verdicts}).reset_index()
+        if spec.statistic is None:
+            table = session.crosstab(index, columns)
+        else:
+            values = pd.Series(units[spec.value].to_numpy(), name=spec.value)
+            table = session.crosstab(index, columns, values=values, aggfunc=spec.statistic)
+        outcome = list(session.results.results.values())[-1].outcome
+        counts = pd.crosstab(index, columns, dropna=False) if spec.statistic is not None else table
+    frame = pd.DataFrame(
+        {
+            "n": counts.stack(future_stack=True),
+            "statistic": table.stack(future_stack=True).astype(float),
+            "verdict": outcome.stack(future_stack=True),
+        }
+    ).reset_index()
     if len(series) == 1:
         frame = frame.drop(columns=["_all"])
     session.results.results.clear()  # keep no recomputed table in memory longer than needed
@@ -467,9 +509,42 @@ def _classify(
     return AGREE_PUBLISHED, ""
 
 
-def _ours(count: Any, reason: Any) -> tuple[str, int | None]:
+def _classify_statistic(
+    n: int, rules: tuple[str, ...], ours: str, published: float | None, acro_statistic: float
+) -> tuple[str, str]:
+    """The class of one statistic's cell: ACRO's threshold counts the records behind it, as our rule does."""
+    withheld = ours not in {"published", "absent"}
+    if n == 0:
+        if ours == "absent" or withheld:
+            return ACRO_ONLY_ZERO, ""
+        return VALUE_MISMATCH, "We publish a statistic where ACRO finds no records."
+    if "threshold" in rules:
+        if withheld:
+            return AGREE_SUPPRESSED, ""
+        if ours == "absent":
+            return NOT_IN_DASHBOARD, "ACRO finds records (too few: it would be withheld); our table lacks the cell."
+        return ACRO_UNSAFE_WE_PUBLISH, "A statistic over too few records is published: withdraw the table and fix it."
+    if ours == "absent":
+        return NOT_IN_DASHBOARD, "ACRO computes this statistic; our table lacks the cell."
+    other = tuple(rule for rule in rules if rule not in {"zeros"})
+    if other:
+        if withheld:
+            return AGREE_SUPPRESSED, ""
+        return ACRO_OTHER_RULE, "ACRO flags a rule our statistic rule does not have (dominance or missing): review."
+    if ours == COMPLEMENTARY:
+        return WE_SUPPRESS_ACRO_SAFE, "Complementary suppression (expected): ACRO checks cells one at a time."
+    if withheld:
+        return WE_SUPPRESS_ACRO_SAFE, (
+            f"Rule difference: our {ours} withholds a statistic ACRO finds safe (the counts behind it differ)."
+        )
+    if published is None or abs(published - acro_statistic) > STATISTIC_TOLERANCE:
+        return VALUE_MISMATCH, "The published statistic is not ACRO's (to the two places published)."
+    return AGREE_PUBLISHED, ""
+
+
+def _ours(count: Any, reason: Any) -> tuple[str, Any]:
     if count is not None and not pd.isna(count):
-        return "published", int(count)
+        return "published", count
     if reason is None or pd.isna(reason):
         return "withheld_without_reason", None
     return str(reason), None
@@ -498,7 +573,8 @@ def _compare_spec(
     published = warehouse.execute(
         f'select {keys}, "{spec.column}" as value, "{spec.column}_suppression" as reason from dashboards."{spec.table}"'
     ).df()
-    units = warehouse.execute(f"select {', '.join(dims)} from ({spec.units_sql})").df()
+    columns = dims + ([spec.value] if spec.value is not None else [])
+    units = warehouse.execute(f"select {', '.join(columns)} from ({spec.units_sql})").df()
     parts = [(None, units, published)]
     if spec.split is not None:
         values = sorted(set(units[spec.split]) | set(published[spec.split]))
@@ -506,7 +582,7 @@ def _compare_spec(
     axes = [d for d in dims if d != spec.split]
     for split_value, part_units, part_published in parts:
         categories = {a: sorted(set(part_units[a]) | set(part_published[a])) for a in axes}
-        cells = _acro_cells(session, part_units, axes, categories)
+        cells = _acro_cells(session, part_units, axes, categories, spec)
         ours_by_key = {
             tuple(str(row[a]) for a in axes): _ours(row["value"], row["reason"]) for _, row in part_published.iterrows()
         }
@@ -514,7 +590,13 @@ def _compare_spec(
             key = tuple(str(cell[a]) for a in axes)
             ours, value = ours_by_key.get(key, ("absent", None))
             rules = _rules(cell["verdict"])
-            classification, note = _classify(int(cell["n"]), rules, ours, value, threshold, base)
+            if spec.statistic is None:
+                value = None if value is None else int(value)
+                classification, note = _classify(int(cell["n"]), rules, ours, value, threshold, base)
+            else:
+                statistic = None if value is None else float(value)
+                classification, note = _classify_statistic(int(cell["n"]), rules, ours, statistic, cell["statistic"])
+                value = None  # a statistic is not repeated in the report
             result.classes[classification] += 1
             if classification not in AGREEING:
                 dimensions = {spec.split: str(split_value)} if spec.split is not None else {}

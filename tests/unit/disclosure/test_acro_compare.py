@@ -17,6 +17,7 @@ import pytest
 
 from pipelines.disclosure.acro_compare import (
     ACRO_ONLY_ZERO,
+    ACRO_OTHER_RULE,
     ACRO_UNSAFE_WE_PUBLISH,
     AGREE_PUBLISHED,
     AGREE_SUPPRESSED,
@@ -246,3 +247,48 @@ def test_importing_acro_leaves_logging_home_and_cwd_as_they_were(tmp_path: Path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout == "" and done.stderr == ""
     assert [list(folder.iterdir()) for folder in (home, cwd, tmp)] == [[], [], []]
+
+
+def test_a_mean_is_held_to_the_records_behind_it_and_to_acros_dominance_rules() -> None:
+    con = duckdb.connect(":memory:")
+    con.execute("create schema marts; create schema dashboards")
+    con.execute(
+        "create table marts.fct_feedback_themes (feedback_key varchar, theme varchar, submitted_at timestamp, "
+        "rating integer)"
+    )
+    ratings = {
+        ("calm", "2024-02-10"): [4] * 9,
+        ("calm", "2024-05-10"): [4] * 4,
+        ("wait", "2024-02-10"): [3] * 4,
+        ("wait", "2024-05-10"): [100] + [1] * 8,  # one response dominates: ACRO's p% and n-k rules
+        ("rest", "2024-02-10"): [2] * 8,
+    }
+    rows = [(f"{t}{d}{i}", t, d, r) for (t, d), rs in ratings.items() for i, r in enumerate(rs)]
+    con.executemany("insert into marts.fct_feedback_themes values (?, ?, ?, ?)", rows)
+    con.execute(
+        "create table dashboards.dash_feedback_themes "
+        "(theme varchar, submitted_quarter varchar, mean_rating double, mean_rating_suppression varchar)"
+    )
+    published = [
+        ("calm", "2024-Q1", 4.0, None),
+        ("calm", "2024-Q2", None, "count_suppressed"),
+        ("wait", "2024-Q1", 3.0, None),  # planted: a mean of 4 responses shown
+        ("wait", "2024-Q2", 12.0, None),
+        ("rest", "2024-Q1", 2.5, None),  # planted: not the mean
+    ]
+    con.executemany("insert into dashboards.dash_feedback_themes values (?, ?, ?, ?)", published)
+    mean = tuple(s for s in DEFAULT_SPECS if s.column == "mean_rating")
+    result = compare_with_acro(con, 7, 5, specs=mean)
+    assert _only(result) == {
+        AGREE_PUBLISHED: 1,
+        AGREE_SUPPRESSED: 1,
+        ACRO_ONLY_ZERO: 1,  # (rest, 2024-Q2): no responses, and no row
+        ACRO_UNSAFE_WE_PUBLISH: 1,
+        ACRO_OTHER_RULE: 1,
+        VALUE_MISMATCH: 1,
+    }
+    by_class = {c.classification: c for c in result.tables[0].disagreements}
+    assert by_class[ACRO_UNSAFE_WE_PUBLISH].dimensions == {"theme": "wait", "submitted_quarter": "2024-Q1"}
+    assert set(by_class[ACRO_OTHER_RULE].acro) == {"nk_dominance", "p_ratio"}
+    assert all(c.published is None for c in by_class.values())  # statistics are not repeated in the report
+    assert not re.search(r"\b(3\.0|12\.0|2\.5|4\.0)\b", result.to_markdown() + json.dumps(result.to_json()))
