@@ -27,8 +27,8 @@ it, as our rule counts the rated responses behind it, and a published mean must 
 
 What leaves this module (``AcroComparison.to_json`` / ``to_markdown``) names cells by table, column and dimension
 values, with our published (rounded) value where that value is itself safe to print; ACRO's recomputed counts are
-used to class the cells and are never put in the result. ACRO runs in this process with its logger silenced (it
-logs whole tables at INFO) and writes nothing: ``finalise`` (its only writer of outputs) is never called, and
+used to class the cells and are never put in the result. ACRO runs in this process with its loggers silenced (it
+logs its tables and their checks) and writes nothing: ``finalise`` (its only writer of outputs) is never called, and
 matplotlib, which it imports, keeps its cache in a temporary directory.
 """
 
