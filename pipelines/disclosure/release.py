@@ -26,6 +26,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines.disclosure.acro_compare import compare_with_acro
 from pipelines.disclosure.audit import COMPLEMENTARY, PRIMARY, STATISTIC_WITHHELD, AuditResult, audit
 from pipelines.disclosure.check import disclosure_failures
 from pipelines.disclosure.relations import DeclarationError, TableSpec, project_specs, read_specs, write_specs
@@ -55,6 +56,7 @@ class CheckReport:
     rows: int = 0
     problems: list[str] = field(default_factory=list)
     audit: AuditResult | None = None
+    acro: Mapping[str, int] | None = None
 
     @property
     def passed(self) -> bool:
@@ -82,6 +84,7 @@ class CheckReport:
             "rows": self.rows,
             "problems": self.problems,
             "differencing_audit": audit_json,
+            "acro_comparison": dict(self.acro) if self.acro is not None else None,
         }
 
     def to_markdown(self) -> str:
@@ -109,6 +112,16 @@ class CheckReport:
                 lines += ["Cells a reader could narrow too far (table, column and coordinates only):", ""]
                 lines += [f"- {f.describe()}" for f in a.findings]
                 lines.append("")
+        if self.acro is not None:
+            lines += [
+                "## ACRO, a second checker",
+                "",
+                "Cells of a sample of tables that ACRO recomputed from the marts, by how its verdict compares with "
+                "ours (numbers of cells; the disagreeing cells are named in `acro_comparison.md`):",
+                "",
+                *[f"- {name}: {n}" for name, n in sorted(self.acro.items())],
+                "",
+            ]
         if self.problems:
             lines += ["## Problems", "", *[f"- {p}" for p in self.problems], ""]
         return "\n".join(lines)
@@ -283,6 +296,10 @@ def write_release(
                 con.execute(f"copy (from {source}) to '{staging / f'{table}.parquet'}' (format parquet)")
                 con.execute(f"copy (from {source}) to '{staging / f'{table}.csv'}' (format csv, header true)")
             versions = {"code": code_version(), "data": data_version(con)}
+            acro = compare_with_acro(con, threshold, rounding_base)
+        reports.mkdir(parents=True, exist_ok=True)
+        (reports / "acro_comparison.json").write_text(json.dumps(acro.to_json(), indent=2) + "\n")
+        (reports / "acro_comparison.md").write_text(acro.to_markdown())
         write_specs({t: specs[t] for t in tables if t in specs}, staging / RELATIONS)
         files = {
             p.name: {"sha256": sha256(p), "bytes": p.stat().st_size} for p in sorted(staging.iterdir()) if p.is_file()
@@ -307,6 +324,10 @@ def write_release(
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         report = check_release(staging, threshold, rounding_base)
         report.release = str(out)
+        report.acro = acro.totals()
+        if acro.serious:
+            where = reports / "acro_comparison.md"
+            report.problems.append(f"ACRO finds {acro.serious} published cells unsafe by the threshold: see {where}")
         write_reports(report, reports)
         if not report.passed:
             raise ReleaseRefused(
