@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 def build_parser() -> argparse.ArgumentParser:
     from pipelines.disclosure import cli as disclosure_cli
+    from pipelines.disclosure import cli_bench as disclosure_bench
     from pipelines.disclosure import cli_extract
     from pipelines.linkage import cli as linkage_cli
     from pipelines.privacy import cli as privacy_cli
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     privacy_cli.register_bench(bench_sub)
     linkage_cli.register_bench(bench_sub)
     warehouse_cli.register_bench(bench_sub)
+    disclosure_bench.register_bench(bench_sub)
     return parser
 
 
