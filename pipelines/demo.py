@@ -298,8 +298,8 @@ def _log_to_stderr() -> None:
 
 
 def leak_scan(zone: Zones) -> int:
-    """Demo mode only: scan the warehouse, the restricted store (de-identified free text), the pseudonymised zone and
-    the reports for every identifier the synthetic
+    """Demo mode only: scan the warehouse, the restricted store (de-identified free text), the pseudonymised zone,
+    the reports and the release for every identifier the synthetic
     truth planted (``hfc scan-pii --truth``). Returns 0 when clean, 3 (loudly, on stderr) when anything got out.
     """
     from pipelines.privacy.keys import load_key
@@ -309,9 +309,10 @@ def leak_scan(zone: Zones) -> int:
     if mode() != "demo" or not has_truth(zone.synth_truth):
         return 0
     log.info(
-        "scanning the warehouse, the restricted store, the pseudonymised zone and the reports for planted identifiers"
+        "scanning the warehouse, the restricted store, the pseudonymised zone, the reports and the release for planted "
+        "identifiers"
     )
-    places = [warehouse_path(), zone.restricted, zone.pseudonymised, zone.reports]
+    places = [warehouse_path(), zone.restricted, zone.pseudonymised, zone.reports, release_dir()]
     result = scan_truth(zone.synth_truth, zone.pseudonymised, places, load_key())
     lines = summary_lines(result)
     if result.clean:
