@@ -49,6 +49,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipelines.disclosure.audit import published_count
+
 AGREE_PUBLISHED = "agree_published"
 AGREE_SUPPRESSED = "agree_suppressed"
 ACRO_UNSAFE_WE_PUBLISH = "acro_unsafe_we_publish"
@@ -462,10 +464,6 @@ def _rules(verdict: str) -> tuple[str, ...]:
     return tuple(sorted({ACRO_RULES.get(name, name) for name in names if name and name != "ok"}))
 
 
-def _rounded(n: int, base: int) -> int:
-    return ((n * 2 + base) // (2 * base)) * base
-
-
 def _printable(value: int | None, threshold: int) -> int | None:
     """A published value safe to repeat in a report: 0 or above the threshold; anything else is not printed."""
     if value is None or (1 <= value <= threshold):
@@ -504,7 +502,7 @@ def _classify(
             f"Rule difference: our {ours} withholds a cell ACRO counts above the threshold "
             "(the table and its recomputation count differently)."
         )
-    if published != _rounded(n, base):
+    if published != published_count(n, threshold, base):
         return VALUE_MISMATCH, "The published number is not the rounding of ACRO's count."
     return AGREE_PUBLISHED, ""
 

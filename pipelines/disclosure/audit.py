@@ -28,11 +28,9 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import lil_matrix
 
+from pipelines.disclosure.check import COMPLEMENTARY
 from pipelines.disclosure.relations import Cell, Relations, TableSpec, row_key, table_relations
 
-PRIMARY = "suppressed_1_to_threshold"
-COMPLEMENTARY = "suppressed_complementary"
-STATISTIC_WITHHELD = "count_suppressed"
 TOLERANCE = 1e-6
 
 
@@ -70,6 +68,16 @@ class Published:
     def bound(self, cell: Cell, low: float, high: float) -> None:
         self.lower[cell] = max(self.lower.get(cell, 0.0), low)
         self.upper[cell] = min(self.upper.get(cell, math.inf), high)
+
+
+def published_count(count: int, threshold: int, base: int) -> int | None:
+    """The rule in Python, as the dbt macro ``disclosure_count`` applies it: 0 stays 0, 1 to the threshold is
+    withheld (None), anything else is rounded to the base with halves up, in integer arithmetic."""
+    if count == 0:
+        return 0
+    if count <= threshold:
+        return None
+    return ((count * 2 + base) // (2 * base)) * base
 
 
 def rounding_interval(value: int, threshold: int, base: int) -> tuple[int, int]:

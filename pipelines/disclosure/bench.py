@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import math
 import os
 import random
 import sys
@@ -34,7 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.disclosure.audit import COMPLEMENTARY, PRIMARY, Published, audit, read_release
+from pipelines.disclosure.audit import Published, audit, published_count, read_release
+from pipelines.disclosure.check import COMPLEMENTARY, PRIMARY
 from pipelines.disclosure.relations import Cell, Coordinate, CountSpec, TableSpec
 from pipelines.disclosure.secondary import CannotProtect
 from pipelines.disclosure.secondary import protect as protect_ours
@@ -107,15 +107,6 @@ class Comparison:
     ours_tau_findings: int | None
 
 
-def rounded(value: int, threshold: int, base: int) -> int | None:
-    """What we publish for an exact count: 0, None (1 to the threshold), or the count rounded to base, halves up."""
-    if value == 0:
-        return 0
-    if value <= threshold:
-        return None
-    return math.floor(value / base + 0.5) * base
-
-
 def table_spec(name: str) -> TableSpec:
     return TableSpec(
         table=name,
@@ -135,7 +126,7 @@ def published_rows(
     """The table as we publish it; cells in ``complementary`` withheld as complementary suppressions."""
     out = []
     for r, c in table.cells():
-        value = rounded(table.exact(r, c), threshold, base)
+        value = published_count(table.exact(r, c), threshold, base)
         reason = PRIMARY if value is None else None
         if (r, c) in complementary and value is not None:
             value, reason = None, COMPLEMENTARY

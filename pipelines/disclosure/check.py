@@ -2,10 +2,10 @@
 
 dbt's ``disclosure_safe`` test runs inside the build; this reads the finished file, as a reviewer of a release
 would, and checks the three properties of docs/disclosure.md over every ``dash_*`` table: no count from 1 to the
-threshold, every count a multiple of the rounding base (with a reason wherever a count is withheld), and every
-mean or percentage backed by a count that survived. A count is any integer column; a statistic is any other
-number column, and must be declared (with the count behind it) in the dashboards' ``disclosure_safe`` tests.
-Failures name the table, column and rule, and how many rows break it: never a value.
+threshold; every count a multiple of the rounding base, with a reason (one the rule defines) wherever a count is
+withheld; and every mean or percentage backed by a count that survived. A count is any integer column; a statistic
+is any other number column, and must be declared (with the count behind it) in the dashboards' ``disclosure_safe``
+tests. Failures name the table, column and rule, and how many rows break it: never a value.
 """
 
 from __future__ import annotations
@@ -14,27 +14,23 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
-import yaml
 
-from pipelines.settings import REPO_ROOT
+from pipelines.disclosure.relations import DASHBOARD_MODELS, project_specs
 
 DASHBOARDS_SCHEMA = "dashboards"
-DASHBOARD_MODELS = REPO_ROOT / "dbt_project" / "models" / "dashboards"
+# the reasons a cell may be withheld (docs/disclosure.md): by the rule, to protect another cell, or a statistic
+# whose count is withheld
+PRIMARY = "suppressed_1_to_threshold"
+COMPLEMENTARY = "suppressed_complementary"
+STATISTIC_WITHHELD = "count_suppressed"
+REASONS = (PRIMARY, COMPLEMENTARY, STATISTIC_WITHHELD)
 INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"})
 NUMBER_PREFIXES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC")
 
 
 def declared_statistics(models_dir: Path = DASHBOARD_MODELS) -> dict[str, dict[str, str]]:
     """Per dash_* model, its statistics and the count behind each, as declared to the ``disclosure_safe`` test."""
-    declared: dict[str, dict[str, str]] = {}
-    for path in sorted(models_dir.glob("*.yml")):
-        for model in (yaml.safe_load(path.read_text()) or {}).get("models", []):
-            statistics: dict[str, str] = {}
-            for test in model.get("data_tests", []):
-                if isinstance(test, dict) and "disclosure_safe" in test:
-                    statistics.update((test["disclosure_safe"] or {}).get("arguments", {}).get("statistics", {}))
-            declared[model["name"]] = statistics
-    return declared
+    return {name: dict(spec.statistics) for name, spec in project_specs(models_dir).items()}
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -69,6 +65,10 @@ def disclosure_failures(
         declared = statistics.get(table, {})
         for column, data_type in types.items():
             quoted = f'"{column}"'
+            if column.endswith("_suppression"):
+                reasons = ", ".join(f"'{r}'" for r in REASONS)
+                breach(table, column, "a reason the rule does not define", f"{quoted} not in ({reasons})")
+                continue
             if data_type in INTEGER_TYPES:
                 reason = f"{column}_suppression"
                 if reason not in types:

@@ -27,10 +27,11 @@ from typing import Any
 import duckdb
 
 from pipelines.disclosure.acro_compare import compare_with_acro
-from pipelines.disclosure.audit import COMPLEMENTARY, PRIMARY, STATISTIC_WITHHELD, AuditResult, audit
-from pipelines.disclosure.check import disclosure_failures
+from pipelines.disclosure.audit import AuditResult, audit
+from pipelines.disclosure.check import COMPLEMENTARY, PRIMARY, STATISTIC_WITHHELD, disclosure_failures
 from pipelines.disclosure.relations import DeclarationError, TableSpec, project_specs, read_specs, write_specs
 from pipelines.disclosure.secondary import DASHBOARDS_SCHEMA, dash_tables, load
+from pipelines.ingest.landing import file_sha256 as sha256
 from pipelines.settings import REPO_ROOT
 
 MANIFEST = "manifest.json"
@@ -127,14 +128,6 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def code_version() -> dict[str, Any]:
     """The commit the release was made from (and whether the tree had changes), or the package version."""
     from importlib.metadata import version
@@ -167,6 +160,11 @@ def data_version(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {"deliveries": len(rows), "deliveries_sha256": digest}
 
 
+def _path_literal(path: Path) -> str:
+    """A path as a SQL string literal (a release folder may have a quote in its name)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def _load_release(con: duckdb.DuckDBPyConnection, folder: Path, tables: list[str]) -> list[str]:
     """The release's parquet files as schema ``dashboards`` and its CSVs as ``release_csv``; any difference found."""
     problems = []
@@ -179,7 +177,7 @@ def _load_release(con: duckdb.DuckDBPyConnection, folder: Path, tables: list[str
                 problems.append(f"{path.name} is missing")
         if not parquet.exists():
             continue
-        con.execute(f"create table {DASHBOARDS_SCHEMA}.\"{table}\" as from read_parquet('{parquet}')")
+        con.execute(f'create table {DASHBOARDS_SCHEMA}."{table}" as from read_parquet({_path_literal(parquet)})')
         if not csv.exists():
             continue
         types = con.execute(
@@ -189,7 +187,8 @@ def _load_release(con: duckdb.DuckDBPyConnection, folder: Path, tables: list[str
         ).fetchall()
         columns = ", ".join(f"'{c}': '{t}'" for c, t in types)
         con.execute(
-            f"create table release_csv.\"{table}\" as from read_csv('{csv}', header = true, columns = {{{columns}}})"
+            f'create table release_csv."{table}" as from read_csv({_path_literal(csv)}, header = true, '
+            f"columns = {{{columns}}})"
         )
         differ = con.execute(
             f'select count(*) from ((from {DASHBOARDS_SCHEMA}."{table}" except all from release_csv."{table}") '
@@ -241,7 +240,6 @@ def check_release(folder: Path, threshold: int | None = None, rounding_base: int
         )
         statistics = {t: dict(s.statistics) for t, s in specs.items()}
         problems += disclosure_failures(con, threshold, rounding_base, statistics, DASHBOARDS_SCHEMA)
-        problems += _reason_failures(con, present)
         try:
             published = load(con, specs, threshold, rounding_base, DASHBOARDS_SCHEMA)
             report.audit = audit(published)
@@ -249,23 +247,6 @@ def check_release(folder: Path, threshold: int | None = None, rounding_base: int
             problems.append(str(exc))
     report.problems = problems
     return report
-
-
-def _reason_failures(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[str]:
-    """Every suppression reason is one the rule defines."""
-    known = (PRIMARY, COMPLEMENTARY, STATISTIC_WITHHELD)
-    failures = []
-    for table in tables:
-        columns = [r[0] for r in con.execute(f'select * from {DASHBOARDS_SCHEMA}."{table}" limit 0').description]
-        for column in (c for c in columns if c.endswith("_suppression")):
-            n = con.execute(
-                f'select count(*) from {DASHBOARDS_SCHEMA}."{table}" where "{column}" is not null '
-                f'and "{column}" not in ?',
-                [list(known)],
-            ).fetchone()
-            if n and n[0]:
-                failures.append(f"{table}.{column}: a reason the rule does not define ({n[0]} rows)")
-    return failures
 
 
 def write_reports(report: CheckReport, reports: Path) -> Path:
@@ -293,8 +274,9 @@ def write_release(
             specs = dict(specs) if specs is not None else project_specs()
             for table in tables:
                 source = f'{DASHBOARDS_SCHEMA}."{table}"'
-                con.execute(f"copy (from {source}) to '{staging / f'{table}.parquet'}' (format parquet)")
-                con.execute(f"copy (from {source}) to '{staging / f'{table}.csv'}' (format csv, header true)")
+                parquet, csv = _path_literal(staging / f"{table}.parquet"), _path_literal(staging / f"{table}.csv")
+                con.execute(f"copy (from {source}) to {parquet} (format parquet)")
+                con.execute(f"copy (from {source}) to {csv} (format csv, header true)")
             versions = {"code": code_version(), "data": data_version(con)}
             acro = compare_with_acro(con, threshold, rounding_base)
         reports.mkdir(parents=True, exist_ok=True)

@@ -20,14 +20,8 @@ from typing import Any
 
 import duckdb
 
-from pipelines.disclosure.audit import (
-    COMPLEMENTARY,
-    STATISTIC_WITHHELD,
-    AuditResult,
-    Published,
-    audit,
-    read_release,
-)
+from pipelines.disclosure.audit import AuditResult, Published, audit, read_release
+from pipelines.disclosure.check import COMPLEMENTARY, STATISTIC_WITHHELD
 from pipelines.disclosure.relations import Cell, DeclarationError, TableSpec, project_specs
 
 DASHBOARDS_SCHEMA = "dashboards"

@@ -9,14 +9,14 @@ import duckdb
 import pytest
 
 from pipelines.disclosure.audit import (
-    COMPLEMENTARY,
-    PRIMARY,
     InconsistentRelations,
     audit,
     protection_values,
+    published_count,
     read_release,
     rounding_interval,
 )
+from pipelines.disclosure.check import COMPLEMENTARY, PRIMARY
 from pipelines.disclosure.relations import Cell, DeclarationError, TableSpec
 from pipelines.disclosure.secondary import CannotProtect, apply, load, protect
 
@@ -50,6 +50,18 @@ def test_a_published_count_stands_for_the_counts_that_round_to_it(
     value: int, base: int, interval: tuple[int, int]
 ) -> None:
     assert rounding_interval(value, T, base) == interval
+
+
+@pytest.mark.parametrize(("threshold", "base"), [(7, 5), (9, 5), (7, 10), (9, 10)])
+def test_every_count_lies_in_the_interval_its_published_value_stands_for(threshold: int, base: int) -> None:
+    for count in range(0, 300):
+        shown = published_count(count, threshold, base)
+        if shown is None:
+            assert 1 <= count <= threshold
+        else:
+            low, high = rounding_interval(shown, threshold, base)
+            assert low <= count <= high and shown % base == 0
+    assert published_count(15, 7, 10) == 20  # halves up, as the dbt macro does
 
 
 def test_protection_is_the_values_a_rounded_count_carries_at_most_the_threshold() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import build_parser
+from pipelines.disclosure.audit import published_count
 from pipelines.disclosure.bench import (
     HEADER,
     MARKER,
@@ -16,7 +17,6 @@ from pipelines.disclosure.bench import (
     Table,
     compare,
     format_row,
-    rounded,
     synthetic_table,
     tau_audit_of,
     write_section,
@@ -34,7 +34,7 @@ TINY = Table(
 
 
 def test_we_publish_counts_rounded_to_the_base_halves_up_with_1_to_the_threshold_suppressed() -> None:
-    assert [rounded(v, T, BASE) for v in (0, 1, 7, 8, 12, 13, 22)] == [0, None, None, 10, 10, 15, 20]
+    assert [published_count(v, T, BASE) for v in (0, 1, 7, 8, 12, 13, 22)] == [0, None, None, 10, 10, 15, 20]
 
 
 def test_a_tiny_table_is_protected_by_both_and_the_row_has_every_field() -> None:

@@ -40,6 +40,7 @@ def test_a_table_that_keeps_the_rule_passes(con: duckdb.DuckDBPyConnection) -> N
         (("a", 10, "suppressed_1_to_threshold", None), "withheld without a reason, or shown with one"),
         (("a", None, "suppressed_1_to_threshold", 3.0), "shown where people did not survive"),
         (("a", 0, None, 3.0), "shown where people did not survive"),
+        (("a", None, "too_small", None), "a reason the rule does not define"),
     ],
 )
 def test_each_breach_is_found_and_named_without_its_value(
