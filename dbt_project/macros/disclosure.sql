@@ -60,6 +60,12 @@
     end
 {%- endmacro %}
 
+{#- A published count with its reason beside it: the columns `name` and `name_suppression`, counting `name`. -#}
+{% macro disclosure_count_columns(name) -%}
+    {{ disclosure_count(name) }} as {{ name }},
+    {{ disclosure_count_suppression(name) }} as {{ name }}_suppression
+{%- endmacro %}
+
 {#- A mean, median or percentage, shown only where the count of people behind it survives (and is not 0). -#}
 {% macro disclosure_statistic(expr, people_expr) -%}
     case

@@ -29,24 +29,14 @@ counted as (
 select
     measure_code,
     intervention_code,
-    {{ disclosure_count('people') }} as people,
-    {{ disclosure_count_suppression('people') }} as people_suppression,
-    {{ disclosure_count('people_with_change') }} as people_with_change,
-    {{ disclosure_count_suppression('people_with_change') }} as people_with_change_suppression,
-    {{ disclosure_count('people_improved') }} as people_improved,
-    {{ disclosure_count_suppression('people_improved') }} as people_improved_suppression,
-    {{ disclosure_count('people_no_reliable_change') }} as people_no_reliable_change,
-    {{ disclosure_count_suppression('people_no_reliable_change') }} as people_no_reliable_change_suppression,
-    {{ disclosure_count('people_deteriorated') }} as people_deteriorated,
-    {{ disclosure_count_suppression('people_deteriorated') }} as people_deteriorated_suppression,
-    {{ disclosure_count('people_change_not_classified') }} as people_change_not_classified,
-    {{ disclosure_count_suppression('people_change_not_classified') }} as people_change_not_classified_suppression,
-    {{ disclosure_count('people_clinically_significant') }} as people_clinically_significant,
-    {{ disclosure_count_suppression('people_clinically_significant') }} as people_clinically_significant_suppression,
-    {{ disclosure_count('people_clinically_significant_deterioration') }}
-        as people_clinically_significant_deterioration,
-    {{ disclosure_count_suppression('people_clinically_significant_deterioration') }}
-        as people_clinically_significant_deterioration_suppression,
+    {{ disclosure_count_columns('people') }},
+    {{ disclosure_count_columns('people_with_change') }},
+    {{ disclosure_count_columns('people_improved') }},
+    {{ disclosure_count_columns('people_no_reliable_change') }},
+    {{ disclosure_count_columns('people_deteriorated') }},
+    {{ disclosure_count_columns('people_change_not_classified') }},
+    {{ disclosure_count_columns('people_clinically_significant') }},
+    {{ disclosure_count_columns('people_clinically_significant_deterioration') }},
     {{ disclosure_statistic('round(mean_change, 1)', 'people_with_change') }} as mean_change,
     {{ disclosure_statistic_suppression('people_with_change') }} as mean_change_suppression
 from counted

@@ -19,8 +19,6 @@ select
     definition_id,
     definition_version,
     month_start,
-    {{ disclosure_count('members') }} as members,
-    {{ disclosure_count_suppression('members') }} as members_suppression,
-    {{ disclosure_count('members_in_incomplete_window') }} as members_in_incomplete_window,
-    {{ disclosure_count_suppression('members_in_incomplete_window') }} as members_in_incomplete_window_suppression
+    {{ disclosure_count_columns('members') }},
+    {{ disclosure_count_columns('members_in_incomplete_window') }}
 from counted

@@ -19,12 +19,8 @@ counted as (
 select
     contact_month,
     agency,
-    {{ disclosure_count('contacts') }} as contacts,
-    {{ disclosure_count_suppression('contacts') }} as contacts_suppression,
-    {{ disclosure_count('people') }} as people,
-    {{ disclosure_count_suppression('people') }} as people_suppression,
-    {{ disclosure_count('crisis_contacts') }} as crisis_contacts,
-    {{ disclosure_count_suppression('crisis_contacts') }} as crisis_contacts_suppression,
-    {{ disclosure_count('mental_health_contacts') }} as mental_health_contacts,
-    {{ disclosure_count_suppression('mental_health_contacts') }} as mental_health_contacts_suppression
+    {{ disclosure_count_columns('contacts') }},
+    {{ disclosure_count_columns('people') }},
+    {{ disclosure_count_columns('crisis_contacts') }},
+    {{ disclosure_count_columns('mental_health_contacts') }}
 from counted

@@ -22,13 +22,10 @@ select
     agency_scope,
     period_kind,
     period,
-    {{ disclosure_count('people') }} as people,
-    {{ disclosure_count_suppression('people') }} as people_suppression,
-    {{ disclosure_count('contacts') }} as contacts,
-    {{ disclosure_count_suppression('contacts') }} as contacts_suppression,
+    {{ disclosure_count_columns('people') }},
+    {{ disclosure_count_columns('contacts') }},
     {%- for p in top_percents %}
-        {{ disclosure_count('people_top_' ~ p ~ '_percent') }} as people_top_{{ p }}_percent,
-        {{ disclosure_count_suppression('people_top_' ~ p ~ '_percent') }} as people_top_{{ p }}_percent_suppression,
+        {{ disclosure_count_columns('people_top_' ~ p ~ '_percent') }},
         {{ disclosure_statistic('round(share_of_contacts_top_' ~ p ~ '_percent, 3)', 'people_top_' ~ p ~ '_percent') }}
             as share_of_contacts_top_{{ p }}_percent,
         {{ disclosure_statistic_suppression('people_top_' ~ p ~ '_percent') }}

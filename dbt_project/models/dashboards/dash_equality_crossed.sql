@@ -10,22 +10,12 @@ people as (
 ),
 
 dimensioned as (
-    {% for dimension, column in [
-        ('ethnicity_group', 'ethnicity_group'),
-        ('age_band', 'age_band_latest'),
-        ('imd_quintile', 'imd_quintile'),
-        ('has_disability', 'has_disability'),
-    ] -%}
-        select
-            '{{ dimension }}' as dimension,
-            coalesce(cast({{ column }} as varchar), 'unknown') as dimension_value,
-            coalesce(cast(sex as varchar), 'unknown') as sex,
-            person_key,
-            contacts,
-            crisis_contacts
-        from people
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {{ equality_dimension_rows(
+        'people',
+        ['person_key', 'contacts', 'crisis_contacts', "coalesce(cast(sex as varchar), 'unknown') as sex"],
+        columns='dim_person',
+        dimensions=['ethnicity_group', 'age_band', 'imd_quintile', 'has_disability'],
+    ) }}
 ),
 
 counted as (
@@ -44,10 +34,7 @@ select
     dimension,
     dimension_value,
     sex,
-    {{ disclosure_count('people_in_contact') }} as people_in_contact,
-    {{ disclosure_count_suppression('people_in_contact') }} as people_in_contact_suppression,
-    {{ disclosure_count('people_with_crisis_contacts') }} as people_with_crisis_contacts,
-    {{ disclosure_count_suppression('people_with_crisis_contacts') }} as people_with_crisis_contacts_suppression,
-    {{ disclosure_count('crisis_contacts') }} as crisis_contacts,
-    {{ disclosure_count_suppression('crisis_contacts') }} as crisis_contacts_suppression
+    {{ disclosure_count_columns('people_in_contact') }},
+    {{ disclosure_count_columns('people_with_crisis_contacts') }},
+    {{ disclosure_count_columns('crisis_contacts') }}
 from counted

@@ -18,10 +18,8 @@ counted as (
 select
     theme,
     submitted_quarter,
-    {{ disclosure_count('responses') }} as responses,
-    {{ disclosure_count_suppression('responses') }} as responses_suppression,
-    {{ disclosure_count('rated_responses') }} as rated_responses,
-    {{ disclosure_count_suppression('rated_responses') }} as rated_responses_suppression,
+    {{ disclosure_count_columns('responses') }},
+    {{ disclosure_count_columns('rated_responses') }},
     {{ disclosure_statistic('round(mean_rating, 2)', 'rated_responses') }} as mean_rating,
     {{ disclosure_statistic_suppression('rated_responses') }} as mean_rating_suppression
 from counted

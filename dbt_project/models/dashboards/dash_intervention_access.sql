@@ -23,21 +23,7 @@ participants as (
 ),
 
 dimensioned as (
-    {% for dimension, column in [
-        ('ethnicity_group', 'ethnicity_group'),
-        ('sex', 'person_sex'),
-        ('age_band', 'person_age_band'),
-        ('imd_quintile', 'imd_quintile'),
-        ('has_disability', 'has_disability'),
-    ] -%}
-        select
-            intervention_code,
-            '{{ dimension }}' as dimension,
-            coalesce(cast({{ column }} as varchar), 'unknown') as dimension_value,
-            person_key
-        from participants
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {{ equality_dimension_rows('participants', ['intervention_code', 'person_key']) }}
 ),
 
 counted as (
@@ -54,6 +40,5 @@ select
     intervention_code,
     dimension,
     dimension_value,
-    {{ disclosure_count('people') }} as people,
-    {{ disclosure_count_suppression('people') }} as people_suppression
+    {{ disclosure_count_columns('people') }}
 from counted

@@ -17,8 +17,6 @@ counted as (
 select
     event_month,
     event_type,
-    {{ disclosure_count('events') }} as events,
-    {{ disclosure_count_suppression('events') }} as events_suppression,
-    {{ disclosure_count('people') }} as people,
-    {{ disclosure_count_suppression('people') }} as people_suppression
+    {{ disclosure_count_columns('events') }},
+    {{ disclosure_count_columns('people') }}
 from counted
