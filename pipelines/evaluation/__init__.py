@@ -5,7 +5,22 @@
 `truth_panel.truth_panel`) and returns the `comparison_matches`, `balance` and `estimates` tables.
 """
 
-from pipelines.evaluation.estimates import EvaluationTables, estimate, evaluate
+from pipelines.evaluation.estimates import (
+    EvaluationTables,
+    balance_table,
+    comparison_matches,
+    estimate,
+    estimates_table,
+    evaluate,
+)
 from pipelines.evaluation.matching import match
 
-__all__ = ["EvaluationTables", "estimate", "evaluate", "match"]
+__all__ = [
+    "EvaluationTables",
+    "balance_table",
+    "comparison_matches",
+    "estimate",
+    "estimates_table",
+    "evaluate",
+    "match",
+]

@@ -45,7 +45,7 @@ SMALL_N = 50  # an estimate on fewer treated people is flagged small_n
 # matching
 MIN_PRE_MONTHS = 3  # a treated episode needs index month s >= 3 (three observed months before it)
 NEIGHBOURS = 3  # k comparisons per treated episode, with replacement
-CALIPER = 1.0  # on the Mahalanobis distance (pooled covariance of the pool's matching variables)
+CALIPER = 2.0  # on the Mahalanobis distance (pooled within-group covariance of treated and pool)
 MATCH_VARIABLES: tuple[str, ...] = (
     "log_contacts_m1",
     "log_contacts_m2",

@@ -138,6 +138,12 @@ def _long(units: pd.DataFrame, sums: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _all_cells_have_events(d: pd.DataFrame) -> bool:
+    """Every group's pre and post window has an event: otherwise the ratio is 0 or infinite (separation)."""
+    sums = d.groupby(["treated", "post"])["y"].sum()
+    return len(sums) == 2 * d["treated"].nunique() and bool((sums > 0).all())
+
+
 def _rate_change(df: pd.DataFrame) -> float:
     """Weighted post/pre rate ratio of the units in `df` (long format)."""
     pre, post = df[df["post"].eq(0)], df[df["post"].eq(1)]
@@ -248,7 +254,8 @@ def _estimate_group(
                     naive_units,
                     _window_sums(panel, outcome, naive_units["row"].to_numpy(), naive_units["s"].to_numpy(), w),
                 )
-                fit = _fit("poisson", "y ~ post | unit", d, "post", "unit", offset="log_months")
+                ok = _all_cells_have_events(d)
+                fit = _fit("poisson", "y ~ post | unit", d, "post", "unit", offset="log_months") if ok else None
                 r = _row(fit, ratio=True, n_treated=n, n_comparison=None, method=METHOD_NAIVE, **base)
                 r["treated_change"], r["comparison_change"] = _rate_change(d), np.nan
                 r["n_comparison"] = 0
@@ -259,14 +266,18 @@ def _estimate_group(
             if n_t > threshold and n_t >= min_treated and n_c > threshold:
                 units = pd.concat([tm, cm], ignore_index=True)
                 d = _long(units, _window_sums(panel, outcome, units["row"].to_numpy(), units["s"].to_numpy(), w))
-                fit = _fit(
-                    "poisson",
-                    "y ~ post + treated_post | unit",
-                    d,
-                    "treated_post",
-                    "match_set",
-                    offset="log_months",
-                    weights="w",
+                fit = (
+                    _fit(
+                        "poisson",
+                        "y ~ post + treated_post | unit",
+                        d,
+                        "treated_post",
+                        "match_set",
+                        offset="log_months",
+                        weights="w",
+                    )
+                    if _all_cells_have_events(d)
+                    else None
                 )
                 r = _row(fit, ratio=True, n_treated=n_t, n_comparison=n_c, method=METHOD_DID, **base)
                 r["treated_change"] = _rate_change(d[d["treated"].eq(1)])
@@ -353,10 +364,56 @@ def estimate(
     return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
 
 
+def _run(
+    person_months: pd.DataFrame,
+    episodes: pd.DataFrame,
+    scores: pd.DataFrame | None,
+    *,
+    given: pd.DataFrame | None,
+    tables: tuple[str, ...],
+    windows: tuple[int, ...],
+    threshold: int | None,
+    k: int,
+    caliper: float,
+    interventions: tuple[str, ...],
+    subgroups: bool,
+) -> EvaluationTables:
+    limit = disclosure_threshold() if threshold is None else threshold
+    linkages = sorted(person_months["linkage"].unique().tolist(), key=lambda v: (v != HEADLINE_LINKAGE, v))
+    matches, bal, est = [], [], []
+    for linkage in linkages:
+        panel = build_panel(person_months[person_months["linkage"].eq(linkage)], COUNT_OUTCOMES)
+        ep = episodes[episodes["linkage"].eq(linkage)]
+        sc = scores[scores["linkage"].eq(linkage)] if scores is not None and len(scores) else None
+        for intervention in interventions:
+            result = match(panel, ep, linkage=linkage, intervention=intervention, k=k, caliper=caliper, given=given)
+            matches.append(result.matches)
+            if "balance" in tables:
+                bal.append(balance(panel, result, linkage=linkage, intervention=intervention, threshold=limit))
+            if "estimates" in tables:
+                est.append(
+                    estimate(
+                        panel,
+                        result,
+                        sc,
+                        linkage=linkage,
+                        intervention=intervention,
+                        windows=windows,
+                        threshold=limit,
+                        subgroups=subgroups and linkage == HEADLINE_LINKAGE,
+                    )
+                )
+    return EvaluationTables(
+        matches=_concat(matches, MATCH_COLUMNS),
+        balance=_concat(bal, BALANCE_COLUMNS),
+        estimates=_concat(est, ESTIMATE_COLUMNS),
+    )
+
+
 def evaluate(
     person_months: pd.DataFrame,
     episodes: pd.DataFrame,
-    scores: pd.DataFrame,
+    scores: pd.DataFrame | None,
     *,
     windows: tuple[int, ...] = WINDOWS,
     threshold: int | None = None,
@@ -365,35 +422,84 @@ def evaluate(
     interventions: tuple[str, ...] = INTERVENTIONS,
     subgroups: bool = True,
 ) -> EvaluationTables:
-    """Matches, balance and estimates for every linkage in `person_months` (subgroups under 'standard' only)."""
-    limit = disclosure_threshold() if threshold is None else threshold
-    linkages = sorted(person_months["linkage"].unique().tolist(), key=lambda v: (v != HEADLINE_LINKAGE, v))
-    matches, bal, est = [], [], []
-    for linkage in linkages:
-        panel = build_panel(person_months[person_months["linkage"].eq(linkage)], COUNT_OUTCOMES)
-        ep = episodes[episodes["linkage"].eq(linkage)]
-        sc = scores[scores["linkage"].eq(linkage)] if scores is not None and len(scores) else scores
-        for intervention in interventions:
-            result = match(panel, ep, linkage=linkage, intervention=intervention, k=k, caliper=caliper)
-            matches.append(result.matches)
-            bal.append(balance(panel, result, linkage=linkage, intervention=intervention, threshold=limit))
-            est.append(
-                estimate(
-                    panel,
-                    result,
-                    sc,
-                    linkage=linkage,
-                    intervention=intervention,
-                    windows=windows,
-                    threshold=limit,
-                    subgroups=subgroups and linkage == HEADLINE_LINKAGE,
-                )
-            )
-    return EvaluationTables(
-        matches=_concat(matches, MATCH_COLUMNS),
-        balance=_concat(bal, BALANCE_COLUMNS),
-        estimates=_concat(est, ESTIMATE_COLUMNS),
+    """Matches, balance and estimates for every linkage in `person_months` (subgroups under 'standard' only).
+    `threshold` defaults to HFC_DISCLOSURE_THRESHOLD (7)."""
+    return _run(
+        person_months,
+        episodes,
+        scores,
+        given=None,
+        tables=("balance", "estimates"),
+        windows=windows,
+        threshold=threshold,
+        k=k,
+        caliper=caliper,
+        interventions=interventions,
+        subgroups=subgroups,
     )
+
+
+def comparison_matches(
+    person_months: pd.DataFrame, episodes: pd.DataFrame, *, k: int = NEIGHBOURS, caliper: float = CALIPER
+) -> pd.DataFrame:
+    """`evaluation.comparison_matches`: every linkage and intervention."""
+    return _run(
+        person_months,
+        episodes,
+        None,
+        given=None,
+        tables=(),
+        windows=WINDOWS,
+        threshold=None,
+        k=k,
+        caliper=caliper,
+        interventions=INTERVENTIONS,
+        subgroups=False,
+    ).matches
+
+
+def balance_table(
+    person_months: pd.DataFrame, episodes: pd.DataFrame, matches: pd.DataFrame, *, threshold: int | None = None
+) -> pd.DataFrame:
+    """`evaluation.balance` of the given comparison_matches."""
+    return _run(
+        person_months,
+        episodes,
+        None,
+        given=matches,
+        tables=("balance",),
+        windows=WINDOWS,
+        threshold=threshold,
+        k=NEIGHBOURS,
+        caliper=CALIPER,
+        interventions=INTERVENTIONS,
+        subgroups=False,
+    ).balance
+
+
+def estimates_table(
+    person_months: pd.DataFrame,
+    episodes: pd.DataFrame,
+    scores: pd.DataFrame | None,
+    matches: pd.DataFrame,
+    *,
+    windows: tuple[int, ...] = WINDOWS,
+    threshold: int | None = None,
+) -> pd.DataFrame:
+    """`evaluation.estimates` (naive_before_after and did_matched) against the given comparison_matches."""
+    return _run(
+        person_months,
+        episodes,
+        scores,
+        given=matches,
+        tables=("estimates",),
+        windows=windows,
+        threshold=threshold,
+        k=NEIGHBOURS,
+        caliper=CALIPER,
+        interventions=INTERVENTIONS,
+        subgroups=True,
+    ).estimates
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

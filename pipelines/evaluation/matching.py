@@ -9,12 +9,16 @@ referred. Matching is
   * nearest neighbour, k = 3 with replacement (a comparison may serve several treated people and several months), on
     the Mahalanobis distance of five trajectory variables: log1p of contacts in s-1, s-2 and s-3, the mean monthly
     contacts in s-12..s-4 (the observed months of it; 0 when none is observed, the same for everyone in the cell),
-    and the police share of the contacts in s-3..s-1. The covariance is that of the whole candidate pool of the
-    intervention (all index months stacked), so a unit of distance is one pool standard deviation along each
-    (decorrelated) variable.
-  * Caliper: 1.0 on that distance (about one pool SD in one variable, or 0.45 SD in each of five): candidates
-    further away are not used, and a treated episode with none inside the caliper is unmatched (it is left out of
-    `did_matched` and counted in `balance`). Each used comparison gets weight 1/(comparisons in its set).
+    and the police share of the contacts in s-3..s-1. The covariance is the pooled within-group covariance (the
+    average of the treated's and the pool's, all index months stacked), so a unit of distance is about one
+    standard deviation along each (decorrelated) variable.
+  * Caliper: 2.0 on that distance (about 0.9 SD in each of the five variables at once): candidates further away are
+    not used, and a treated episode with none inside the caliper is unmatched (left out of `did_matched`; `balance`
+    counts them). Each used comparison gets weight 1/(comparisons in its set). The caliper was chosen on simulated
+    counties with selection on the observed trajectory and a planted effect (tests/unit/evaluation/conftest.py):
+    at 1.0-1.5 most treated went unmatched and the estimates were noisier without being less biased; at 2.5 and
+    beyond the comparisons' pre-period contacts fall short of the treated's and regression to the mean leaks into
+    the estimate (an apparent benefit).
 The comparison's index month is the treated person's step-up month, and its windows are read around it.
 
 Intention to treat at the index: a comparison who is stepped up later stays in the comparison group for the whole
@@ -153,8 +157,11 @@ def match(
     intervention: str,
     k: int = NEIGHBOURS,
     caliper: float = CALIPER,
+    given: pd.DataFrame | None = None,
 ) -> MatchResult:
-    """Matched comparisons for the first episodes of `intervention` (see the module docstring for the method)."""
+    """Matched comparisons for the first episodes of `intervention` (see the module docstring for the method).
+    With `given` (a comparison_matches table), its rows for this linkage and intervention are taken as the matches
+    instead of matching again (the treated and the pool are rebuilt, for balance and estimates)."""
     method = METHOD.format(k=k, caliper=caliper)
     ep = episodes[episodes["intervention"].eq(intervention)]
     ep = ep[(ep["index_month_index"] >= MIN_PRE_MONTHS) & (ep["index_month_index"] < panel.months)]
@@ -188,9 +195,13 @@ def match(
         return empty
     pool = pd.concat(pool_parts, ignore_index=True)
     treated = pd.concat(treated_parts, ignore_index=True)
-    x = pool[list(MATCH_VARIABLES)].to_numpy()
-    cov = np.cov(x, rowvar=False) if len(x) > len(MATCH_VARIABLES) else np.eye(len(MATCH_VARIABLES))
+    cov = _pooled_covariance(treated[list(MATCH_VARIABLES)].to_numpy(), pool[list(MATCH_VARIABLES)].to_numpy())
     whiten = np.linalg.cholesky(np.linalg.pinv(cov) + 1e-12 * np.eye(len(MATCH_VARIABLES)))
+    if given is not None:
+        matches = given[given["linkage"].eq(linkage) & given["intervention"].eq(intervention)][MATCH_COLUMNS]
+        matches = matches.reset_index(drop=True)
+        treated["matched"] = treated["match_set"].isin(set(matches["match_set"]))
+        return MatchResult(matches, treated, pool)
     offset = 0
     for s, t_rows, t_x, c_rows, c_x in cells:
         t_key = _strata(panel, t_rows, s)
@@ -242,6 +253,14 @@ def match(
     )
     treated["matched"] = treated["match_set"].isin(set(matches["match_set"]))
     return MatchResult(matches, treated, pool)
+
+
+def _pooled_covariance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The pooled within-group covariance of the treated and the pool (their average), identity when too few."""
+    p = a.shape[1]
+    if len(a) <= p or len(b) <= p:
+        return np.eye(p)
+    return (np.cov(a, rowvar=False) + np.cov(b, rowvar=False)) / 2
 
 
 def _strata(panel: Panel, rows: np.ndarray, s: int) -> np.ndarray:
