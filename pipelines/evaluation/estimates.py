@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyfixest as pf
+import statsmodels.api as sm
 
 from pipelines.evaluation.balance import BALANCE_COLUMNS, balance
 from pipelines.evaluation.config import (
@@ -93,34 +94,63 @@ class Fit:
     p: float
 
 
-def _fit(kind: str, formula: str, data: pd.DataFrame, term: str, cluster: str | None, **kw: object) -> Fit | None:
-    """One pyfixest fit; None when the model cannot be estimated (no events, no variation)."""
-    vcov: object = {"CRV1": cluster} if cluster else "hetero"
+def _poisson(d: pd.DataFrame, formula: str, term: str, cluster: str, weighted: bool) -> Fit | None:
+    """A pyfixest `fepois` fit with person fixed effects; None when it cannot be estimated (separation)."""
+    if not _all_cells_have_events(d):
+        return None
+    d = d[d.groupby("unit")["y"].transform("sum") > 0]  # a unit with no event carries no information
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = (pf.fepois if kind == "poisson" else pf.feols)(formula, data=data, vcov=vcov, **kw)
+            model = pf.fepois(
+                formula,
+                data=d,
+                vcov={"CRV1": cluster},
+                offset="log_months",
+                weights="w" if weighted else None,
+                lean=True,
+                copy_data=False,
+            )
             coef, se = float(model.coef()[term]), float(model.se()[term])
             ci = model.confint(alpha=0.05).loc[term]
             p = float(model.pvalue()[term])
     except Exception:  # pyfixest raises many types on degenerate data; the row says so instead
         return None
-    if not np.isfinite(se):
+    if not np.isfinite(se) or se <= 0:
         return None
     return Fit(coef, se, float(ci.iloc[0]), float(ci.iloc[1]), p)
 
 
-def _window_sums(panel: Panel, outcome: str, rows: np.ndarray, s: np.ndarray, w: int) -> pd.DataFrame:
-    """Pre and post window sums and months observed of each (person row, index month)."""
-    c = panel.counts[outcome]
-    cs = np.concatenate([np.zeros((c.shape[0], 1)), np.cumsum(c, axis=1)], axis=1)
+def _ols(y: np.ndarray, treated: np.ndarray | None, weights: np.ndarray, groups: np.ndarray | None) -> Fit | None:
+    """statsmodels WLS of a change on a constant (naive) or on the treated indicator (did): the last coefficient,
+    cluster-robust by `groups` (t with G-1 degrees of freedom) or heteroscedasticity-robust (HC1)."""
+    x = np.ones((len(y), 1)) if treated is None else np.column_stack([np.ones(len(y)), treated.astype(float)])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = sm.WLS(y.astype(float), x, weights=weights)
+            if groups is None:
+                res = model.fit(cov_type="HC1", use_t=True)
+            else:
+                res = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(groups)[0]}, use_t=True)
+    except Exception:  # singular designs; the row says so instead
+        return None
+    coef, se = float(res.params[-1]), float(res.bse[-1])
+    if not np.isfinite(se) or se <= 0:
+        return None
+    low, high = res.conf_int(0.05)[-1]
+    return Fit(coef, se, float(low), float(high), float(res.pvalues[-1]))
+
+
+def _window_sums(panel: Panel, cumulative: np.ndarray, rows: np.ndarray, s: np.ndarray, w: int) -> pd.DataFrame:
+    """Pre (s-W..s-1) and post (s+1..s+W) window sums and months observed of each (person row, index month)."""
     pre_lo = np.maximum(0, s - w)
     post_hi = np.minimum(panel.months - 1, s + w)
     return pd.DataFrame(
         {
-            "pre": cs[rows, s] - cs[rows, pre_lo],
+            "pre": cumulative[rows, s] - cumulative[rows, pre_lo],
             "pre_months": s - pre_lo,
-            "post": cs[rows, post_hi + 1] - cs[rows, s + 1],
+            "post": cumulative[rows, post_hi + 1] - cumulative[rows, s + 1],
             "post_months": post_hi - s,
         }
     )
@@ -128,7 +158,8 @@ def _window_sums(panel: Panel, outcome: str, rows: np.ndarray, s: np.ndarray, w:
 
 def _long(units: pd.DataFrame, sums: pd.DataFrame) -> pd.DataFrame:
     """Two rows per unit (pre, post) for the fixed-effects Poisson model."""
-    base = units.reset_index(drop=True)
+    base = units[["unit", "match_set", "treated", "w"]].reset_index(drop=True)
+    sums = sums.reset_index(drop=True)
     pre = base.assign(y=sums["pre"].to_numpy(), months=sums["pre_months"].to_numpy(), post=0)
     post = base.assign(y=sums["post"].to_numpy(), months=sums["post_months"].to_numpy(), post=1)
     out = pd.concat([pre, post], ignore_index=True)
@@ -152,17 +183,18 @@ def _rate_change(df: pd.DataFrame) -> float:
     return float(rate_post / rate_pre) if rate_pre > 0 else float("nan")
 
 
-def _row(fit: Fit | None, *, ratio: bool, n_treated: int, n_comparison: int | None, **cols: object) -> dict:
+def _row(fit: Fit | None, *, ratio: bool, n_treated: int, n_comparison: int, **cols: object) -> dict:
     out: dict[str, object] = {
         **cols,
         "measure": "rate_ratio" if ratio else "mean_difference",
         "n_treated": n_treated,
         "n_comparison": n_comparison,
     }
-    small = n_treated < SMALL_N or (n_comparison is not None and n_comparison < SMALL_N)
+    did = cols.get("method") == METHOD_DID
+    small = n_treated < SMALL_N or (did and n_comparison < SMALL_N)
     if fit is None:
         out.update(estimate=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, mde=np.nan, small_n=True)
-        out["note"] = "not estimable (no events or no variation)"
+        out["note"] = "not estimable: no events in a window, or no variation"
         return out
     f = np.exp if ratio else (lambda v: v)
     out.update(
@@ -177,12 +209,31 @@ def _row(fit: Fit | None, *, ratio: bool, n_treated: int, n_comparison: int | No
     return out
 
 
+def _withheld(*, ratio: bool, why: str, **cols: object) -> dict:
+    """The 'all' row of an estimate the numbers do not allow: no estimate and no count, only the reason."""
+    return {
+        **cols,
+        "measure": "rate_ratio" if ratio else "mean_difference",
+        "estimate": np.nan,
+        "ci_low": np.nan,
+        "ci_high": np.nan,
+        "n_treated": pd.NA,
+        "n_comparison": pd.NA,
+        "treated_change": np.nan,
+        "comparison_change": np.nan,
+        "p_value": np.nan,
+        "mde": np.nan,
+        "small_n": True,
+        "note": why,
+    }
+
+
 @dataclass(frozen=True)
 class _Design:
     """One intervention's treated episodes and matched comparisons in one linkage."""
 
-    treated: pd.DataFrame  # unit, row, s, match_set, treated=1, w=1, subgroup columns; all eligible treated
-    comparisons: pd.DataFrame  # unit, row, s, match_set, treated=0, w, subgroup columns (of the treated person)
+    treated: pd.DataFrame  # unit, row, s, match_set, treated=1, w=1, matched, subgroup columns; all eligible treated
+    comparisons: pd.DataFrame  # unit, row, s, match_set, treated=0, w, person, subgroup columns (of the treated)
 
 
 def _design(panel: Panel, result: MatchResult) -> _Design:
@@ -214,116 +265,140 @@ def _design(panel: Panel, result: MatchResult) -> _Design:
     return _Design(treated, comps)
 
 
-def _score_changes(units: pd.DataFrame, scores: pd.DataFrame, w: int) -> pd.DataFrame:
-    """Baseline (latest in s-1..s) and follow-up (latest in s+1..s+W) score of each unit; units with both."""
-    if units.empty or scores.empty:
-        return units.iloc[0:0].assign(change=pd.Series(dtype=float))
-    x = units[["unit", "row", "s"]].merge(scores, on="row")
-    x = x.sort_values(["unit", "assessment_date", "assessment_key"])
-    base = x[(x["month_index"] >= x["s"] - 1) & (x["month_index"] <= x["s"])].groupby("unit")["score"].last()
-    follow = x[(x["month_index"] >= x["s"] + 1) & (x["month_index"] <= x["s"] + w)].groupby("unit")["score"].last()
-    change = (follow - base).dropna().rename("change")
-    return units.merge(change, left_on="unit", right_index=True)
+def _score_changes(units: pd.DataFrame, scores: pd.DataFrame | None, w: int) -> np.ndarray:
+    """Follow-up (latest score in s+1..s+W) minus baseline (latest in s-1..s) of each unit, NaN without both."""
+    out = np.full(len(units), np.nan)
+    if units.empty or scores is None or scores.empty:
+        return out
+    u = pd.DataFrame({"i": np.arange(len(units)), "row": units["row"].to_numpy(), "s": units["s"].to_numpy()})
+    x = u.merge(scores, on="row").sort_values(["i", "assessment_date", "assessment_key"])
+    m = x["month_index"]
+    base = x[(m >= x["s"] - 1) & (m <= x["s"])].groupby("i")["score"].last()
+    follow = x[(m >= x["s"] + 1) & (m <= x["s"] + w)].groupby("i")["score"].last()
+    change = (follow - base).dropna()
+    out[change.index.to_numpy()] = change.to_numpy()
+    return out
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Everything one window's estimates need, for every treated and comparison unit (subgroups select rows)."""
+
+    w: int
+    sums_t: dict[str, pd.DataFrame]
+    sums_c: dict[str, pd.DataFrame]
+    change_t: dict[str, np.ndarray]
+    change_c: dict[str, np.ndarray]
+
+
+def _window(panel: Panel, design: _Design, cumulative: dict[str, np.ndarray], scores: dict, w: int) -> _Window:
+    t, c = design.treated, design.comparisons
+    tr, ts = t["row"].to_numpy(dtype=int), t["s"].to_numpy(dtype=int)
+    cr, cs = c["row"].to_numpy(dtype=int), c["s"].to_numpy(dtype=int)
+    return _Window(
+        w=w,
+        sums_t={o: _window_sums(panel, cum, tr, ts, w) for o, cum in cumulative.items()},
+        sums_c={o: _window_sums(panel, cum, cr, cs, w) for o, cum in cumulative.items()},
+        change_t={o: _score_changes(t, sc, w) for o, sc in scores.items()},
+        change_c={o: _score_changes(c, sc, w) for o, sc in scores.items()},
+    )
 
 
 def _estimate_group(
     panel: Panel,
     design: _Design,
-    scores: dict[str, pd.DataFrame],
+    window: _Window,
     *,
-    keep: pd.Series | None,
+    keep: np.ndarray,
     threshold: int,
-    windows: tuple[int, ...],
     min_treated: int,
     cols: dict[str, object],
 ) -> list[dict]:
-    """All outcomes x windows x methods for the treated selected by `keep` (None: everyone)."""
+    """Every outcome and method of one window for the treated selected by `keep` (and their matched sets)."""
     rows: list[dict] = []
-    t_all = design.treated if keep is None else design.treated[keep.to_numpy()]
-    t_matched = t_all[t_all["matched"]]
-    c = design.comparisons[design.comparisons["match_set"].isin(set(t_matched["match_set"]))]
-    for w in windows:
-        for outcome in COUNT_OUTCOMES:
-            if outcome not in panel.counts:
-                continue
-            base = {**cols, "outcome": outcome, "window_months": w}
-            naive_units = t_all[t_all["s"] < panel.months - 1]
-            n = len(naive_units)
-            if n > threshold and n >= min_treated:
-                d = _long(
-                    naive_units,
-                    _window_sums(panel, outcome, naive_units["row"].to_numpy(), naive_units["s"].to_numpy(), w),
-                )
-                ok = _all_cells_have_events(d)
-                fit = _fit("poisson", "y ~ post | unit", d, "post", "unit", offset="log_months") if ok else None
-                r = _row(fit, ratio=True, n_treated=n, n_comparison=None, method=METHOD_NAIVE, **base)
-                r["treated_change"], r["comparison_change"] = _rate_change(d), np.nan
-                r["n_comparison"] = 0
-                rows.append(r)
-            tm = t_matched[t_matched["s"] < panel.months - 1]
-            cm = c[c["match_set"].isin(set(tm["match_set"]))]
-            n_t, n_c = len(tm), int(cm["person"].nunique())
-            if n_t > threshold and n_t >= min_treated and n_c > threshold:
-                units = pd.concat([tm, cm], ignore_index=True)
-                d = _long(units, _window_sums(panel, outcome, units["row"].to_numpy(), units["s"].to_numpy(), w))
-                fit = (
-                    _fit(
-                        "poisson",
-                        "y ~ post + treated_post | unit",
-                        d,
-                        "treated_post",
-                        "match_set",
-                        offset="log_months",
-                        weights="w",
-                    )
-                    if _all_cells_have_events(d)
-                    else None
-                )
-                r = _row(fit, ratio=True, n_treated=n_t, n_comparison=n_c, method=METHOD_DID, **base)
-                r["treated_change"] = _rate_change(d[d["treated"].eq(1)])
-                r["comparison_change"] = _rate_change(d[d["treated"].eq(0)])
-                rows.append(r)
-        for outcome in SCORE_OUTCOMES:
-            sc = scores.get(outcome)
-            if sc is None:
-                continue
-            base = {**cols, "outcome": outcome, "window_months": w}
-            tc = _score_changes(t_all, sc, w)
-            n = len(tc)
-            if n > threshold and n >= min_treated:
-                fit = _fit("ols", "change ~ 1", tc, "Intercept", None)
-                r = _row(fit, ratio=False, n_treated=n, n_comparison=None, method=METHOD_NAIVE, **base)
-                r["treated_change"], r["comparison_change"], r["n_comparison"] = float(tc["change"].mean()), np.nan, 0
-                rows.append(r)
-            tmc = tc[tc["matched"]]
-            cc = _score_changes(c[c["match_set"].isin(set(tmc["match_set"]))], sc, w)
-            tmc = tmc[tmc["match_set"].isin(set(cc["match_set"]))]
-            if len(cc):
-                cc = cc.assign(w=1.0 / cc.groupby("match_set")["unit"].transform("size"))
-            n_t, n_c = len(tmc), int(cc["person"].nunique()) if len(cc) else 0
-            if n_t > threshold and n_t >= min_treated and n_c > threshold:
-                d = pd.concat([tmc, cc], ignore_index=True)
-                fit = _fit("ols", "change ~ treated", d, "treated", "match_set", weights="w")
-                r = _row(fit, ratio=False, n_treated=n_t, n_comparison=n_c, method=METHOD_DID, **base)
-                r["treated_change"] = float(tmc["change"].mean())
-                r["comparison_change"] = float(np.average(cc["change"], weights=cc["w"]))
-                rows.append(r)
+    t, c = design.treated, design.comparisons
+    has_post = t["s"].to_numpy() < panel.months - 1
+    t_keep = keep & has_post
+    t_matched = t_keep & t["matched"].to_numpy(dtype=bool)
+    c_keep = c["match_set"].isin(set(t.loc[t_matched, "match_set"])).to_numpy()
+    enough_t = max(threshold + 1, min_treated)
+    base = {**cols, "window_months": window.w}
+    report_withheld = cols.get("subgroup") == "all"
+    for outcome, sums_t in window.sums_t.items():
+        b = {**base, "outcome": outcome}
+        n = int(t_keep.sum())
+        if n >= enough_t:
+            d = _long(t[t_keep], sums_t[t_keep])
+            fit = _poisson(d, "y ~ post | unit", "post", "unit", weighted=False)
+            r = _row(fit, ratio=True, n_treated=n, n_comparison=0, method=METHOD_NAIVE, **b)
+            r["treated_change"], r["comparison_change"] = _rate_change(d), np.nan
+            rows.append(r)
+        elif report_withheld:
+            rows.append(_withheld(ratio=True, why="not estimated: too few treated", method=METHOD_NAIVE, **b))
+        n_t, n_c = int(t_matched.sum()), int(c.loc[c_keep, "person"].nunique())
+        if n_t >= enough_t and n_c > threshold:
+            units = pd.concat([t[t_matched], c[c_keep]], ignore_index=True)
+            sums = pd.concat([sums_t[t_matched], window.sums_c[outcome][c_keep]], ignore_index=True)
+            d = _long(units, sums)
+            fit = _poisson(d, "y ~ post + treated_post | unit", "treated_post", "match_set", weighted=True)
+            r = _row(fit, ratio=True, n_treated=n_t, n_comparison=n_c, method=METHOD_DID, **b)
+            r["treated_change"] = _rate_change(d[d["treated"].eq(1)])
+            r["comparison_change"] = _rate_change(d[d["treated"].eq(0)])
+            rows.append(r)
+        elif report_withheld:
+            why = "not estimated: too few matched treated or comparisons"
+            rows.append(_withheld(ratio=True, why=why, method=METHOD_DID, **b))
+    for outcome, change_t in window.change_t.items():
+        b = {**base, "outcome": outcome}
+        ok_t = keep & ~np.isnan(change_t)
+        n = int(ok_t.sum())
+        if n >= enough_t:
+            y = change_t[ok_t]
+            fit = _ols(y, None, np.ones(n), None)
+            r = _row(fit, ratio=False, n_treated=n, n_comparison=0, method=METHOD_NAIVE, **b)
+            r["treated_change"], r["comparison_change"] = float(y.mean()), np.nan
+            rows.append(r)
+        elif report_withheld:
+            why = "not estimated: too few treated with baseline and follow-up scores"
+            rows.append(_withheld(ratio=False, why=why, method=METHOD_NAIVE, **b))
+        # matched sets whose treated person and at least one comparison have both scores
+        change_c = window.change_c[outcome]
+        ok_c = c_keep & ~np.isnan(change_c)
+        ok_tm = ok_t & t["matched"].to_numpy(dtype=bool)
+        sets = set(t.loc[ok_tm, "match_set"]) & set(c.loc[ok_c, "match_set"])
+        ok_tm &= t["match_set"].isin(sets).to_numpy()
+        ok_c &= c["match_set"].isin(sets).to_numpy()
+        n_t, n_c = int(ok_tm.sum()), int(c.loc[ok_c, "person"].nunique())
+        if n_t >= enough_t and n_c > threshold:
+            cc = c[ok_c]
+            wc = 1.0 / cc.groupby("match_set")["unit"].transform("size").to_numpy()
+            y = np.concatenate([change_t[ok_tm], change_c[ok_c]])
+            treated = np.concatenate([np.ones(n_t), np.zeros(len(cc))])
+            groups = np.concatenate([t.loc[ok_tm, "match_set"].to_numpy(), cc["match_set"].to_numpy()])
+            fit = _ols(y, treated, np.concatenate([np.ones(n_t), wc]), groups)
+            r = _row(fit, ratio=False, n_treated=n_t, n_comparison=n_c, method=METHOD_DID, **b)
+            r["treated_change"] = float(change_t[ok_tm].mean())
+            r["comparison_change"] = float(np.average(change_c[ok_c], weights=wc))
+            rows.append(r)
+        elif report_withheld:
+            why = "not estimated: too few matched sets where treated and comparison both have baseline and follow-up"
+            rows.append(_withheld(ratio=False, why=why, method=METHOD_DID, **b))
     return rows
 
 
-def _scores_by_outcome(panel: Panel, scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _scores_by_outcome(panel: Panel, scores: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     if scores is None or scores.empty:
         return {}
     sc = scores.assign(row=panel.people.get_indexer(scores["person_key"]))
     sc = sc[sc["row"] >= 0]
     keep = ["row", "month_index", "assessment_date", "assessment_key", "score"]
-    return {o: g[keep] for o, g in sc.groupby("outcome")}
+    return {o: sc.loc[sc["outcome"].eq(o), keep] for o in SCORE_OUTCOMES if sc["outcome"].eq(o).any()}
 
 
 def estimate(
     panel: Panel,
     result: MatchResult,
-    scores: pd.DataFrame,
+    scores: pd.DataFrame | None,
     *,
     linkage: str,
     intervention: str,
@@ -334,34 +409,36 @@ def estimate(
     """The estimates of one intervention in one linkage: 'all' and, when asked, every subgroup numbers allow."""
     design = _design(panel, result)
     by_outcome = _scores_by_outcome(panel, scores)
-    cols = {"linkage": linkage, "intervention": intervention}
-    rows = _estimate_group(
-        panel,
-        design,
-        by_outcome,
-        keep=None,
-        threshold=threshold,
-        windows=windows,
-        min_treated=0,
-        cols={**cols, "subgroup": "all"},
-    )
+    cumulative = {
+        o: np.concatenate([np.zeros((c.shape[0], 1)), np.cumsum(c, axis=1)], axis=1)
+        for o, c in panel.counts.items()
+        if o in COUNT_OUTCOMES
+    }
+    groups: list[tuple[str, np.ndarray, int]] = [("all", np.ones(len(design.treated), dtype=bool), 0)]
     if subgroups:
         for dim in SUBGROUP_DIMENSIONS:
             for value in sorted(design.treated[dim].unique().tolist()):
-                keep = design.treated[dim].eq(value)
-                if keep.sum() < MIN_SUBGROUP_TREATED:
-                    continue
-                rows += _estimate_group(
-                    panel,
-                    design,
-                    by_outcome,
-                    keep=keep,
-                    threshold=threshold,
-                    windows=windows,
-                    min_treated=MIN_SUBGROUP_TREATED,
-                    cols={**cols, "subgroup": f"{dim}:{value}"},
-                )
-    return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
+                keep = design.treated[dim].eq(value).to_numpy()
+                if keep.sum() >= MIN_SUBGROUP_TREATED:
+                    groups.append((f"{dim}:{value}", keep, MIN_SUBGROUP_TREATED))
+    rows: list[dict] = []
+    for w in windows:
+        window = _window(panel, design, cumulative, by_outcome, w)
+        for name, keep, min_treated in groups:
+            rows += _estimate_group(
+                panel,
+                design,
+                window,
+                keep=keep,
+                threshold=threshold,
+                min_treated=min_treated,
+                cols={"linkage": linkage, "intervention": intervention, "subgroup": name},
+            )
+    out = pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
+    for col in ("n_treated", "n_comparison"):
+        out[col] = out[col].astype("Int64")
+    out["small_n"] = out["small_n"].astype(bool)
+    return out
 
 
 def _run(

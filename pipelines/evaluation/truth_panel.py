@@ -58,8 +58,10 @@ class TruthPanel:
     scores: pd.DataFrame
 
 
-def _month_index(values: pd.Series, first: pd.Period) -> pd.Series:
-    return (pd.PeriodIndex(values, freq="M") - first).map(lambda d: d.n).astype("int64")
+def _month_index(values: pd.Series, first: pd.Period) -> np.ndarray:
+    """Months since `first` of monthly periods (or 'YYYY-MM' strings)."""
+    periods = pd.PeriodIndex(values, freq="M")
+    return ((periods.year - first.year) * 12 + periods.month - first.month).to_numpy(dtype="int64")
 
 
 def _s136_refs(county: Path) -> set[str]:
@@ -102,13 +104,16 @@ def truth_panel(county_dir: str | Path, *, start: str | None = None, months: int
     grid = pd.MultiIndex.from_product([people["person_id"], range(n_months)], names=["person_id", "month_index"])
     pm = counts.reindex(grid, fill_value=0).reset_index()
     pm = pm.merge(people, on="person_id", how="left")
-    pm["month_start"] = (first + pm["month_index"]).map(lambda p: p.start_time.date())
-    pm["age_band"] = [age_band(int(a) + m // 12) for a, m in zip(pm["age_at_start"], pm["month_index"], strict=True)]
+    starts = np.array([(first + m).start_time.date() for m in range(n_months)], dtype=object)
+    pm["month_start"] = starts[pm["month_index"].to_numpy()]
+    age = pm["age_at_start"].to_numpy(dtype="int64") + pm["month_index"].to_numpy() // 12
+    bands = {a: age_band(int(a)) for a in np.unique(age)}
+    pm["age_band"] = pd.Series(age, index=pm.index).map(bands)
     pm["imd_quintile"] = np.ceil(pm["imd_decile"] / 2).astype("Int64")
     pm["locality_code"] = _localities(county, pm["lsoa_code"])
     stepped = pm["stepped_up_in"].notna()
     pm["first_step_up_month_index"] = pd.Series(pd.NA, index=pm.index, dtype="Int64")
-    pm.loc[stepped, "first_step_up_month_index"] = _month_index(pm.loc[stepped, "stepped_up_in"], first).to_numpy()
+    pm.loc[stepped, "first_step_up_month_index"] = _month_index(pm.loc[stepped, "stepped_up_in"], first)
     pm["first_intervention"] = pm["intervention"].where(stepped)
     pm["linkage"] = "standard"
     pm = pm.rename(columns={"person_id": "person_key"})
@@ -136,7 +141,7 @@ def truth_panel(county_dir: str | Path, *, start: str | None = None, months: int
 
     ep = people[people["stepped_up_in"].notna()].copy()
     step_ups = records[records["feed"].eq("programme_caseload")].groupby("person_id")["event_at"].min()
-    ep["index_month_index"] = _month_index(ep["stepped_up_in"], first).to_numpy()
+    ep["index_month_index"] = _month_index(ep["stepped_up_in"], first)
     ep = ep[(ep["index_month_index"] >= 0) & (ep["index_month_index"] < n_months)]
     fallback = pd.PeriodIndex(ep["stepped_up_in"], freq="M").start_time.date
     ep["stepped_up_on"] = pd.to_datetime(ep["person_id"].map(step_ups)).dt.date.fillna(pd.Series(fallback, ep.index))

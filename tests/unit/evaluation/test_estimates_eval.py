@@ -94,6 +94,9 @@ def test_a_higher_threshold_withholds_more() -> None:
     args = dict(windows=(3,), interventions=("high_intensity_team",), subgroups=False)
     at_7 = evaluate(sim.person_months, few, sim.scores, threshold=7, **args).estimates
     at_15 = evaluate(sim.person_months, few, sim.scores, threshold=15, **args).estimates
-    assert at_7["method"].eq("naive_before_after").any()
-    assert at_15.empty
-    assert np.isfinite(at_7["estimate"]).any()
+    naive = at_7[at_7["method"].eq("naive_before_after") & at_7["measure"].eq("rate_ratio")]
+    assert len(naive) and np.isfinite(naive["estimate"]).all() and (naive["n_treated"] == 12).all()
+    # at 15 nothing is estimated: the 'all' rows say why, with no estimate and no count
+    assert len(at_15) and at_15["estimate"].isna().all()
+    assert at_15["n_treated"].isna().all() and at_15["n_comparison"].isna().all()
+    assert at_15["note"].str.startswith("not estimated").all()
