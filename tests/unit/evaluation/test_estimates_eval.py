@@ -100,3 +100,22 @@ def test_a_higher_threshold_withholds_more() -> None:
     assert len(at_15) and at_15["estimate"].isna().all()
     assert at_15["n_treated"].isna().all() and at_15["n_comparison"].isna().all()
     assert at_15["note"].str.startswith("not estimated").all()
+
+
+def test_strict_and_lenient_linkage_give_the_all_estimates_only() -> None:
+    sim = simulate(people=2500, seed=7)
+    pm = pd.concat([sim.person_months.assign(linkage=v) for v in ("standard", "strict", "lenient")])
+    ep = pd.concat([sim.episodes.assign(linkage=v) for v in ("standard", "strict", "lenient")])
+    sc = pd.concat([sim.scores.assign(linkage=v) for v in ("standard", "strict", "lenient")])
+    out = evaluate(pm, ep, sc, windows=(3,), threshold=THRESHOLD, interventions=("high_intensity_team",))
+    est = out.estimates
+    assert set(est["linkage"]) == {"standard", "strict", "lenient"}
+    assert est.loc[est["linkage"].ne("standard"), "subgroup"].eq("all").all()
+    assert est.loc[est["linkage"].eq("standard"), "subgroup"].ne("all").any()
+    # the same people under every linkage: the same estimates
+    key = ["outcome", "method"]
+    a = est[est["linkage"].eq("standard") & est["subgroup"].eq("all")].set_index(key)["estimate"]
+    b = est[est["linkage"].eq("lenient")].set_index(key)["estimate"]
+    assert np.allclose(a.sort_index(), b.sort_index(), equal_nan=True)
+    assert set(out.matches["linkage"]) == {"standard", "strict", "lenient"}
+    assert set(out.balance["linkage"]) == {"standard", "strict", "lenient"}
