@@ -119,3 +119,11 @@ def test_strict_and_lenient_linkage_give_the_all_estimates_only() -> None:
     assert np.allclose(a.sort_index(), b.sort_index(), equal_nan=True)
     assert set(out.matches["linkage"]) == {"standard", "strict", "lenient"}
     assert set(out.balance["linkage"]) == {"standard", "strict", "lenient"}
+
+
+def test_the_regression_adjusted_did_also_covers_the_planted_effect(simulated: Simulated) -> None:
+    est = _run(simulated, adjust=True)
+    did = est.loc[("crisis_contacts", "did_matched")]
+    assert did.ci_low <= 0.7 <= did.ci_high
+    score = est.loc[("swemwbs_total", "did_matched")]
+    assert score.ci_low <= 2.0 <= score.ci_high
