@@ -83,6 +83,7 @@ def balance(panel: Panel, result: MatchResult, *, linkage: str, intervention: st
     comps = _variables(panel, comp_frame)
     weights = m["weight"].to_numpy(dtype=float)
     hide_after = 0 < n_matched <= threshold
+    n_pool = int(result.pool["row"].nunique())
     rows = []
     for var in treated.columns:
         mt, vt = _mean_var(treated[var])
@@ -106,10 +107,11 @@ def balance(panel: Panel, result: MatchResult, *, linkage: str, intervention: st
                 "smd_before": smd_before,
                 "smd_after": smd_after,
                 "n_treated": n_treated,
-                "n_pool": int(result.pool["row"].nunique()),
+                "n_pool": n_pool if not 0 < n_pool <= threshold else np.nan,
                 "n_matched": np.nan if hide_after else n_matched,
             }
         )
     out = pd.DataFrame(rows, columns=BALANCE_COLUMNS)
-    out["n_matched"] = out["n_matched"].astype("Int64")
+    for col in ("n_treated", "n_pool", "n_matched"):
+        out[col] = out[col].astype("Int64")
     return out
