@@ -17,18 +17,21 @@ as offset) has the same estimates as the person-month model, at two rows per per
     who crosses the threshold) it extrapolates and destabilises rare outcomes (S136).
 Scores (questionnaire totals; measure `mean_difference`): baseline = latest score in months s-1..s (at or before the
 index month, within one month), follow-up = latest score in s+1..s+W; only episodes with both count.
-  * `naive_before_after`: mean of follow-up minus baseline among the treated (OLS on a constant, robust SE).
-  * `did_matched`: `change ~ treated` (pyfixest `feols`), weighted, cluster-robust by matched set, on the matched
-    sets whose treated person and at least one comparison have both scores (the comparisons with scores share the
-    set's weight).
-Intervals are 95% (t with the cluster count's degrees of freedom, as pyfixest gives). `mde` is the minimum
-detectable effect at 80% power, two-sided 5%: 2.8 x SE (exp(2.8 SE) on the ratio scale, the smallest ratio above
-1 detectable; 1/mde below 1). `small_n` is set when fewer than 50 treated (or, for did_matched, fewer than 50
-comparisons) contribute, or the model gave no finite standard error.
+  * `naive_before_after`: mean of follow-up minus baseline among the treated (statsmodels OLS on a constant, HC1).
+  * `did_matched`: `change ~ treated` (statsmodels WLS), cluster-robust by matched set, on the matched sets whose
+    treated person and at least one comparison have both scores (the comparisons with scores share the set's
+    weight). On the current synthetic county the comparison pool has almost no questionnaires (only routine
+    outcome monitoring, in 12% of months with a mental health contact), so these rows are withheld there.
+Intervals are 95%, t-based (pyfixest: t with G-1 degrees of freedom for G clusters; statsmodels likewise). `mde` is
+the minimum detectable effect at 80% power, two-sided 5%: 2.8 x SE (exp(2.8 SE) on the ratio scale, the smallest
+ratio above 1 detectable; 1/mde below 1). `small_n` is set when fewer than 50 treated (or, for did_matched, fewer
+than 50 comparisons) contribute, or the model gave no finite standard error. A group with no event in its pre or
+post window (a rate ratio of 0 or infinity) is not estimable: the row has no estimate and says so in `note`.
 
 Disclosure: n_treated and n_comparison are never between 1 and the threshold (HFC_DISCLOSURE_THRESHOLD, default 7):
-an estimate on so few is not written. Subgroups (`<dimension>:<value>`, the treated person's value; comparisons
-belong to their treated person's set) are estimated only with n_treated >= 30 and both groups above the threshold.
+an estimate on so few is not written (for subgroup 'all' a row without estimate or counts says "not estimated").
+Subgroups (`<dimension>:<value>`, the treated person's value; comparisons belong to their treated person's set) are
+estimated only with n_treated >= 30 and both groups above the threshold.
 """
 
 from __future__ import annotations
