@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipelines.evaluation import evaluate
 from pipelines.evaluation.config import COUNT_OUTCOMES, SCORE_OUTCOMES
 from pipelines.evaluation.truth_panel import TruthPanel, truth_panel
 from pipelines.synth import generate
@@ -54,3 +55,18 @@ def test_scores_carry_the_published_outcome_names(county: tuple[Path, TruthPanel
     assert set(tp.scores["outcome"]) <= set(SCORE_OUTCOMES)
     assert tp.scores["score"].notna().all()
     assert tp.scores["timepoint_code"].eq("BASELINE").any()
+
+
+def test_the_truth_panel_evaluates(county: tuple[Path, TruthPanel]) -> None:
+    _, tp = county
+    out = evaluate(tp.person_months, tp.episodes, tp.scores, windows=(3,), threshold=7)
+    est = out.estimates
+    assert set(est["intervention"]) == {"high_intensity_team", "street_triage", "usual_care"}
+    naive = est[
+        est["method"].eq("naive_before_after") & est["outcome"].eq("crisis_contacts") & est["subgroup"].eq("all")
+    ]
+    assert naive["estimate"].notna().any()
+    assert (naive["estimate"].dropna() < 1).all()  # enrolled at a peak: contacts fall whatever is done
+    n = est[["n_treated", "n_comparison"]].to_numpy(dtype=float)
+    assert not ((n >= 1) & (n <= 7)).any()
+    assert (out.matches["distance"] <= out.matches["caliper"]).all()
