@@ -48,6 +48,7 @@ from pipelines.evaluation.balance import BALANCE_COLUMNS, balance
 from pipelines.evaluation.config import (
     CALIPER,
     COUNT_OUTCOMES,
+    EXACT_VARIABLES,
     HEADLINE_LINKAGE,
     INTERVENTIONS,
     MATCH_VARIABLES,
@@ -500,6 +501,7 @@ def _run(
     interventions: tuple[str, ...],
     subgroups: bool,
     adjust: bool = False,
+    exact: tuple[str, ...] = EXACT_VARIABLES,
 ) -> EvaluationTables:
     limit = disclosure_threshold() if threshold is None else threshold
     linkages = sorted(person_months["linkage"].unique().tolist(), key=lambda v: (v != HEADLINE_LINKAGE, v))
@@ -509,7 +511,9 @@ def _run(
         ep = episodes[episodes["linkage"].eq(linkage)]
         sc = scores[scores["linkage"].eq(linkage)] if scores is not None and len(scores) else None
         for intervention in interventions:
-            result = match(panel, ep, linkage=linkage, intervention=intervention, k=k, caliper=caliper, given=given)
+            result = match(
+                panel, ep, linkage=linkage, intervention=intervention, k=k, caliper=caliper, given=given, exact=exact
+            )
             matches.append(result.matches)
             if "balance" in tables:
                 bal.append(balance(panel, result, linkage=linkage, intervention=intervention, threshold=limit))
@@ -546,6 +550,7 @@ def evaluate(
     interventions: tuple[str, ...] = INTERVENTIONS,
     subgroups: bool = True,
     adjust: bool = False,
+    exact: tuple[str, ...] = EXACT_VARIABLES,
 ) -> EvaluationTables:
     """Matches, balance and estimates for every linkage in `person_months` (subgroups under 'standard' only).
     `threshold` defaults to HFC_DISCLOSURE_THRESHOLD (7)."""
@@ -562,6 +567,7 @@ def evaluate(
         interventions=interventions,
         subgroups=subgroups,
         adjust=adjust,
+        exact=exact,
     )
 
 

@@ -47,7 +47,7 @@ from pipelines.evaluation.config import (
     age_group,
 )
 
-METHOD = "exact(month,sex,imd_quintile,age_group)+mahalanobis_nn_k{k}_with_replacement_caliper{caliper:g}"
+METHOD = "exact({exact})+mahalanobis_nn_k{k}_with_replacement_caliper{caliper:g}"
 MATCH_COLUMNS = [
     "linkage",
     "intervention",
@@ -160,11 +160,16 @@ def match(
     k: int = NEIGHBOURS,
     caliper: float = CALIPER,
     given: pd.DataFrame | None = None,
+    exact: tuple[str, ...] = EXACT_VARIABLES,
 ) -> MatchResult:
     """Matched comparisons for the first episodes of `intervention` (see the module docstring for the method).
     With `given` (a comparison_matches table), its rows for this linkage and intervention are taken as the matches
-    instead of matching again (the treated and the pool are rebuilt, for balance and estimates)."""
-    method = METHOD.format(k=k, caliper=caliper)
+    instead of matching again (the treated and the pool are rebuilt, for balance and estimates). `exact` names the
+    exact-matching variables (default all of EXACT_VARIABLES; the index month is always exact); the method's name
+    says which were used."""
+    method = METHOD.format(
+        exact=",".join(["month", *[v for v in EXACT_VARIABLES[1:] if v in exact]]), k=k, caliper=caliper
+    )
     ep = episodes[episodes["intervention"].eq(intervention)]
     ep = ep[(ep["index_month_index"] >= MIN_PRE_MONTHS) & (ep["index_month_index"] < panel.months)]
     ep = ep[ep["person_key"].isin(panel.people)]
@@ -206,8 +211,8 @@ def match(
         return MatchResult(matches, treated, pool)
     offset = 0
     for s, t_rows, t_x, c_rows, c_x in cells:
-        t_key = _strata(panel, t_rows, s)
-        c_key = _strata(panel, c_rows, s)
+        t_key = _strata(panel, t_rows, s, exact)
+        c_key = _strata(panel, c_rows, s, exact)
         keys = treated["match_set"].to_numpy()[offset : offset + len(t_rows)]
         offset += len(t_rows)
         for key in np.unique(t_key):
@@ -265,10 +270,13 @@ def _pooled_covariance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (np.cov(a, rowvar=False) + np.cov(b, rowvar=False)) / 2
 
 
-def _strata(panel: Panel, rows: np.ndarray, s: int) -> np.ndarray:
-    """The exact-matching cell of each person at month s (EXACT_VARIABLES; the month is the loop's own)."""
-    assert EXACT_VARIABLES[0] == "index_month_index"
-    return np.array(
-        [f"{a}|{b}|{c}" for a, b, c in zip(panel.sex[rows], panel.imd[rows], panel.age_group[rows, s], strict=True)],
-        dtype=object,
-    )
+def _strata(panel: Panel, rows: np.ndarray, s: int, exact: tuple[str, ...]) -> np.ndarray:
+    """The exact-matching cell of each person at month s (the month is always exact: it is the loop's own)."""
+    unknown = set(exact) - set(EXACT_VARIABLES)
+    if unknown:
+        raise ValueError(f"exact matching is on {', '.join(EXACT_VARIABLES)} only, not {', '.join(sorted(unknown))}")
+    parts = {"sex": panel.sex[rows], "imd_quintile": panel.imd[rows], "age_group": panel.age_group[rows, s]}
+    chosen = [parts[v] for v in EXACT_VARIABLES[1:] if v in exact]
+    if not chosen:
+        return np.zeros(len(rows), dtype=object)
+    return np.array(["|".join(map(str, cell)) for cell in zip(*chosen, strict=True)], dtype=object)

@@ -95,3 +95,15 @@ def test_balance_of_too_few_treated_is_not_written(simulated: Simulated) -> None
     result = match(panel, few, linkage="standard", intervention="high_intensity_team")
     assert balance(panel, result, linkage="standard", intervention="high_intensity_team", threshold=7).empty
     assert isinstance(result.treated, pd.DataFrame)
+
+
+def test_exact_matching_can_be_relaxed_to_month_and_sex(simulated: Simulated) -> None:
+    panel = build_panel(simulated.person_months, COUNT_OUTCOMES)
+    args = dict(linkage="standard", intervention="high_intensity_team")
+    full = match(panel, simulated.episodes, **args)
+    relaxed = match(panel, simulated.episodes, **args, exact=("index_month_index", "sex"))
+    assert relaxed.treated["matched"].sum() > full.treated["matched"].sum()
+    assert relaxed.matches["method"].iloc[0].startswith("exact(month,sex)+mahalanobis")
+    assert full.matches["method"].iloc[0].startswith("exact(month,sex,imd_quintile,age_group)+")
+    with pytest.raises(ValueError, match="exact matching is on"):
+        match(panel, simulated.episodes, **args, exact=("index_month_index", "ethnicity_group"))
