@@ -54,6 +54,10 @@ MATCH_VARIABLES: tuple[str, ...] = (
     "police_share_m3",
 )
 EXACT_VARIABLES: tuple[str, ...] = ("index_month_index", "sex", "imd_quintile", "age_group")
+# may be added to the exact cells: contacts in s-3..s-1 banded (RECENT_BANDS lower bounds), the programme's own
+# eligibility measure (9 in three months)
+OPTIONAL_EXACT: tuple[str, ...] = ("recent_contacts_band",)
+RECENT_BANDS: tuple[int, ...] = (1, 6, 9, 12, 15)
 MISSING_LEVEL = "not_known"
 
 # 80% power, 5% two-sided: the minimum detectable effect is (z_0.975 + z_0.8) x SE = 2.8 SE

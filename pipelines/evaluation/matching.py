@@ -44,6 +44,8 @@ from pipelines.evaluation.config import (
     MIN_PRE_MONTHS,
     MISSING_LEVEL,
     NEIGHBOURS,
+    OPTIONAL_EXACT,
+    RECENT_BANDS,
     age_group,
 )
 
@@ -167,9 +169,8 @@ def match(
     instead of matching again (the treated and the pool are rebuilt, for balance and estimates). `exact` names the
     exact-matching variables (default all of EXACT_VARIABLES; the index month is always exact); the method's name
     says which were used."""
-    method = METHOD.format(
-        exact=",".join(["month", *[v for v in EXACT_VARIABLES[1:] if v in exact]]), k=k, caliper=caliper
-    )
+    named = [v for v in (*EXACT_VARIABLES[1:], *OPTIONAL_EXACT) if v in exact]
+    method = METHOD.format(exact=",".join(["month", *named]), k=k, caliper=caliper)
     ep = episodes[episodes["intervention"].eq(intervention)]
     ep = ep[(ep["index_month_index"] >= MIN_PRE_MONTHS) & (ep["index_month_index"] < panel.months)]
     ep = ep[ep["person_key"].isin(panel.people)]
@@ -272,11 +273,18 @@ def _pooled_covariance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _strata(panel: Panel, rows: np.ndarray, s: int, exact: tuple[str, ...]) -> np.ndarray:
     """The exact-matching cell of each person at month s (the month is always exact: it is the loop's own)."""
-    unknown = set(exact) - set(EXACT_VARIABLES)
+    allowed = (*EXACT_VARIABLES, *OPTIONAL_EXACT)
+    unknown = set(exact) - set(allowed)
     if unknown:
-        raise ValueError(f"exact matching is on {', '.join(EXACT_VARIABLES)} only, not {', '.join(sorted(unknown))}")
-    parts = {"sex": panel.sex[rows], "imd_quintile": panel.imd[rows], "age_group": panel.age_group[rows, s]}
-    chosen = [parts[v] for v in EXACT_VARIABLES[1:] if v in exact]
+        raise ValueError(f"exact matching is on {', '.join(allowed)} only, not {', '.join(sorted(unknown))}")
+    recent = panel.counts["crisis_contacts"][rows, s - 3 : s].sum(axis=1)
+    parts = {
+        "sex": panel.sex[rows],
+        "imd_quintile": panel.imd[rows],
+        "age_group": panel.age_group[rows, s],
+        "recent_contacts_band": np.searchsorted(np.array(RECENT_BANDS), recent, side="right"),
+    }
+    chosen = [parts[v] for v in allowed[1:] if v in exact]
     if not chosen:
         return np.zeros(len(rows), dtype=object)
     return np.array(["|".join(map(str, cell)) for cell in zip(*chosen, strict=True)], dtype=object)

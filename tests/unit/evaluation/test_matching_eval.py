@@ -107,3 +107,20 @@ def test_exact_matching_can_be_relaxed_to_month_and_sex(simulated: Simulated) ->
     assert full.matches["method"].iloc[0].startswith("exact(month,sex,imd_quintile,age_group)+")
     with pytest.raises(ValueError, match="exact matching is on"):
         match(panel, simulated.episodes, **args, exact=("index_month_index", "ethnicity_group"))
+
+
+def test_exact_cells_can_include_the_recent_contacts_band(simulated: Simulated) -> None:
+    panel = build_panel(simulated.person_months, COUNT_OUTCOMES)
+    exact = ("index_month_index", "sex", "recent_contacts_band")
+    result = match(panel, simulated.episodes, linkage="standard", intervention="high_intensity_team", exact=exact)
+    m = result.matches
+    assert m["method"].iloc[0].startswith("exact(month,sex,recent_contacts_band)+")
+    wide = simulated.person_months.pivot(index="person_key", columns="month_index", values="crisis_contacts")
+    s = m["index_month_index"].to_numpy()
+    t = wide.loc[m["treated_person_key"]].to_numpy()
+    c = wide.loc[m["comparison_person_key"]].to_numpy()
+    bands = np.array([1, 6, 9, 12, 15])
+    for j, i in enumerate(s):
+        assert np.searchsorted(bands, t[j, i - 3 : i].sum(), "right") == np.searchsorted(
+            bands, c[j, i - 3 : i].sum(), "right"
+        )
