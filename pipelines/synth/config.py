@@ -245,9 +245,12 @@ N_LOCALITIES = 5
 # Street triage and usual care are county-wide from ENROL_FIRST_MONTH.
 TEAM_ROLLOUT_FRACTIONS: tuple[float | None, ...] = (0.125, 0.25, 0.4, 0.55, None)
 # Capacity: open episodes the team holds per live locality, and street triage county-wide, per 1,000 people in the
-# county (at least 1). A referral to a full service goes to usual care or is not enrolled.
+# county, with a floor (a team smaller than that is not a team). A referral to a full service goes to usual care or
+# is not enrolled.
 TEAM_CAPACITY_PER_1000 = 1.0  # per live locality
+TEAM_CAPACITY_MIN = 5
 TRIAGE_CAPACITY_PER_1000 = 1.5  # county-wide
+TRIAGE_CAPACITY_MIN = 8
 FALLBACK_TO_USUAL_CARE = 0.5  # a referral the team or triage cannot take (not live, full) goes to usual care
 
 # Referral, from what services record: P(referred this month | eligible) = logistic(intercept + per_contact x

@@ -68,8 +68,8 @@ def make_programme(seed: int, months: int, people: int) -> Programme:
     return Programme(
         team_go_live=go_live,
         service_start=start,
-        team_capacity=max(1, round(config.TEAM_CAPACITY_PER_1000 * people / 1000)),
-        triage_capacity=max(1, round(config.TRIAGE_CAPACITY_PER_1000 * people / 1000)),
+        team_capacity=max(config.TEAM_CAPACITY_MIN, round(config.TEAM_CAPACITY_PER_1000 * people / 1000)),
+        triage_capacity=max(config.TRIAGE_CAPACITY_MIN, round(config.TRIAGE_CAPACITY_PER_1000 * people / 1000)),
     )
 
 

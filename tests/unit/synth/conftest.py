@@ -1,4 +1,5 @@
-"""A small synthetic county shared by the synth tests (1,500 people x 12 months, with faults)."""
+"""Synthetic counties shared by the synth tests: a small one (1,500 people x 12 months, with faults) and a longer
+one (3,000 people x 24 months) where the programme needs whole episodes and enough clients."""
 
 from __future__ import annotations
 
@@ -20,6 +21,13 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SynthSummary
     root = tmp_path_factory.mktemp("county")
     summary = generate(root, people=PEOPLE, months=MONTHS, seed=7, faults=True)
     return root, summary
+
+
+@pytest.fixture(scope="session")
+def long_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("long_county")
+    generate(root, people=3000, months=24, seed=11)
+    return root
 
 
 def read_truth(root: Path, name: str) -> list[dict[str, str]]:
