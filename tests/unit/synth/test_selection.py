@@ -272,3 +272,13 @@ def test_same_bytes_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert filecmp.cmp(
         a / "landing" / "reference" / "programme_rollout.csv", b / "landing" / "reference" / "programme_rollout.csv"
     )
+
+
+def test_truth_readme_and_feeds_md_document_the_programme(long_county: Path) -> None:
+    readme = (long_county / "synth_truth" / "README.md").read_text(encoding="utf-8")
+    for name in sorted(p.name for p in (long_county / "synth_truth").glob("*.csv")):
+        assert f"`{name}`" in readme, name
+    from pipelines.synth.docs import render_feeds_md
+
+    text = render_feeds_md()
+    assert "lsoa_locality.csv" in text and "programme_rollout.csv" in text and "--effects" in text
