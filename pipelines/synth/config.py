@@ -247,7 +247,7 @@ TEAM_ROLLOUT_FRACTIONS: tuple[float | None, ...] = (0.125, 0.25, 0.4, 0.55, None
 # Capacity: open episodes the team holds per live locality, and street triage county-wide, per 1,000 people in the
 # county, with a floor (a team smaller than that is not a team). A referral to a full service goes to usual care or
 # is not enrolled.
-TEAM_CAPACITY_PER_1000 = 1.0  # per live locality
+TEAM_CAPACITY_PER_1000 = 0.8  # per live locality
 TEAM_CAPACITY_MIN = 5
 TRIAGE_CAPACITY_PER_1000 = 1.5  # county-wide
 TRIAGE_CAPACITY_MIN = 8
@@ -258,7 +258,7 @@ FALLBACK_TO_USUAL_CARE = 0.5  # a referral the team or triage cannot take (not l
 # threshold are referred at a flat monthly rate. See pipelines.synth.enrolment.referral_probability.
 REFERRAL = MappingProxyType(
     {
-        "intercept": -0.8,
+        "intercept": -1.6,
         "per_contact_above": 0.22,
         "age_under_25": 0.3,
         "age_65_plus": -0.6,
@@ -275,7 +275,7 @@ SERVICE_CHOICE = MappingProxyType(
     {
         "triage_intercept": -2.4,
         "triage_per_police_share": 3.8,
-        "team_intercept": 1.5,
+        "team_intercept": 2.0,
         "team_age_65_plus": -0.8,
     }
 )

@@ -46,11 +46,11 @@ def clean_files(root: Path, feed: str, months: int = MONTHS, start: str = "2024-
     return [root / "landing" / feed / name for name in names if (root / "landing" / feed / name).exists()]
 
 
-def read_feed(root: Path, feed: str) -> list[dict[str, str]]:
+def read_feed(root: Path, feed: str, months: int = MONTHS) -> list[dict[str, str]]:
     """All rows of a feed's clean deliveries, each with the file it came from under '_file'."""
     spec = FEED_SPECS[feed]
     rows: list[dict[str, str]] = []
-    for path in clean_files(root, feed):
+    for path in clean_files(root, feed, months):
         with path.open(newline="", encoding=spec.encoding) as f:
             for row in csv.DictReader(f, delimiter=spec.delimiter):
                 row["_file"] = path.name
