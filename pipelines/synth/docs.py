@@ -393,7 +393,9 @@ def _programme_section() -> list[str]:
         "shift of the latent wellbeing behind every questionnaire. They are set by `hfc synth --effects FILE.json` "
         '(`{"high_intensity_team": {"police_contacts": 0.8, "wellbeing_shift": 0.35}, ...}`, names as in '
         "`effects.csv`; `crisis_contacts` sets every agency at once; a missing key is no effect) or `--effects none` "
-        "(no intervention has any effect). The default:",
+        "(no intervention has any effect). Contacts are drawn at the untreated rate and thinned (or topped up) for "
+        "treated person-months from a separate random stream, so the same seed gives the same people, enrolment and "
+        "contacts before step up whatever the effects. The default:",
         "",
         "| intervention | " + " | ".join(names) + " |",
         "| --- |" + " --- |" * len(names),

@@ -141,6 +141,7 @@ class People:
     pool_window_mh: np.ndarray = field(default_factory=lambda: np.zeros(0))  # MH trust contact in that window
     s136_multiplier: np.ndarray = field(default_factory=lambda: np.ones(0))  # per arm: S136 chance per MH incident
     rng: np.random.Generator | None = None  # the chunk's stream, carried from drawing to simulation
+    effect_rng: np.random.Generator | None = None  # a stream only for the effects' draws (thinning)
     # crisis plans: one per person at most, in force from plan_start until plan_end (exclusive; None = still)
     plan_start: list[date | None] = field(default_factory=list)
     plan_end: list[date | None] = field(default_factory=list)
@@ -277,6 +278,7 @@ def make_people(county: County, chunk: int, start_index: int, n: int, seed: int,
         p_mh=p_mh,
         relatives=relatives,
         rng=rng,
+        effect_rng=np.random.default_rng([seed, chunk, 13]),
     )
     moved = move_month >= 0
     t = np.arange(months)[None, :]
@@ -291,7 +293,10 @@ def simulate_county(chunks: list[People], months: int, programme: Programme, eff
     """Monthly contacts per agency for the whole county at once, with enrolment decided month by month.
 
     Each chunk keeps its own random stream (drawn in chunk order every month), so the result depends on the seed
-    and the fixed chunk size only. Capacity is the county's, so the chunks are simulated together.
+    and the fixed chunk size only. Capacity is the county's, so the chunks are simulated together. Contacts are
+    drawn at the untreated rate and then thinned (a ratio below 1) or topped up (above 1) from a separate stream
+    for treated person-months, so the effects change nothing else: the same seed gives the same people, the same
+    enrolment and the same contacts before step up whatever the effects.
     """
     from pipelines.synth.enrolment import Enrolment
 
@@ -337,7 +342,16 @@ def simulate_county(chunks: list[People], months: int, programme: Programme, eff
                 zt[lo:hi] = zt[lo:hi] * config.SPELL_AR + shock
             base = np.exp(log_need[lo:hi] + zt[lo:hi] - stationary_sd**2 / 2)
             rate0[lo:hi, t] = np.minimum(base, config.MAX_MONTHLY_RATE)
-            counts[lo:hi, t, :] = r.poisson(rate0[lo:hi, t, None] * shares[lo:hi] * multiplier[lo:hi])
+            expected0 = rate0[lo:hi, t, None] * shares[lo:hi]
+            drawn = r.poisson(expected0)
+            m = multiplier[lo:hi]
+            er = chunks[c].effect_rng
+            down, up = m < 1, m > 1
+            if down.any():
+                drawn[down] = er.binomial(drawn[down], m[down])
+            if up.any():
+                drawn[up] += er.poisson(expected0[up] * (m[up] - 1))
+            counts[lo:hi, t, :] = drawn
         z[:, t] = zt
         rate[:, t] = rate0[:, t] * (shares * multiplier).sum(axis=1)
         if t >= config.ENROL_FIRST_MONTH - 1 and t < months - 1:

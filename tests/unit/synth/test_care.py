@@ -198,7 +198,7 @@ def test_questionnaire_truth_is_the_published_score_of_the_landing_responses(tru
             assert None not in responses  # a clinician's rating: 9, never blank
         checked += 1
         by_measure[m.code] += 1
-    assert checked > 200
+    assert checked > 150  # selective enrolment: fewer programme questionnaires than when everyone was stepped up
     assert len(damaged) < 0.2 * checked
     assert set(by_measure) == set(MEASURE_BY_CODE)
 

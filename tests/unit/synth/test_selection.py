@@ -282,3 +282,21 @@ def test_truth_readme_and_feeds_md_document_the_programme(long_county: Path) -> 
 
     text = render_feeds_md()
     assert "lsoa_locality.csv" in text and "programme_rollout.csv" in text and "--effects" in text
+
+
+def test_effects_change_only_treated_contacts_not_who_is_enrolled(tmp_path: Path) -> None:
+    """Contacts are thinned from the untreated draw, so a county with and without effects has the same people,
+    the same enrolment and the same contacts before step up: a clean pair for calibration."""
+    a, b = tmp_path / "with", tmp_path / "none"
+    generate(a, people=1500, months=12, seed=4)
+    generate(b, people=1500, months=12, seed=4, effects="none")
+    assert (a / "synth_truth" / "enrolment.csv").read_bytes() == (b / "synth_truth" / "enrolment.csv").read_bytes()
+    pa = {p["person_id"]: p for p in read_truth(a, "people.csv")}
+    pb = {p["person_id"]: p for p in read_truth(b, "people.csv")}
+    assert {k: (p["intervention"], p["stepped_up_in"]) for k, p in pa.items()} == {
+        k: (p["intervention"], p["stepped_up_in"]) for k, p in pb.items()
+    }
+    never = [k for k, p in pa.items() if not p["intervention"]]
+    assert all(pa[k]["crisis_contacts"] == pb[k]["crisis_contacts"] for k in never)
+    treated = [k for k, p in pa.items() if p["intervention"] == "high_intensity_team"]
+    assert treated and any(pa[k]["crisis_contacts"] != pb[k]["crisis_contacts"] for k in treated)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date, datetime
-from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
 from pipelines.feeds import FEED_SPECS
 from pipelines.feeds.mh_outcome_measures import MEASURE_BY_CODE, MEASURE_ITEMS
-from pipelines.synth import config
+from pipelines.synth import config, generate
 from pipelines.synth.identifiers import is_valid_nhs_number
 from pipelines.synth.names import NICKNAMES
 from pipelines.synth.population import ETHNICITIES
@@ -248,12 +248,20 @@ def test_questionnaires_are_item_level_with_dates(truth) -> None:
     assert skipped < 0.25 * len(items)
 
 
-def test_questionnaire_naive_change_exceeds_true_effect(long_county: Path) -> None:
+def test_questionnaire_naive_change_exceeds_true_effect(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Scores at step up are taken at a low point, so follow-up looks better even under usual care.
 
-    Needs follow-ups after whole episodes, so it runs on the longer county (3,000 people x 24 months).
+    Needs follow-ups after whole episodes and enough of them: a longer county (3,000 people x 24 months) where
+    nearly everyone eligible is referred and no service is full, as if everyone at a peak were stepped up.
     """
-    root = long_county
+    monkeypatch.setattr(config, "REFERRAL", MappingProxyType(dict(config.REFERRAL, intercept=3.0)))
+    monkeypatch.setattr(config, "TEAM_CAPACITY_MIN", 1000)
+    monkeypatch.setattr(config, "TRIAGE_CAPACITY_MIN", 1000)
+    monkeypatch.setattr(config, "FALLBACK_TO_USUAL_CARE", 1.0)
+    root = tmp_path_factory.mktemp("open_county")
+    generate(root, people=3000, months=24, seed=11)
     effects = {(e["intervention"], e["outcome"]): e for e in read_truth(root, "effects.csv")}
     hit = effects[("high_intensity_team", "reqol10_total")]
     assert 0 < float(hit["true_effect"]) < float(hit["naive_before_after"])
