@@ -351,7 +351,8 @@ def _programme_section() -> list[str]:
         "## The programme: enrolment and true effects (synthetic county)",
         "",
         "Enrolment happens as it does in services, and depends only on what they record: a person's recorded contacts "
-        "so far, by agency, their age, sex, the IMD decile and locality of their home, the calendar month, the "
+        f"over the last {config.ENROL_WINDOW} months, by agency, their age, sex, the IMD decile and locality of the "
+        "home they step up from, the calendar month (through the rollout), the "
         "services' capacity and independent chance; never on the latent need or the current spell, nor on any "
         "contact after the decision month (`pipelines/synth/enrolment.py`). So an evaluation that adjusts for these "
         "can remove the selection; "
