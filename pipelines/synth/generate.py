@@ -1,8 +1,10 @@
 """``generate``: write the synthetic county's monthly agency deliveries and its ground truth.
 
-People are drawn a chunk at a time (``config.CHUNK_SIZE``) and each chunk's records are appended to
-the monthly delivery files, so memory holds one chunk's records, never the county's. Everything is
-seeded from ``seed`` and the chunk number, so the same arguments give byte-identical files.
+People are drawn a chunk at a time (``config.CHUNK_SIZE``), then simulated month by month together (the
+programme's capacity is the county's: ``population.simulate_county``, enrolment in ``enrolment``), and each
+chunk's records are built and appended to the monthly delivery files in turn, so memory holds every person's
+attributes and monthly counts but one chunk's records, never the county's. Everything is seeded from ``seed``
+and the chunk number, so the same arguments give byte-identical files.
 """
 
 from __future__ import annotations
