@@ -34,14 +34,11 @@ period as (
 months as (
 
     select
-        month_start,
-        cast(datediff('month', period.first_month, month_start) as integer) as month_index
-    from (
-        select cast(unnest(generate_series(period.first_month, period.last_month, interval 1 month)) as date)
-            as month_start
-        from period
-    ) as series
-    cross join period
+        cast(series.month_start as date) as month_start,
+        cast(datediff('month', bounds.first_month, series.month_start) as integer) as month_index
+    from period as bounds
+    cross join
+        unnest(generate_series(bounds.first_month, bounds.last_month, interval 1 month)) as series (month_start)
 
 ),
 
@@ -49,7 +46,8 @@ localities as (
 
     select locality_code from contacts
     union
-    select locality_code from rollout where locality_code is not null
+    select locality_code from rollout
+    where locality_code is not null
 
 ),
 
@@ -107,11 +105,11 @@ go_live as (
 
     -- the month of go-live (a go-live part way through a month counts that month as live); null = never live
     select
-        locality_code,
-        cast(datediff('month', period.first_month, min(go_live_on)) as integer) as go_live_month_index
+        rollout.locality_code,
+        cast(datediff('month', period.first_month, min(rollout.go_live_on)) as integer) as go_live_month_index
     from rollout
     cross join period
-    group by locality_code, period.first_month
+    group by rollout.locality_code, period.first_month
 
 )
 

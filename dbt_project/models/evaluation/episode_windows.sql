@@ -1,14 +1,6 @@
-{#- Pre and post windows (months) around each episode's step-up month; `dbt build --vars '{evaluation_window_months: [3, 6]}'`
-    changes them. -#}
-{%- set window_months = var('evaluation_window_months', [3, 6, 12]) -%}
-{%- set count_outcomes = [
-    'crisis_contacts', 'police_contacts', 'ambulance_contacts', 'emergency_department_contacts',
-    'mental_health_trust_contacts', 'council_contacts', 's136_detentions',
-] -%}
-{%- set score_outcomes = [
-    'reqol10_total', 'swemwbs_total', 'core10_total', 'dialog_quality_of_life_mean',
-    'dialog_treatment_satisfaction_mean', 'honos_total',
-] -%}
+{#- Pre and post windows (months) around each episode's step-up month;
+    `dbt build --vars '{evaluation_window_months: [3, 6]}'` changes them. -#}
+{%- set window_months = var('evaluation_window_months', [3, 6, 12]) %}
 -- Each first episode (standard linkage) before and after its step-up month s, for every window W and outcome:
 -- counts summed over months s-W..s-1 (pre) and s+1..s+W (post), month s itself left out (the effect starts the
 -- month after step up); scores as the latest at or before the step-up month within one month (months s-1..s,
@@ -44,18 +36,25 @@ windows as (
 
 outcomes as (
 
+    -- the 13 outcomes of effects.csv: seven counts, six scores
     select
         outcome,
-        measure
+        case
+            when outcome in (
+                'reqol10_total', 'swemwbs_total', 'core10_total', 'dialog_quality_of_life_mean',
+                'dialog_treatment_satisfaction_mean', 'honos_total'
+            ) then 'mean_difference'
+            else 'rate_ratio'
+        end as measure
     from (
-        values
-        {%- for outcome in count_outcomes %}
-            ('{{ outcome }}', 'rate_ratio'),
-        {%- endfor %}
-        {%- for outcome in score_outcomes %}
-            ('{{ outcome }}', 'mean_difference'){{ ',' if not loop.last }}
-        {%- endfor %}
-    ) as outcome_list (outcome, measure)
+        select
+            unnest([
+                'crisis_contacts', 'police_contacts', 'ambulance_contacts', 'emergency_department_contacts',
+                'mental_health_trust_contacts', 'council_contacts', 's136_detentions',
+                'reqol10_total', 'swemwbs_total', 'core10_total', 'dialog_quality_of_life_mean',
+                'dialog_treatment_satisfaction_mean', 'honos_total'
+            ]) as outcome
+    ) as outcome_list
 
 ),
 
@@ -81,53 +80,44 @@ episode_windows as (
 
 months_around as (
 
-    -- the panel's months within the widest window of each episode, offset from the step-up month
+    -- the panel's months within the widest window of each episode, offset from the step-up month, one row per count
     select
         episodes.intervention_episode_key,
         person_months.month_index - episodes.index_month_index as month_offset,
-        {%- for outcome in count_outcomes %}
-        person_months.{{ outcome }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        outcomes.outcome,
+        case outcomes.outcome
+            when 'crisis_contacts' then person_months.crisis_contacts
+            when 'police_contacts' then person_months.police_contacts
+            when 'ambulance_contacts' then person_months.ambulance_contacts
+            when 'emergency_department_contacts' then person_months.emergency_department_contacts
+            when 'mental_health_trust_contacts' then person_months.mental_health_trust_contacts
+            when 'council_contacts' then person_months.council_contacts
+            when 's136_detentions' then person_months.s136_detentions
+        end as count_value
     from episodes
     inner join {{ ref('evaluation_person_months') }} as person_months
         on
-            person_months.linkage = 'standard'
-            and episodes.person_key = person_months.person_key
+            episodes.person_key = person_months.person_key
+            and person_months.linkage = 'standard'
             and person_months.month_index
             between episodes.index_month_index - {{ window_months | max }}
             and episodes.index_month_index + {{ window_months | max }}
-            and person_months.month_index != episodes.index_month_index
-
-),
-
-count_sums as (
-
-    select
-        months_around.intervention_episode_key,
-        windows.window_months,
-        {%- for outcome in count_outcomes %}
-        sum(months_around.{{ outcome }}) filter (where months_around.month_offset < 0) as pre_{{ outcome }},
-        sum(months_around.{{ outcome }}) filter (where months_around.month_offset > 0) as post_{{ outcome }}
-        {{- ',' if not loop.last }}
-        {%- endfor %}
-    from months_around
-    inner join windows on abs(months_around.month_offset) <= windows.window_months
-    group by months_around.intervention_episode_key, windows.window_months
+            and episodes.index_month_index != person_months.month_index
+    inner join outcomes on outcomes.measure = 'rate_ratio'
 
 ),
 
 count_values as (
 
-    {%- for outcome in count_outcomes %}
     select
-        intervention_episode_key,
-        window_months,
-        '{{ outcome }}' as outcome,
-        pre_{{ outcome }} as pre_value,
-        post_{{ outcome }} as post_value
-    from count_sums
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
+        months_around.intervention_episode_key,
+        windows.window_months,
+        months_around.outcome,
+        sum(months_around.count_value) filter (where months_around.month_offset < 0) as pre_value,
+        sum(months_around.count_value) filter (where months_around.month_offset > 0) as post_value
+    from months_around
+    inner join windows on abs(months_around.month_offset) <= windows.window_months
+    group by months_around.intervention_episode_key, windows.window_months, months_around.outcome
 
 ),
 

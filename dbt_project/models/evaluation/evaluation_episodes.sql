@@ -107,6 +107,6 @@ select
     people.locality_code
 from first_episodes
 cross join period
-left join {{ ref('evaluation_person_keys') }} as keys
-    on first_episodes.linkage = keys.linkage and first_episodes.person_key = keys.person_key
-left join {{ ref('dim_person') }} as people on keys.standard_person_key = people.person_key
+left join {{ ref('evaluation_person_keys') }} as linkage_keys
+    on first_episodes.linkage = linkage_keys.linkage and first_episodes.person_key = linkage_keys.person_key
+left join {{ ref('dim_person') }} as people on linkage_keys.standard_person_key = people.person_key

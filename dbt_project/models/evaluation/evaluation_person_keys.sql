@@ -45,7 +45,7 @@ alternative as (
         count(*) as records
     from record_keys
     group by linkage, person_key, standard_person_key
-    qualify row_number() over (partition by linkage, person_key order by records desc, standard_person_key) = 1
+    qualify row_number() over (partition by linkage, person_key order by records desc, standard_person_key asc) = 1
 
 ),
 

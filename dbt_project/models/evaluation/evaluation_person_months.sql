@@ -29,14 +29,11 @@ period as (
 months as (
 
     select
-        month_start,
-        cast(datediff('month', period.first_month, month_start) as integer) as month_index
-    from (
-        select cast(unnest(generate_series(period.first_month, period.last_month, interval 1 month)) as date)
-            as month_start
-        from period
-    ) as series
-    cross join period
+        cast(series.month_start as date) as month_start,
+        cast(datediff('month', bounds.first_month, series.month_start) as integer) as month_index
+    from period as bounds
+    cross join
+        unnest(generate_series(bounds.first_month, bounds.last_month, interval 1 month)) as series (month_start)
 
 ),
 

@@ -62,7 +62,7 @@ alternative_owners as (
         where person_key_lenient is not null
         group by assessment_key, person_key_lenient
     ) as counted
-    qualify row_number() over (partition by linkage, assessment_key order by items desc, person_key) = 1
+    qualify row_number() over (partition by linkage, assessment_key order by items desc, person_key asc) = 1
 
 ),
 
