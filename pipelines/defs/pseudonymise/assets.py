@@ -1,4 +1,6 @@
-"""``pseudonymised/<feed>``, ``identity/opt_out`` and ``pseudonymised/person_keys``: what dbt may read.
+"""What dbt may read: ``pseudonymised/<feed>``, ``identity/opt_out``, ``pseudonymised/person_keys``, the rollout.
+
+``pseudonymised/programme_rollout`` copies the reference file ``programme_rollout.csv`` (no identifiers) as parquet.
 
 Each asset key equals the key dagster-dbt gives the matching dbt source, so the Python assets and
 the dbt models form one lineage graph. Feed rows are written per delivery period under
@@ -31,7 +33,7 @@ from pipelines.linkage.opt_out import (
     publication_trail_row,
     published_path,
 )
-from pipelines.pseudonymisation import Reference, person_keys, publish_period
+from pipelines.pseudonymisation import PROGRAMME_ROLLOUT_FILE, Reference, person_keys, programme_rollout, publish_period
 from pipelines.settings import Zones
 
 
@@ -190,6 +192,37 @@ def pseudonymised_person_keys(
     )
 
 
+def rollout_path(zones: Zones):
+    return zones.pseudonymised / "reference" / "programme_rollout.parquet"
+
+
+@dg.asset(
+    key=["pseudonymised", "programme_rollout"],
+    group_name="pseudonymise",
+    kinds={"python", "parquet"},
+    tags={"zone": "pseudonymised"},
+    automation_condition=dg.AutomationCondition.eager(),
+    description=(
+        "The programme's rollout by locality (reference/programme_rollout.csv: locality_code, intervention, "
+        "go_live_date; blank = not live): a commissioning fact without identifiers, copied as it is. An empty table "
+        "when the file is not delivered. One row per locality and intervention."
+    ),
+)
+def pseudonymised_programme_rollout(zones: ZonesResource) -> dg.MaterializeResult:
+    zone = zones.get()
+    frame = programme_rollout(zone.reference)
+    _write_parquet(frame, rollout_path(zone))
+    return dg.MaterializeResult(
+        metadata={
+            "delivered": dg.MetadataValue.bool((zone.reference / PROGRAMME_ROLLOUT_FILE).exists()),
+            "rows": dg.MetadataValue.int(len(frame)),
+            "localities": dg.MetadataValue.int(int(frame["locality_code"].nunique())),
+        }
+    )
+
+
 pseudonymised_assets = [build_pseudonymised_asset(spec) for spec in FEED_SPECS.values()]
 
-defs = dg.Definitions(assets=[*pseudonymised_assets, opt_out_applied, pseudonymised_person_keys])
+defs = dg.Definitions(
+    assets=[*pseudonymised_assets, opt_out_applied, pseudonymised_person_keys, pseudonymised_programme_rollout]
+)
