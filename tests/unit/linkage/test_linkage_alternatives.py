@@ -124,7 +124,7 @@ def _alternatives(
 
 def test_strict_cuts_a_person_at_its_weak_links() -> None:
     # P1 = records 0-1-2-3: 0-1 strong, 1-2 weak (0.8), 2-3 strong; P2 = record 4
-    strict, _ = _alternatives(["P1", "P1", "P1", "P1", "P2"], [(0, 1, 0.95), (1, 2, 0.8), (2, 3, 1.0)], [])
+    strict, _ = _alternatives(["P1", "P1", "P1", "P1", "P2"], [(0, 1, 0.995), (1, 2, 0.8), (2, 3, 1.0)], [])
     assert strict[0] == strict[1] and strict[2] == strict[3] and strict[0] != strict[2]
     assert sorted({strict[0], strict[2]}) == ["P1", "P1-s1"]  # the tie goes to the part with the first record key
     assert strict[0] == "P1" and strict[4] == "P2"
@@ -193,13 +193,13 @@ def test_thresholds_are_validated(monkeypatch: pytest.MonkeyPatch, env: dict[str
 
 
 def test_unset_alternative_thresholds_follow_the_decision_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert (SETTINGS.strict_threshold, SETTINGS.lenient_threshold) == (0.9, 0.55)
-    monkeypatch.setenv("HFC_LINK_MATCH_THRESHOLD", "0.95")
+    assert (SETTINGS.strict_threshold, SETTINGS.lenient_threshold) == (0.99, 0.55)
+    monkeypatch.setenv("HFC_LINK_MATCH_THRESHOLD", "0.995")
     monkeypatch.setenv("HFC_LINK_REVIEW_THRESHOLD", "0.6")
     settings = LinkageSettings.from_env()
-    assert (settings.strict_threshold, settings.lenient_threshold) == (0.95, 0.6)
-    monkeypatch.setenv("HFC_LINK_STRICT_THRESHOLD", "0.99")
+    assert (settings.strict_threshold, settings.lenient_threshold) == (0.995, 0.6)
+    monkeypatch.setenv("HFC_LINK_STRICT_THRESHOLD", "0.999")
     monkeypatch.setenv("HFC_LINK_LENIENT_THRESHOLD", "0.7")
     settings = LinkageSettings.from_env()
-    assert (settings.strict_threshold, settings.lenient_threshold) == (0.99, 0.7)
-    assert LinkageSettings.from_env(match_threshold=0.99).strict_threshold == 0.99
+    assert (settings.strict_threshold, settings.lenient_threshold) == (0.999, 0.7)
+    assert LinkageSettings.from_env(match_threshold=0.999).strict_threshold == 0.999
