@@ -167,7 +167,8 @@ def opt_out_applied(
     automation_condition=dg.AutomationCondition.eager(),
     description=(
         "Each agency record's keyed person key, from the identity spine, leaving out records the national data "
-        "opt-out excludes. One row per agency record."
+        "opt-out excludes, with its person under the strict and the lenient linkage (sensitivity analyses). One row "
+        "per agency record."
     ),
 )
 def pseudonymised_person_keys(
@@ -186,6 +187,9 @@ def pseudonymised_person_keys(
         metadata={
             "records": dg.MetadataValue.int(len(frame)),
             "people": dg.MetadataValue.int(int(frame["person_key"].nunique())),
+            # the alternative linkages for sensitivity analyses: more people (strict) or fewer (lenient)
+            "people_strict_linkage": dg.MetadataValue.int(int(frame["person_key_strict"].nunique())),
+            "people_lenient_linkage": dg.MetadataValue.int(int(frame["person_key_lenient"].nunique())),
             "records_excluded_opt_out": dg.MetadataValue.int(int(drop.sum())),
             "key_id": dg.MetadataValue.text(key.key_id),
         }
