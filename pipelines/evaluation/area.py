@@ -4,7 +4,7 @@ Both read the `evaluation.area_months` panel (one row per locality x month: dema
 `go_live_month_index`, null where the team is not live in the period) and never a person.
 
 **Interrupted time series** (`interrupted_time_series`, the `evaluation.its_estimates` table). For each locality whose
-team goes live inside the period with at least `min_months` months (default 6) on each side, a segmented
+team goes live inside the period with at least `min_months` months (default 8) on each side, a segmented
 regression of each demand count on its month::
 
     log E[y_t] = b0 + b1 (t - g) + b2 post_t + b3 (t - g) post_t        post_t = 1 from the go-live month g
@@ -80,7 +80,7 @@ ITS_OUTCOMES: tuple[str, ...] = (
 )
 STAGGERED_OUTCOMES: tuple[str, ...] = (*ITS_OUTCOMES, "s136_detentions")
 AREA_OUTCOME_PREFIX = "area_"
-MIN_MONTHS_EACH_SIDE = 6
+MIN_MONTHS_EACH_SIDE = 8
 GLSAR_MIN_COUNT = 20
 FEW_CLUSTERS = 10
 ALL_LOCALITIES = "all"
