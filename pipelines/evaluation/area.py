@@ -43,7 +43,10 @@ demand, not an estimate of the team's effect on the people it sees.
 Sant'Anna's group-time average treatment effects on the treated (`differences.ATTgt`, outcome regression without
 covariates, not-yet-treated localities as controls, varying base period, no anticipation), aggregated with the
 simple (cohort-size weighted) aggregation over every post-go-live cell: the mean difference per locality-month the
-go-live made to each count, with analytic influence-function standard errors clustered by locality. Localities live
+go-live made to each count, with the package's analytic influence-function standard errors (clustered by
+locality) and, because there are few localities, t intervals, p values and minimum detectable effect (80% power,
+two-sided 5%) on localities - 1 degrees of freedom rather than the package's normal ones (Cameron, Gelbach and
+Miller 2008's few-cluster advice; on the demo county the normal interval missed a true effect). Localities live
 from the first month have no pre-period and are left out; if every locality goes live in the period, the package
 keeps the last to go live as the control and drops the months from its go-live on. `treated_change` and
 `comparison_change` are the same cells' changes from each cohort's base month (the month before go-live) for the
@@ -624,8 +627,10 @@ def staggered_rows(
             simple = att.results(type_of_aggregation="simple", to_dataframe=False)["full_sample"][0]
         estimate, se = float(simple.ATT), float(simple.std_error)
         treated_change, comparison_change = _cell_changes(panel, cells, outcome)
-        z = stats.norm.ppf(1 - alpha / 2)
         valid = np.isfinite(se) and se > 0
+        # few clusters: t critical values on localities - 1 degrees of freedom (Cameron, Gelbach and Miller 2008)
+        df = max(n_clusters - 1, 1)
+        z = stats.t.ppf(1 - alpha / 2, df)
         rows.append(
             {
                 "linkage": linkage,
@@ -642,8 +647,8 @@ def staggered_rows(
                 "n_comparison": n_comparison,
                 "treated_change": treated_change,
                 "comparison_change": comparison_change,
-                "p_value": float(2 * stats.norm.sf(abs(estimate / se))) if valid else None,
-                "mde": MDE_MULTIPLIER * se if valid else None,
+                "p_value": float(2 * stats.t.sf(abs(estimate / se), df)) if valid else None,
+                "mde": (z + stats.t.ppf(0.8, df)) * se if valid else None,
                 "small_n": small_n,
                 "note": "; ".join(note_parts),
             }
@@ -663,29 +668,42 @@ def _estimate_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------------- truth
 
-_TRUTH_COLUMNS = ("true_effect", "true_level_effect", "level_effect", "mean_difference", "effect")
+# area_months demand column -> the effects.csv outcome whose true area effect `area_effects.csv` gives
+AREA_TRUTH_OUTCOMES: dict[str, str] = {
+    "crisis_contacts": "crisis_contacts",
+    "ambulance_calls": "ambulance_contacts",
+    "ed_attendances": "emergency_department_contacts",
+}
 
 
-def read_area_truth(synth_truth_dir: Path | str) -> pd.DataFrame:
-    """`synth_truth/area_effects.csv` as (locality_code, true_effect): demo and bench use only, never the pipeline.
+def read_area_truth(synth_truth_dir: Path | str, outcome: str = "crisis_contacts") -> pd.DataFrame:
+    """`synth_truth/area_effects.csv` for one area outcome: locality_code, true_effect (the mean difference per
+    post-go-live locality-month, the generator's `true_level_effect`; 0 where the team is not live), true_rate_ratio.
 
-    The effect column is the first of `_TRUTH_COLUMNS` present, else the file's only numeric column besides
-    locality and go-live columns.
+    Demo and bench use only; the pipeline never reads synth_truth. `outcome` is an area_months column
+    (`AREA_TRUTH_OUTCOMES`) or an effects.csv outcome name. Police mental-health incidents have no truth row: the
+    team's police effect is on all police contacts.
     """
     truth = pd.read_csv(Path(synth_truth_dir) / "area_effects.csv")
-    if "locality_code" not in truth:
-        raise ValueError("area_effects.csv has no locality_code column")
-    column = next((c for c in _TRUTH_COLUMNS if c in truth), None)
-    if column is None:
-        numeric = [
-            c
-            for c in truth.select_dtypes("number").columns
-            if c != "locality_code" and "go_live" not in c and "month" not in c
-        ]
-        if len(numeric) != 1:
-            raise ValueError("area_effects.csv: cannot tell which column is the true effect")
-        column = numeric[0]
-    return truth[["locality_code", column]].rename(columns={column: "true_effect"})
+    for column in ("locality_code", "outcome", "true_level_effect"):
+        if column not in truth:
+            raise ValueError(f"area_effects.csv has no {column} column")
+    name = AREA_TRUTH_OUTCOMES.get(outcome, outcome)
+    rows = truth[truth["outcome"] == name]
+    if "intervention" in rows:
+        rows = rows[rows["intervention"] == INTERVENTION]
+    if rows.empty:
+        raise ValueError(f"area_effects.csv has no rows for outcome {name}")
+    out = pd.DataFrame(
+        {
+            "locality_code": rows["locality_code"].astype(str).to_numpy(),
+            "true_effect": pd.to_numeric(rows["true_level_effect"]).fillna(0.0).to_numpy(),
+            "true_rate_ratio": pd.to_numeric(rows.get("true_rate_ratio", pd.Series(np.nan, index=rows.index)))
+            .fillna(1.0)
+            .to_numpy(),
+        }
+    )
+    return out.reset_index(drop=True)
 
 
 def staggered_truth(area_months: pd.DataFrame, truth: pd.DataFrame) -> float:

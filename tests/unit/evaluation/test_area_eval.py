@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from pipelines.evaluation import area
 
@@ -189,7 +192,10 @@ def test_staggered_covers_a_planted_difference() -> None:
     assert row["n_treated"] == 6  # localities, not people
     assert row["n_comparison"] == 7  # never treated and not yet treated
     assert row["treated_change"] - row["comparison_change"] == pytest.approx(row["estimate"])
-    assert row["mde"] == pytest.approx(2.8 * (row["ci_high"] - row["ci_low"]) / (2 * 1.959964), rel=1e-4)
+    t = stats.t.ppf(0.975, 7)  # eight localities: t on 7 degrees of freedom
+    se = (row["ci_high"] - row["ci_low"]) / (2 * t)
+    assert row["mde"] == pytest.approx((t + stats.t.ppf(0.8, 7)) * se)
+    assert row["p_value"] == pytest.approx(2 * stats.t.sf(abs(row["estimate"]) / se, 7))
     assert bool(row["small_n"])
     assert "fewer than 10 localities" in row["note"]
 
@@ -234,17 +240,36 @@ def test_staggered_without_a_treated_locality_writes_nothing() -> None:
 # ------------------------------------------------------------------------------------------------ truth
 
 
-def test_area_truth_reader_and_the_estimand(tmp_path: pytest.TempPathFactory) -> None:
+def test_area_truth_reader_and_the_estimand(tmp_path: Path) -> None:
     panel = _panel(difference=-60.0, seed=15)
-    truth = pd.DataFrame(
-        {"locality_code": [f"LOC{i}" for i in range(1, 9)], "true_effect": [-60.0] * 5 + [0.0, 0.0, -120.0]}
+    localities = [f"LOC{i}" for i in range(1, 9)]
+    effects = [-60.0] * 5 + [None, None, -120.0]
+    truth = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "locality_code": localities,
+                    "intervention": "high_intensity_team",
+                    "outcome": outcome,
+                    "go_live_month_index": list(GO_LIVES),
+                    "true_level_effect": [None if e is None else e * scale for e in effects],
+                    "true_rate_ratio": [None if e is None else 0.9 for e in effects],
+                }
+            )
+            for outcome, scale in (("crisis_contacts", 1.0), ("emergency_department_contacts", 0.25))
+        ]
     )
-    truth.to_csv(tmp_path / "area_effects.csv", index=False)  # type: ignore[operator]
-    read = area.read_area_truth(tmp_path)  # type: ignore[arg-type]
-    assert list(read.columns) == ["locality_code", "true_effect"]
+    truth.to_csv(tmp_path / "area_effects.csv", index=False)
+    read = area.read_area_truth(tmp_path)
+    assert list(read.columns) == ["locality_code", "true_effect", "true_rate_ratio"]
+    assert read.set_index("locality_code").loc["LOC6", "true_effect"] == 0  # not live: no effect
+    ed = area.read_area_truth(tmp_path, "ed_attendances")
+    assert ed.set_index("locality_code").loc["LOC8", "true_effect"] == -30
     cells = area.staggered_post_cells(panel)
     expected = np.mean([-120.0 if loc == "LOC8" else -60.0 for loc in cells["locality_code"]])
     assert area.staggered_truth(panel, read) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="no rows for outcome"):
+        area.read_area_truth(tmp_path, "police_mental_health_incidents")
 
 
 def test_bad_panels_are_refused() -> None:
