@@ -278,3 +278,46 @@ def test_bad_panels_are_refused() -> None:
         area.interrupted_time_series(panel.drop(columns=["ed_attendances"]))
     with pytest.raises(ValueError, match="more than one row"):
         area.staggered_rows(pd.concat([panel, panel.head(1)]))
+
+
+def test_unknown_localities_are_left_out_and_missing_months_are_zero() -> None:
+    panel = _panel(seed=17)
+    unknown = panel[panel["locality_code"] == "LOC1"].assign(locality_code=None)
+    holes = panel.drop(index=panel[(panel["locality_code"] == "LOC6") & (panel["month_index"] == 4)].index)
+    its = area.interrupted_time_series(pd.concat([holes, unknown]), outcomes=("crisis_contacts",))
+    assert set(its["locality_code"]) == {f"LOC{i}" for i in range(1, 9)} | {"all"}
+    cells = area.staggered_post_cells(holes)
+    assert "LOC6" in {loc for controls in cells["controls"] for loc in controls}
+    dense = area._area_panel(holes, ["crisis_contacts"])
+    assert len(dense) == len(panel)
+    filled = dense[(dense["locality_code"] == "LOC6") & (dense["month_index"] == 4)].iloc[0]
+    assert filled["crisis_contacts"] == 0
+    assert np.isnan(filled["go_live_month_index"])
+    assert pd.Timestamp(filled["month_start"]) == pd.Timestamp("2024-05-01")
+
+
+def test_compare_with_truth_on_a_planted_panel(tmp_path: Path) -> None:
+    panel = _panel(difference=-60.0, common_shock_sd=15.0, base=300.0, seed=11)
+    effects = [-60.0 if g is not None else None for g in GO_LIVES]
+    pd.DataFrame(
+        {
+            "locality_code": [f"LOC{i}" for i in range(1, 9)],
+            "intervention": "high_intensity_team",
+            "outcome": "crisis_contacts",
+            "true_level_effect": effects,
+        }
+    ).to_csv(tmp_path / "area_effects.csv", index=False)
+    staggered = area.staggered_rows(panel, outcomes=("crisis_contacts",))
+    compared = area.compare_with_truth(panel, tmp_path, staggered)
+    assert compared["outcome"].tolist() == ["area_crisis_contacts"]
+    assert compared["truth"].iloc[0] == pytest.approx(-60.0)
+    assert bool(compared["covered"].iloc[0])
+
+
+def test_degenerate_tiny_panels_do_not_fail() -> None:
+    for go_lives, months, base in (((2, 4, None), 6, 3.0), ((1, None), 4, 0.5), ((3, 3), 8, 2.0)):
+        panel = _panel(go_lives=go_lives, months=months, base=base, seed=1)
+        its = area.interrupted_time_series(panel)
+        assert its["level_change_ratio"].isna().all()  # too few months: nothing estimated, nothing raised
+        rows = area.staggered_rows(panel)
+        assert list(rows.columns) == area.ESTIMATE_COLUMNS
