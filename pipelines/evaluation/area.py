@@ -509,7 +509,11 @@ def _pooled_row(
 
 
 def its_estimate_rows(its: pd.DataFrame, *, linkage: str = "standard") -> pd.DataFrame:
-    """The pooled ITS level changes as `evaluation.estimates` rows (method `interrupted_time_series`, rate ratio)."""
+    """The pooled ITS level changes as `evaluation.estimates` rows (method `interrupted_time_series`, rate ratio).
+
+    n_treated/n_comparison are null (an ITS has no comparison group); `mde` is exp(2.8 x the interval's log
+    half-width / 1.96), approximate because the pooled interval is a t interval.
+    """
     pooled = its[(its["locality_code"] == ALL_LOCALITIES) & its["level_change_ratio"].notna()]
     rows = []
     for record in pooled.to_dict("records"):

@@ -321,3 +321,13 @@ def test_degenerate_tiny_panels_do_not_fail() -> None:
         assert its["level_change_ratio"].isna().all()  # too few months: nothing estimated, nothing raised
         rows = area.staggered_rows(panel)
         assert list(rows.columns) == area.ESTIMATE_COLUMNS
+
+
+@pytest.mark.parametrize("go_lives", [(6, 6, 10, None, 10, 14), (6, 6, 10, 10, 14)])
+def test_staggered_changes_reproduce_the_package_estimate_with_tied_cohorts(go_lives: tuple[int | None, ...]) -> None:
+    row = area.staggered_rows(
+        _panel(go_lives=go_lives, difference=-40.0, base=300.0, seed=3), outcomes=("crisis_contacts",)
+    )
+    row = row.iloc[0]
+    assert row["treated_change"] - row["comparison_change"] == pytest.approx(row["estimate"])
+    assert row["n_treated"] == sum(g is not None for g in go_lives) - (0 if None in go_lives else 1)
