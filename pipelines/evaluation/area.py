@@ -55,6 +55,13 @@ treated and for their not-yet-treated controls, weighted as the estimate is, so 
 is the estimate. With fewer than `FEW_CLUSTERS` localities, inference on clusters is unreliable (the analytic and
 multiplier-bootstrap errors both assume many clusters): every such row is `small_n` and says so in its `note`.
 
+Checked on synthetic 20,000-person, 24-month counties with five localities (seeds 42 and 1-4, default effects;
+seeds 1-4 with `--effects none`): the staggered 95% intervals held the true area effect (`staggered_truth`) for 26
+of 27 outcome-counties, and the locality ITS intervals held a level change of 1 for 44 of 48 rows on the no-effect
+counties. The team's true effect on a locality's demand is about 1% of its monthly contacts (-2 to -12 contacts per
+locality-month), far below these designs' minimum detectable effects (about 10 to 150): area-level designs can
+show that demand did not move much, not whether the team worked.
+
 `n_treated` and `n_comparison` of a `staggered_cs` row count localities, not people: a locality is a commissioning
 area of thousands of people, and which localities have the team is public.
 
