@@ -1,0 +1,1 @@
+"""Evaluation of the interventions: comparison cohorts, estimates, area-level demand."""
