@@ -146,7 +146,15 @@ def materialize_everything(
                 if not run([f"raw/{feed}", f"pseudonymised/{feed}"], (key, key)):
                     blocked.append(f"{feed} {key}")
                     log.warning("%s %s: blocked by its gate; the run's checks in `make ui` say why", feed, key)
-    run(["identity/spine", "identity/opt_out", "pseudonymised/person_keys", *_truth_label_selection()])
+    run(
+        [
+            "identity/spine",
+            "identity/opt_out",
+            "pseudonymised/person_keys",
+            "pseudonymised/programme_rollout",
+            *_truth_label_selection(),
+        ]
+    )
     run(_dbt_selection())
     run(["release/dashboards"])
 

@@ -4,7 +4,8 @@ What happens to a column is decided by its declared role in the feed spec, never
 - the agency's record reference -> ``record_key`` (keyed HMAC, domain ``record:<feed>``)
 - the linked person -> ``person_key``: not here, but in :func:`person_keys`, a separate small table,
   so that re-linking (a merge of two people) re-keys records without re-reading any free text
-- date of birth -> ``age_band`` at the contact date; postcode or LSOA -> ``imd_decile``
+- date of birth -> ``age_band`` at the contact date; postcode or LSOA -> ``imd_decile`` and ``locality_code`` (the
+  programme area: coarse, thousands of people each, from ``reference/lsoa_locality.csv`` when it is delivered)
 - free text -> de-identified by the privacy engine (or left out when no engine is given)
 - every other identifier (names, NHS number, address, phone, email) -> dropped
 - plain columns (codes, event dates, scores, flags) -> kept under their canonical names
@@ -15,6 +16,7 @@ the national data opt-out covers (``pipelines.linkage.opt_out``), pseudonymises 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,21 +36,29 @@ from pipelines.privacy.keys import PseudonymisationKey, tokens
 from pipelines.privacy.normalise import normalise_postcode
 from pipelines.settings import Zones
 
+LSOA_LOCALITY_FILE = "lsoa_locality.csv"
+PROGRAMME_ROLLOUT_FILE = "programme_rollout.csv"
+
 # (texts, the records' own identifiers) -> de-identified texts
 Deidentify = Callable[[Sequence[str], Sequence[Mapping[str, str | None]]], list[str]]
 
 
 @dataclass(frozen=True)
 class Reference:
-    """Non-identifying lookups delivered beside the feeds: postcode -> LSOA, LSOA -> IMD decile."""
+    """Non-identifying lookups delivered beside the feeds: postcode -> LSOA, LSOA -> IMD decile and locality.
+
+    Each file is optional: without ``lsoa_locality.csv`` every ``locality_code`` is null.
+    """
 
     postcode_lsoa: Mapping[str, str]
     lsoa_imd: Mapping[str, int]
+    lsoa_locality: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def load(cls, folder: Path) -> Reference:
         postcode_lsoa: dict[str, str] = {}
         lsoa_imd: dict[str, int] = {}
+        lsoa_locality: dict[str, str] = {}
         pc = folder / "postcode_lsoa.csv"
         if pc.exists():
             frame = pd.read_csv(pc, dtype=str, keep_default_na=False)
@@ -60,7 +70,63 @@ class Reference:
         if imd.exists():
             frame = pd.read_csv(imd, dtype={"lsoa_code": str, "imd_decile": int})
             lsoa_imd = dict(zip(frame["lsoa_code"], frame["imd_decile"], strict=True))
-        return cls(postcode_lsoa, lsoa_imd)
+        locality = folder / LSOA_LOCALITY_FILE
+        if locality.exists():
+            frame = pd.read_csv(locality, dtype=str, keep_default_na=False, usecols=["lsoa_code", "locality_code"])
+            lsoa_locality = {
+                lsoa.strip().upper(): code.strip()
+                for lsoa, code in zip(frame["lsoa_code"], frame["locality_code"], strict=True)
+                if lsoa.strip() and code.strip()
+            }
+        return cls(postcode_lsoa, lsoa_imd, lsoa_locality)
+
+
+ROLLOUT_COLUMNS = ("locality_code", "intervention", "go_live_date")
+
+
+def programme_rollout(folder: Path) -> pd.DataFrame:
+    """``reference/programme_rollout.csv`` as a typed table: ``locality_code``, ``intervention``, ``go_live_date``.
+
+    A commissioning fact with no identifiers (which locality runs which intervention from when), so it is copied to
+    the pseudonymised zone as it is. A blank date means not live in the period (null). A missing or empty file gives
+    an empty table; a missing column or a date that is not ``YYYY-MM-DD`` raises ``ValueError`` naming the file,
+    row and column.
+    """
+    empty = pd.DataFrame(
+        {
+            "locality_code": pd.Series(dtype="string"),
+            "intervention": pd.Series(dtype="string"),
+            "go_live_date": pd.Series(dtype="datetime64[ns]"),
+        }
+    )
+    path = folder / PROGRAMME_ROLLOUT_FILE
+    if not path.exists() or not path.read_text(encoding="utf-8").strip():
+        return empty
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in ROLLOUT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{PROGRAMME_ROLLOUT_FILE}: missing column(s): {', '.join(missing)}")
+    text = {c: frame[c].astype(str).str.strip() for c in ROLLOUT_COLUMNS}
+    dates = pd.to_datetime(text["go_live_date"].mask(text["go_live_date"].eq("")), format="%Y-%m-%d", errors="coerce")
+    bad = dates.isna() & text["go_live_date"].ne("")
+    if bad.any():
+        rows = (frame.index[bad] + 2).tolist()[:5]  # file line numbers (header is line 1)
+        raise ValueError(f"{PROGRAMME_ROLLOUT_FILE}: column go_live_date is not YYYY-MM-DD on line(s) {rows}")
+    blank = text["locality_code"].eq("") | text["intervention"].eq("")
+    if blank.any():
+        rows = (frame.index[blank] + 2).tolist()[:5]
+        raise ValueError(f"{PROGRAMME_ROLLOUT_FILE}: locality_code and intervention are required (line(s) {rows})")
+    out = pd.DataFrame(
+        {
+            "locality_code": text["locality_code"].astype("string"),
+            "intervention": text["intervention"].astype("string"),
+            "go_live_date": dates.astype("datetime64[ns]"),
+        }
+    )
+    if out.duplicated(["locality_code", "intervention"]).any():
+        raise ValueError(f"{PROGRAMME_ROLLOUT_FILE}: more than one row for a locality_code and intervention")
+    return out.reset_index(drop=True)
 
 
 def _as_text(series: pd.Series) -> list[str | None]:
@@ -97,6 +163,9 @@ def pseudonymise_frame(
         lsoa = from_postcode if lsoa is None else lsoa.fillna(from_postcode)
     if lsoa is not None:
         out["imd_decile"] = pd.array([reference.lsoa_imd.get(v) if isinstance(v, str) else None for v in lsoa], "Int64")
+        out["locality_code"] = pd.array(
+            [reference.lsoa_locality.get(v) if isinstance(v, str) else None for v in lsoa], dtype="string"
+        )
 
     free_text = spec.by_role(Role.FREE_TEXT)
     if free_text and deidentify is not None:
@@ -172,11 +241,18 @@ def _accepted_path(zones: Zones, feed: str, period: str) -> Path:
     return accepted_path(zones, feed, period)
 
 
+ALTERNATIVE_LINKAGES = ("strict", "lenient")
+
+
 def person_keys(spine: pd.DataFrame, key: PseudonymisationKey) -> pd.DataFrame:
     """The identity spine (``source``, ``record_id``, ``person_id``) as keyed tokens only.
 
     One row per agency record: ``feed``, ``record_key`` (as in the feed's pseudonymised rows) and
-    ``person_key``. The person id and the agency id stay in the identifiable zone.
+    ``person_key``; and ``person_key_strict``, ``person_key_lenient``: the person under the strict and the lenient
+    linkage (``pipelines.linkage.spine.alternative_person_ids``), keyed in the same ``person`` domain, so a person
+    the alternative linkage leaves whole has the same key in all three. A spine written before the alternative
+    linkages existed gives them null (the next linkage run fills them). The person id and the agency id stay in the
+    identifiable zone.
     """
     out = pd.DataFrame({"feed": spine["source"].astype(str).to_numpy()})
     record_keys = pd.Series(index=out.index, dtype="object")
@@ -184,6 +260,10 @@ def person_keys(spine: pd.DataFrame, key: PseudonymisationKey) -> pd.DataFrame:
         record_keys.loc[idx] = tokens(key, _as_text(spine["record_id"].iloc[idx]), f"record:{feed}")
     out["record_key"] = record_keys
     out["person_key"] = tokens(key, _as_text(spine["person_id"]), "person")
+    for linkage in ALTERNATIVE_LINKAGES:
+        column = f"person_id_{linkage}"
+        ids = _as_text(spine[column]) if column in spine.columns else [None] * len(spine)
+        out[f"person_key_{linkage}"] = tokens(key, ids, "person")
     out["key_id"] = key.key_id
     return out
 

@@ -56,7 +56,9 @@ refresh_job = dg.define_asset_job(
     name="daily_refresh",
     # the spine and everything after it, and every dbt model on the feeds: re-applying the opt-out after linkage
     # rewrites published partitions, so the feeds' staging tables must be rebuilt too
-    selection=dg.AssetSelection.assets(["identity", "spine"], ["pseudonymised", "person_keys"]).downstream()
+    selection=dg.AssetSelection.assets(
+        ["identity", "spine"], ["pseudonymised", "person_keys"], ["pseudonymised", "programme_rollout"]
+    ).downstream()
     | dg.AssetSelection.key_prefixes(["pseudonymised"]).downstream(include_self=False),
     description="Re-link, re-key and rebuild the warehouse from everything loaded so far.",
 )

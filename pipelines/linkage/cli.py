@@ -50,16 +50,11 @@ def register_bench(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _settings(args: argparse.Namespace):
-    from dataclasses import replace
-
     from pipelines.linkage.config import LinkageSettings
 
-    settings = LinkageSettings.from_env()
-    if getattr(args, "match_threshold", None) is not None:
-        settings = replace(settings, match_threshold=args.match_threshold)
-    if getattr(args, "review_threshold", None) is not None:
-        settings = replace(settings, review_threshold=args.review_threshold)
-    return settings
+    return LinkageSettings.from_env(
+        match_threshold=getattr(args, "match_threshold", None), review_threshold=getattr(args, "review_threshold", None)
+    )
 
 
 def read_people_csv(path: Path):

@@ -14,6 +14,9 @@ Stability is the point. A person id printed in last month's evaluation must mean
   holding most of the person's records keeps the id, the rest get new ids, and a ``split`` event says why.
 - Clustering is greedy and constrained: links are accepted strongest first, and a link is refused when it would put
   two different valid NHS numbers, or two records a reviewer called different people, in one person.
+- Two alternative linkages sit beside the standard person, for sensitivity analyses only (``person_id_strict``,
+  ``person_id_lenient``; :func:`alternative_person_ids`). They nest: a strict person is part of one standard person,
+  a lenient person is one or more whole standard people. The standard person id never depends on them.
 
 Files in ``identity_dir`` (identifiable zone only): ``spine_records.parquet`` (record -> person id and the identity
 values compared), ``spine_links.parquet`` (accepted links), ``spine_events.csv`` (runs, merges, splits: counts and
@@ -76,7 +79,8 @@ _SEP = "\x1f"
 class SpineResult:
     """What a spine build did: the mapping for the records given, and counts (no identifiers beyond ids)."""
 
-    mapping: pd.DataFrame  # source, record_id, person_id: one row per input record, in input order
+    # source, record_id, person_id, person_id_strict, person_id_lenient: one row per input record, in input order
+    mapping: pd.DataFrame
     run_id: str
     n_records_in_spine: int
     n_new_records: int
@@ -502,11 +506,6 @@ def build_spine(
 
     # persist
     t = time.perf_counter()
-    stored = all_records.drop(columns="_key").assign(
-        person_id=person_ids,
-        first_run_id=list(spine["first_run_id"]) + [run_id] * int(is_new.sum()),
-    )
-    stored.to_parquet(records_path, index=False)
     keys = all_records["_key"].to_numpy()
     new_links = pd.DataFrame(
         {
@@ -521,6 +520,28 @@ def build_spine(
     links = pd.concat(parts, ignore_index=True) if parts else new_links
     # a re-scored record can be linked again to a record it was already linked to: keep the earlier link
     links = links.drop_duplicates(["key_l", "key_r"], keep="first").reset_index(drop=True)
+    # clerical review: undecided pairs between the thresholds whose records are not (yet) one person
+    pair_out = _pairs_with_keys(pairs, all_records, settings)
+    review = _review_pairs(identity_dir, pair_out, all_records, person_ids, dec, settings)
+    strict_ids, lenient_ids = alternative_person_ids(
+        keys,
+        person_ids,
+        links.assign(
+            l=key_to_pos.reindex(links["key_l"].to_numpy()).to_numpy(),
+            r=key_to_pos.reindex(links["key_r"].to_numpy()).to_numpy(),
+        ),
+        dec,
+        review,
+        _Clusters(len(all_records), nhs_list, dob_list, forbid),
+        settings,
+    )
+    stored = all_records.drop(columns="_key").assign(
+        person_id=person_ids,
+        person_id_strict=strict_ids,
+        person_id_lenient=lenient_ids,
+        first_run_id=list(spine["first_run_id"]) + [run_id] * int(is_new.sum()),
+    )
+    stored.to_parquet(records_path, index=False)
     links.to_parquet(links_path, index=False)
     n_people = int(pd.Series(person_ids).nunique())
     run_event = {
@@ -537,25 +558,30 @@ def build_spine(
     if len(corrected_pos):
         _append_corrections(identity_dir, run_id, all_records, changed, old_person, person_ids)
 
-    # clerical review: undecided pairs between the thresholds whose records are not (yet) one person
-    pair_out = _pairs_with_keys(pairs, all_records, settings)
-    n_review = _write_review(identity_dir, pair_out, all_records, person_ids, dec, settings)
+    n_review = _write_review(identity_dir, review, all_records)
     seconds["persist"] = time.perf_counter() - t
 
+    incoming_pos = key_to_pos.reindex(incoming["_key"].to_numpy()).to_numpy().astype(np.int64)
     mapping = pd.DataFrame(
         {
             "source": incoming["source"].to_numpy(),
             "record_id": incoming["record_id"].to_numpy(),
-            "person_id": person_ids[key_to_pos.reindex(incoming["_key"].to_numpy()).to_numpy().astype(np.int64)]
-            if len(incoming)
-            else np.array([], dtype=object),
+            **{
+                col: ids[incoming_pos] if len(incoming) else np.array([], dtype=object)
+                for col, ids in (
+                    ("person_id", person_ids),
+                    ("person_id_strict", strict_ids),
+                    ("person_id_lenient", lenient_ids),
+                )
+            },
         }
     )
     quality = None
+    standard = mapping[["source", "record_id", "person_id"]]
     if truth is not None:
-        quality = linkage_quality(mapping.drop_duplicates(["source", "record_id"]), truth)
+        quality = linkage_quality(standard.drop_duplicates(["source", "record_id"]), truth)
     elif len(pair_out):
-        quality = linkage_quality(mapping, None, pairs=pair_out)
+        quality = linkage_quality(standard, None, pairs=pair_out)
     seconds["total"] = time.perf_counter() - t0
     n_merges = sum(1 for e in new_events if e["event"] == "merge")
     n_splits = sum(1 for e in new_events if e["event"] == "split")
@@ -790,15 +816,18 @@ def _pairs_with_keys(pairs: pd.DataFrame, all_records: pd.DataFrame, settings: L
     )
 
 
-def _write_review(
+def _review_pairs(
     identity_dir: Path,
     pair_out: pd.DataFrame,
     all_records: pd.DataFrame,
     person_ids: np.ndarray,
     dec: pd.DataFrame,
     settings: LinkageSettings,
-) -> int:
-    """Clerical review list: this run's borderline pairs plus earlier undecided ones still not one person."""
+) -> pd.DataFrame:
+    """This run's borderline pairs plus earlier undecided ones still not one person, strongest first.
+
+    Columns ``source_l, record_id_l, source_r, record_id_r, match_probability`` and the records' positions ``l, r``.
+    """
     path = identity_dir / REVIEW_FILE
     band = pair_out[
         (pair_out["match_probability"] >= settings.review_threshold)
@@ -826,14 +855,103 @@ def _write_review(
     band = band[undecided]
     band = band.assign(lo=np.minimum(band["l"], band["r"]), hi=np.maximum(band["l"], band["r"]))
     band = band.sort_values("match_probability", ascending=False).drop_duplicates(["lo", "hi"])
+    return band.drop(columns=["lo", "hi"]).reset_index(drop=True)
+
+
+def _write_review(identity_dir: Path, band: pd.DataFrame, all_records: pd.DataFrame) -> int:
+    """Clerical review list (``clerical_review.csv``): the review pairs with both records' identity values."""
     out = band[["source_l", "record_id_l", "source_r", "record_id_r", "match_probability"]].reset_index(drop=True)
     for col in IDENTITY_COLUMNS:
         values = all_records[col].to_numpy()
         out[f"{col}_l"] = values[band["l"].to_numpy()]
         out[f"{col}_r"] = values[band["r"].to_numpy()]
     out["decision"] = ""
-    out.to_csv(path, index=False)
+    out.to_csv(identity_dir / REVIEW_FILE, index=False)
     return len(out)
+
+
+def alternative_person_ids(
+    keys: np.ndarray,
+    person_ids: np.ndarray,
+    links: pd.DataFrame,
+    dec: pd.DataFrame,
+    review: pd.DataFrame,
+    clusters: _Clusters,
+    settings: LinkageSettings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The strict and the lenient person of each record, nested around the standard ``person_ids``.
+
+    - **Strict**: a standard person cut into the parts its links scored at or above ``strict_threshold`` hold
+      together (reviewer matches and deterministic links, scored 1, always hold). The part with most records (ties:
+      the one holding the first record by key) keeps the person id; the others are ``<person id>-s<n>``.
+    - **Lenient**: standard people joined by the clerical-review pairs (undecided, between the review and the match
+      threshold) scored at or above ``lenient_threshold``, strongest first, under the same constraints as the
+      standard clustering (``clusters``: one valid NHS number, reviewers' non-matches). A lenient person takes the
+      lowest person id among its standard people, as a merge does.
+
+    ``links`` are the accepted links (positions ``l, r``, ``match_probability``), ``dec`` the clerical decisions
+    (positions ``l, r``, ``decision``), ``review`` the review pairs (positions ``l, r``, ``match_probability``).
+    Both results depend only on their inputs, never on row order beyond the record keys.
+    """
+    n = len(person_ids)
+    person = np.asarray(person_ids, dtype=object)
+    # strict: union-find over the strong links within a standard person
+    parent = np.arange(n)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    strong = links[(links["match_probability"].astype(float) >= settings.strict_threshold).to_numpy()]
+    matches = dec.loc[dec["decision"] == "match", ["l", "r"]] if len(dec) else pd.DataFrame(columns=["l", "r"])
+    for a, b in [*strong[["l", "r"]].itertuples(index=False), *matches.itertuples(index=False)]:
+        if pd.isna(a) or pd.isna(b) or person[int(a)] != person[int(b)]:
+            continue
+        ra, rb = find(int(a)), find(int(b))
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    roots = np.array([find(i) for i in range(n)], dtype=np.int64)
+    parts = pd.DataFrame({"person": person, "part": roots, "key": np.asarray(keys, dtype=object)})
+    parts = (
+        parts.groupby(["person", "part"], sort=False)
+        .agg(size=("key", "size"), first=("key", "min"))
+        .reset_index()
+        .sort_values(["person", "size", "first"], ascending=[True, False, True], kind="stable")
+    )
+    rank = parts.groupby("person", sort=False).cumcount().to_numpy()
+    parts["strict"] = [p if k == 0 else f"{p}-s{k}" for p, k in zip(parts["person"], rank, strict=True)]
+    strict = pd.Series(parts["strict"].to_numpy(), index=parts["part"].to_numpy()).reindex(roots).to_numpy(object)
+
+    # lenient: whole standard people, joined by review pairs at or above the lenient threshold
+    first_of: dict[str, int] = {}
+    for i, p in enumerate(person):
+        j = first_of.setdefault(p, i)
+        if j != i:
+            clusters.union(j, i, constrained=False)
+    nonmatch = {
+        (min(int(a), int(b)), max(int(a), int(b)))
+        for a, b in (dec.loc[dec["decision"] == "non_match", ["l", "r"]].itertuples(index=False) if len(dec) else [])
+    }
+    weak = review[review["match_probability"].astype(float) >= settings.lenient_threshold]
+    key_l = [str(keys[i]) for i in weak["l"].to_numpy(np.int64)]
+    key_r = [str(keys[i]) for i in weak["r"].to_numpy(np.int64)]
+    order = pd.DataFrame(
+        {
+            "p": weak["match_probability"].astype(float).to_numpy(),
+            "lo": [min(a, b) for a, b in zip(key_l, key_r, strict=True)],
+            "hi": [max(a, b) for a, b in zip(key_l, key_r, strict=True)],
+            "l": weak["l"].to_numpy(np.int64),
+            "r": weak["r"].to_numpy(np.int64),
+        }
+    ).sort_values(["p", "lo", "hi"], ascending=[False, True, True], kind="stable")
+    for a, b in order[["l", "r"]].itertuples(index=False):
+        if (min(a, b), max(a, b)) not in nonmatch:
+            clusters.union(int(a), int(b))
+    labels = clusters.labels()
+    lowest = pd.Series(person).groupby(labels).transform("min").to_numpy(dtype=object)
+    return strict, lowest
 
 
 def read_spine(identity_dir: Path) -> pd.DataFrame:

@@ -22,6 +22,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--faults", action="store_true", help="also write malformed deliveries (synth_truth/faults.csv)"
     )
+    parser.add_argument(
+        "--effects",
+        default=None,
+        metavar="FILE.json|none",
+        help="true effects of the interventions: a JSON file {intervention: {outcome: ratio or shift}} in the names "
+        "of synth_truth/effects.csv, or 'none' for no effect (default: pipelines/synth/config.py DEFAULT_EFFECTS)",
+    )
     parser.set_defaults(func=handle)
 
 
@@ -33,7 +40,13 @@ def handle(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else data_dir()
     try:
         summary = generate(
-            out, people=args.people, months=args.months, seed=args.seed, start=args.start, faults=args.faults
+            out,
+            people=args.people,
+            months=args.months,
+            seed=args.seed,
+            start=args.start,
+            faults=args.faults,
+            effects=getattr(args, "effects", None),
         )
     except (ValueError, RuntimeError) as exc:
         sys.stderr.write(f"hfc synth: {exc}\n")

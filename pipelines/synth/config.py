@@ -231,17 +231,82 @@ PRIMARY_SUPPORT_REASON = MappingProxyType(
 )
 PRIMARY_SUPPORT_REASON_BLANK = 0.1
 
-# The programme: people whose contacts over the last ENROL_WINDOW months reach ENROL_THRESHOLD are stepped up.
+# The programme. Each month, people not yet enrolled whose recorded contacts over the last ENROL_WINDOW months reach
+# ENROL_THRESHOLD are eligible; some of them are referred (pipelines.synth.enrolment) and stepped up the next month.
 ENROL_WINDOW = 3
 ENROL_THRESHOLD = 9
 ENROL_FIRST_MONTH = 3  # no step ups before the fourth month, so there is a "before"
-ARM_PROBABILITIES = MappingProxyType({"high_intensity_team": 0.45, "street_triage": 0.2, "usual_care": 0.35})
 EPISODE_MONTHS = (3, 9)  # managed for this many months (inclusive range) before step down
 
-# True effects: multiplicative on the contact rate from the month after step up; points on questionnaire
-# totals (latent shift; the realised effect on the bounded totals is measured and written to effects.csv).
-TRUE_RATE_RATIO = MappingProxyType({"high_intensity_team": 0.85, "street_triage": 0.92, "usual_care": 1.0})
-TRUE_S136_RATIO = MappingProxyType({"high_intensity_team": 0.8, "street_triage": 0.5, "usual_care": 1.0})
-TRUE_WELLBEING_SHIFT = MappingProxyType({"high_intensity_team": 0.35, "street_triage": 0.1, "usual_care": 0.0})
+# Localities: the county's LSOAs in N_LOCALITIES programme areas LOC1.. (consecutive districts of the postcode area).
+N_LOCALITIES = 5
+# Staggered adoption of the high intensity team: the go-live month of each locality is this fraction of the period
+# (never before ENROL_FIRST_MONTH; None: not live in the period), fractions given to localities in a seeded order.
+# Street triage and usual care are county-wide from ENROL_FIRST_MONTH.
+TEAM_ROLLOUT_FRACTIONS: tuple[float | None, ...] = (0.125, 0.25, 0.4, 0.55, None)
+# Capacity: open episodes the team holds per live locality, and street triage county-wide, per 1,000 people in the
+# county, with a floor (a team smaller than that is not a team). A referral to a full service goes to usual care or
+# is not enrolled.
+TEAM_CAPACITY_PER_1000 = 0.8  # per live locality
+TEAM_CAPACITY_MIN = 5
+TRIAGE_CAPACITY_PER_1000 = 1.5  # county-wide
+TRIAGE_CAPACITY_MIN = 8
+FALLBACK_TO_USUAL_CARE = 0.5  # a referral the team or triage cannot take (not live, full) goes to usual care
+
+# Referral, from what services record: P(referred this month | eligible) = logistic(intercept + per_contact x
+# (recorded contacts above the threshold, at most 10) + age, sex and deprivation terms). People just below the
+# threshold are referred at a flat monthly rate. See pipelines.synth.enrolment.referral_probability.
+REFERRAL = MappingProxyType(
+    {
+        "intercept": -1.6,
+        "per_contact_above": 0.22,
+        "age_under_25": 0.3,
+        "age_65_plus": -0.6,
+        "female": 0.15,
+        "per_imd_decile_more_deprived": -0.05,  # the inverse care law: deprived areas refer a little less
+    }
+)
+REFERRAL_BELOW_THRESHOLD = 0.02  # monthly, for people with REFERRAL_BELOW_MIN..threshold-1 recorded contacts
+REFERRAL_BELOW_MIN = 6
+# Where a referral goes: street triage with P = logistic(triage_intercept + triage_per_police_share x share of the
+# recorded contacts that were police); otherwise the team with P = logistic(team_intercept (+ team_age_65_plus)),
+# else usual care.
+SERVICE_CHOICE = MappingProxyType(
+    {
+        "triage_intercept": -2.4,
+        "triage_per_police_share": 3.8,
+        "team_intercept": 2.0,
+        "team_age_65_plus": -0.8,
+    }
+)
+
+# Scores for the comparison pool: eligible people not enrolled with an MH trust contact in their eligibility window
+# get, this often, a crisis-team assessment (every measure, ROUTINE) the month after they first become eligible,
+# and a review set (every measure, ROUTINE) as many months later as an enrolled person's follow-up (episode + 1).
+POOL_ASSESSMENT = 0.6
+
+# True effects, the default of `hfc synth --effects`: per intervention, rate ratios on each agency's contact rate and
+# on the S136 rate from the month after step up, and the latent wellbeing shift that moves every questionnaire after
+# it. Names as in effects.csv; a missing key is no effect (ratio 1, shift 0). pipelines.synth.effects reads files.
+DEFAULT_EFFECTS: dict[str, dict[str, float]] = {
+    "high_intensity_team": {
+        "police_contacts": 0.8,
+        "ambulance_contacts": 0.85,
+        "emergency_department_contacts": 0.85,
+        "mental_health_trust_contacts": 0.95,
+        "council_contacts": 0.9,
+        "s136_detentions": 0.65,
+        "wellbeing_shift": 0.35,
+    },
+    "street_triage": {
+        "police_contacts": 0.82,
+        "ambulance_contacts": 0.92,
+        "emergency_department_contacts": 0.95,
+        "s136_detentions": 0.5,
+        "wellbeing_shift": 0.1,
+    },
+    "usual_care": {},
+}
+S136_PER_MH_INCIDENT = 0.12  # police MH incidents closed S136, before any effect
 
 START_DEFAULT = "2024-01"

@@ -20,8 +20,8 @@ def render_truth_readme(faults: bool) -> str:
         "| --- | --- | --- |",
         "| `people.csv` | person | true identity (names, DOB, NHS and NI numbers, phone, email, home and any move), "
         "age, sex, ONS 2021 ethnic group (5 groups and 19 detailed), disability and neurodiversity flags, home LSOA "
-        "and IMD decile, latent need (`log_need`), crisis contacts in the period, and the intervention and month of "
-        "any step up |",
+        "and IMD decile, locality (`locality_code`, and `locality_code_after_move`), latent need (`log_need`), crisis "
+        "contacts in the period, and the intervention and month of any step up |",
         "| `records.csv` | record in a clean delivery | the feed, record id, the true person behind it, the true event "
         "time (ISO), the file, whether the contact was truly mental-health related (police, ambulance, ED; 1 for MH "
         "trust), and the identity errors the agency made in it (`;`-separated: nickname, name_typo, swapped_names, "
@@ -48,10 +48,28 @@ def render_truth_readme(faults: bool) -> str:
         "| `mh_text.csv` | planted mental-health sentence | feed, record id, column, `kind` (cue, neutral, negated, "
         "other_sense), its character offsets in the narrative and the sentence as written |",
         "| `effects.csv` | intervention x outcome | the true effect, what a naive before/after comparison shows, and "
-        "(for contacts) the ratio expected with no programme at all: regression to the mean. Questionnaire outcomes "
-        "(reqol10_total, swemwbs_total, core10_total, dialog_quality_of_life_mean, "
-        "dialog_treatment_satisfaction_mean, honos_total) are scored by the published rules, as in "
-        "`questionnaires.csv` |",
+        "(for contacts and S136) the ratio expected with no programme at all: regression to the mean; `n` people. "
+        "Outcomes: crisis_contacts (all contacts with the five agencies), police_contacts, ambulance_contacts, "
+        "emergency_department_contacts, mental_health_trust_contacts, council_contacts, s136_detentions (rate "
+        f"ratios over the {config.ENROL_WINDOW} months after the step-up month against the {config.ENROL_WINDOW} "
+        "before it, for people stepped up with both windows in the period; the true effect is the ATT rate ratio "
+        "of expected counts with over without the intervention in the months after, from the same latent rates, "
+        "so the agencies' effects add up into crisis_contacts) and the questionnaire outcomes (reqol10_total, "
+        "swemwbs_total, core10_total, dialog_quality_of_life_mean, dialog_treatment_satisfaction_mean, "
+        "honos_total: mean differences scored by the published rules, as in `questionnaires.csv`). The effects "
+        "themselves are set by `hfc synth --effects` |",
+        "| `enrolment.csv` | eligible or referred person-month | person_id, `month` (YYYY-MM) and `month_index` "
+        f"(0 = the first month) whose {config.ENROL_WINDOW}-month window of `recorded_contacts` ends there, "
+        "`eligible` (1: the threshold reached; 0: referred below it), `referred`, `referred_to` (the service the "
+        "referral was made to), `intervention` (the one the person was stepped up into, the month after; blank: "
+        "not enrolled) and `reason`: enrolled, not_referred, team_not_live (the team was not live in the person's "
+        "locality), team_full, triage_full (no room: usual care or not enrolled). A person enrolled leaves the "
+        "file; one eligible and not enrolled appears every month they stay eligible |",
+        "| `area_effects.csv` | locality x contact outcome | the high intensity team's true level effect on the "
+        "locality's monthly contacts from its go-live: the mean, over the months from the go-live month to the end, "
+        "of the team's clients' expected contacts with minus without the team (clients counted where they live "
+        "that month), beside the locality's expected contacts with the team and without it and their ratio; "
+        "go_live_date blank and no effect where the team is not live in the period |",
         "| `questionnaires.csv` | questionnaire (assessment) | assessment_id (the feed's Assessment_ID), person_id, "
         "measure_code, assessment_date (ISO), timepoint_code, items_answered (items with a usable response: not "
         "blank, and for HoNOS not 9), total_score and secondary_score by the published scoring rules from the "
@@ -80,8 +98,11 @@ def render_truth_readme(faults: bool) -> str:
         "Control totals: feeds that send them have `<file>.ctl` beside each delivery, holding the number of data rows "
         "(duplicates included) followed by a newline.",
         "",
-        f"Rates used are in `pipelines/synth/config.py` and documented in `docs/feeds.md`. Programme step ups happen "
-        f"when a person's contacts over {config.ENROL_WINDOW} months reach {config.ENROL_THRESHOLD}: at a peak.",
+        "Rates used are in `pipelines/synth/config.py` and documented in `docs/feeds.md` (The programme). People are "
+        f"eligible when their recorded contacts over {config.ENROL_WINDOW} months reach {config.ENROL_THRESHOLD}: at "
+        "a peak; who is referred and enrolled depends only on what services record, so an evaluation can adjust "
+        "for it. The reference files `landing/reference/lsoa_locality.csv` and `programme_rollout.csv` say where "
+        "and when the team is live.",
         "",
     ]
     return "\n".join(lines)
@@ -120,7 +141,11 @@ def _care_section() -> list[str]:
         "People stepped up to the programme complete every measure at step up (BASELINE), mid-episode (REVIEW) "
         "and the month after step down (FOLLOWUP); "
         f"{config.ROUTINE_PROM_PER_MH_MONTH:.0%} of months with an MH trust contact carry one routine questionnaire "
-        "(ROUTINE) of a measure drawn at random. Self-reported items are left blank at "
+        "(ROUTINE) of a measure drawn at random. Eligible people who are not stepped up and had an MH trust contact "
+        f"in their eligibility window get, at {config.POOL_ASSESSMENT:.0%}, a crisis-team assessment of every "
+        "measure (ROUTINE) the month after they first become eligible, and a review set of every measure (ROUTINE) "
+        "as many months later as an enrolled person's follow-up: the comparison pool has scores too. Self-reported "
+        "items are left blank at "
         f"{config.PROM_ITEM_SKIPPED:.0%}; "
         f"HoNOS scales are rated 9 (not known) at {config.HONOS_NOT_KNOWN:.0%} and never left blank. The responses "
         "follow the person's latent wellbeing in each item's direction, with noise. Totals by the published rules "
@@ -302,6 +327,87 @@ def _equality_section() -> list[str]:
     return out
 
 
+def _programme_section() -> list[str]:
+    """How people are enrolled in the synthetic county and what the interventions truly do."""
+    r, c = config.REFERRAL, config.SERVICE_CHOICE
+    fractions = ", ".join("not in the period" if f is None else f"{f:g}" for f in config.TEAM_ROLLOUT_FRACTIONS)
+    rows = []
+    names = (
+        "police_contacts",
+        "ambulance_contacts",
+        "emergency_department_contacts",
+        "mental_health_trust_contacts",
+        "council_contacts",
+        "s136_detentions",
+        "wellbeing_shift",
+    )
+    for arm, eff in config.DEFAULT_EFFECTS.items():
+        cells = " | ".join(
+            "" if k == "crisis_contacts" else f"{eff.get(k, 0.0 if k == 'wellbeing_shift' else 1.0):g}" for k in names
+        )
+        rows.append(f"| `{arm}` | {cells} |")
+    return [
+        "",
+        "## The programme: enrolment and true effects (synthetic county)",
+        "",
+        "Enrolment happens as it does in services, and depends only on what they record: a person's recorded contacts "
+        f"over the last {config.ENROL_WINDOW} months, by agency, their age, sex, the IMD decile and locality of the "
+        "home they step up from, the calendar month (through the rollout), the "
+        "services' capacity and independent chance; never on the latent need or the current spell, nor on any "
+        "contact after the decision month (`pipelines/synth/enrolment.py`). So an evaluation that adjusts for these "
+        "can remove the selection; "
+        "a before/after comparison cannot remove regression to the mean.",
+        "",
+        f"- Eligibility: each month from month {config.ENROL_FIRST_MONTH - 1} (0 = the first month), a person not yet "
+        f"enrolled whose recorded contacts over the last {config.ENROL_WINDOW} months reach "
+        f"{config.ENROL_THRESHOLD} is eligible. Enrolled people step up the next month, so no one steps up before "
+        f"month {config.ENROL_FIRST_MONTH}, and each person steps up at most once.",
+        "- Referral: an eligible person is referred that month with probability logistic("
+        f"{r['intercept']:g} + {r['per_contact_above']:g} x contacts above the threshold (at most 10) "
+        f"{r['age_under_25']:+g} if under 25 {r['age_65_plus']:+g} if 65 or over {r['female']:+g} if female "
+        f"{r['per_imd_decile_more_deprived']:+g} per IMD decile more deprived than 10). People with "
+        f"{config.REFERRAL_BELOW_MIN} to {config.ENROL_THRESHOLD - 1} recorded contacts are referred at "
+        f"{config.REFERRAL_BELOW_THRESHOLD:.0%} a month (enrolled below the threshold). Someone eligible and not "
+        "referred can be referred in a later month while still eligible; many eligible people are never enrolled "
+        "(the comparison pool).",
+        "- Where a referral goes: street triage with probability logistic("
+        f"{c['triage_intercept']:g} + {c['triage_per_police_share']:g} x the police share of the recorded "
+        f"contacts); otherwise the high intensity team with probability logistic({c['team_intercept']:g}, "
+        f"{c['team_age_65_plus']:+g} if 65 or over), else usual care. Referrals are taken in order of recorded "
+        "contacts, most first.",
+        "- Staggered adoption: the high intensity team goes live locality by locality, at these fractions of the "
+        f"period ({fractions}; never before month {config.ENROL_FIRST_MONTH}), the localities taking them in a "
+        "seeded order; street triage and usual care are county-wide from the first enrolment month "
+        "(`programme_rollout.csv`).",
+        f"- Capacity: the team holds at most {config.TEAM_CAPACITY_PER_1000:.1f} open episodes per 1,000 people in "
+        f"the county in each live locality (at least {config.TEAM_CAPACITY_MIN}); street triage "
+        f"{config.TRIAGE_CAPACITY_PER_1000:.1f} per 1,000 county-wide (at least {config.TRIAGE_CAPACITY_MIN}). "
+        "An episode is open from its step-up month until the month before step down, in the locality the person "
+        f"stepped up from. A referral to the team where it is not live, or to a full service, goes to usual care "
+        f"at {config.FALLBACK_TO_USUAL_CARE:.0%}, else is not enrolled.",
+        f"- Episodes last {config.EPISODE_MONTHS[0]} to {config.EPISODE_MONTHS[1]} months. Every decision is in "
+        "`synth_truth/enrolment.csv`.",
+        "",
+        "True effects, from the month after step up and for the rest of the period: rate ratios on each agency's "
+        "contact rate and on the S136 rate (a police mental-health incident's chance of closing S136, "
+        f"{config.S136_PER_MH_INCIDENT:.0%} untreated, is multiplied by the S136 ratio over the police ratio), and a "
+        "shift of the latent wellbeing behind every questionnaire. They are set by `hfc synth --effects FILE.json` "
+        '(`{"high_intensity_team": {"police_contacts": 0.8, "wellbeing_shift": 0.35}, ...}`, names as in '
+        "`effects.csv`; `crisis_contacts` sets every agency at once; a missing key is no effect) or `--effects none` "
+        "(no intervention has any effect). Contacts are drawn at the untreated rate and thinned (or topped up) for "
+        "treated person-months from a separate random stream, so the same seed gives the same people, enrolment and "
+        "contacts before step up whatever the effects. The default:",
+        "",
+        "| intervention | " + " | ".join(names) + " |",
+        "| --- |" + " --- |" * len(names),
+        *rows,
+        "",
+        "The realised effects (ATT rate ratios of expected counts with over without the intervention; score "
+        "differences of the same questionnaire with and without the shift) are in `synth_truth/effects.csv`, and "
+        "the team's effect on each locality's monthly contacts from its go-live in `synth_truth/area_effects.csv`.",
+    ]
+
+
 def render_feeds_md() -> str:
     """docs/feeds.md: every feed's columns, codes, conventions, error rates and fault kinds."""
     from pipelines.synth.faults import FAULT_KINDS
@@ -327,7 +433,10 @@ def render_feeds_md() -> str:
         "",
         "A reference file `landing/reference/lsoa_imd.csv` (`lsoa_code,imd_decile`) maps the county's synthetic",
         "LSOAs (E019xxxxx) to IMD deciles, and `landing/reference/postcode_lsoa.csv` (`postcode,lsoa_code`) maps",
-        "its synthetic postcodes (area HF) to LSOAs.",
+        "its synthetic postcodes (area HF) to LSOAs. `landing/reference/lsoa_locality.csv` (`lsoa_code,locality_code`) "
+        f"groups the LSOAs into {config.N_LOCALITIES} programme localities (`LOC1`..), and "
+        "`landing/reference/programme_rollout.csv` (`locality_code,intervention,go_live_date`) says when each "
+        "intervention went live in each locality (`YYYY-MM-DD`; blank: not live in the period).",
         "",
         "## Summary",
         "",
@@ -396,7 +505,7 @@ def render_feeds_md() -> str:
         f"Ambulance crews record `MHRelated` = Yes on {config.AMBULANCE_MH_FLAG_SENSITIVITY:.0%} of truly "
         f"mental-health-related calls and {config.AMBULANCE_MH_FLAG_FALSE_POSITIVE:.0%} of others.",
     ]
-    out += _mh_signal_section() + _feedback_theme_section() + _equality_section()
+    out += _mh_signal_section() + _feedback_theme_section() + _equality_section() + _programme_section()
     out += [
         "",
         *_care_section(),

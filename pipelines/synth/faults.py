@@ -272,6 +272,11 @@ def write_faults(out_dir: Path, first: date, months: int, seed: int) -> int:
         (feed, FEED_SPECS[feed].file_pattern.replace("*", _period(first, source_month[fk.kind])))
         for fk in FAULT_KINDS
         for feed in (fk.feed, "ambulance_calls")
+    } | {  # the subtle date fault may gather rows from every month of its feed
+        (fk.feed, FEED_SPECS[fk.feed].file_pattern.replace("*", _period(first, m)))
+        for fk in FAULT_KINDS
+        if fk.kind == "date_order_swapped_subtle"
+        for m in range(months)
     }
     people_of = _record_people(truth / "records.csv", sources)  # only the files faults copy rows from
     listing: list[tuple[str, str, str, str, str, int, str]] = []
@@ -449,11 +454,17 @@ def write_faults(out_dir: Path, first: date, months: int, seed: int) -> int:
             ev = header.index(spec.event_at)
             low: list[list[str]] = []  # rows whose every date has a day of 12 or less: they fit both orders
             high: list[list[str]] = []  # two rows whose event date can tell the orders apart
-            for r in rows:
-                if all(d <= 12 for d in _days(spec, header, r)):
-                    low.append(r)
-                elif (_day(spec, spec.event_at, r[ev]) or 0) > 12 and len(high) < 2:
-                    high.append(r)
+            start = source_month[fk.kind]
+            for k in range(months):  # from the source month on, until there are enough (a quiet month has few)
+                if k:
+                    rows = _read(clean(fk.feed, (start + k) % months)[1], spec)[1]
+                for r in rows:
+                    if all(d <= 12 for d in _days(spec, header, r)):
+                        low.append(r)
+                    elif (_day(spec, spec.event_at, r[ev]) or 0) > 12 and len(high) < 2:
+                        high.append(r)
+                if len(low) >= 38 and len(high) == 2:
+                    break
             body = copies(spec, low[:38] + high, 40, tag, name, fault_period)
             for r in body:
                 _swap_day_and_month(spec, header, r)

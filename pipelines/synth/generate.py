@@ -1,8 +1,10 @@
 """``generate``: write the synthetic county's monthly agency deliveries and its ground truth.
 
-People are drawn a chunk at a time (``config.CHUNK_SIZE``) and each chunk's records are appended to
-the monthly delivery files, so memory holds one chunk's records, never the county's. Everything is
-seeded from ``seed`` and the chunk number, so the same arguments give byte-identical files.
+People are drawn a chunk at a time (``config.CHUNK_SIZE``), then simulated month by month together (the
+programme's capacity is the county's: ``population.simulate_county``, enrolment in ``enrolment``), and each
+chunk's records are built and appended to the monthly delivery files in turn, so memory holds every person's
+attributes and monthly counts but one chunk's records, never the county's. Everything is seeded from ``seed``
+and the chunk number, so the same arguments give byte-identical files.
 """
 
 from __future__ import annotations
@@ -24,8 +26,20 @@ from pipelines.feeds.base import DType, FeedSpec
 from pipelines.feeds.mh_outcome_measures import MEASURE_ITEMS
 from pipelines.settings import FEEDS, mode
 from pipelines.synth import config
+from pipelines.synth.effects import CONTACT_OUTCOMES, OUTCOME_OF_AGENCY, TrueEffects, load_effects
+from pipelines.synth.enrolment import Enrolment, Programme, go_live_dates, locality_codes, make_programme
 from pipelines.synth.narratives import MH_CUE_CONTEXTS
-from pipelines.synth.population import ARMS, CRISIS_AGENCIES, ETHNICITIES, County, People, make_county, make_people
+from pipelines.synth.population import (
+    ARMS,
+    CRISIS_AGENCIES,
+    ETHNICITIES,
+    County,
+    People,
+    draw_crisis_plans,
+    make_county,
+    make_people,
+    simulate_county,
+)
 from pipelines.synth.records import (
     Builder,
     Draft,
@@ -86,6 +100,9 @@ class SynthSummary:
     rows: dict[str, int]  # data rows written per feed (clean deliveries, duplicates included)
     files: dict[str, int]  # clean delivery files per feed
     enrolled: dict[str, int]  # people stepped up, per intervention
+    eligible_never_enrolled: int = 0  # reached the threshold in an enrolment month, never stepped up
+    enrolled_below_threshold: int = 0  # stepped up with fewer recorded contacts than the threshold
+    effects: str = "default"
     fault_files: int = 0
     seconds: float = 0.0
     truth_dir: Path = field(default_factory=Path)
@@ -99,6 +116,10 @@ class SynthSummary:
         ]
         out += [f"  {feed:<22} {self.files[feed]:>3} files {self.rows[feed]:>9} rows" for feed in FEEDS]
         out.append("  stepped up: " + ", ".join(f"{k} {v}" for k, v in self.enrolled.items()))
+        out.append(
+            f"  eligible never enrolled: {self.eligible_never_enrolled}; enrolled below the threshold: "
+            f"{self.enrolled_below_threshold}; true effects: {self.effects}"
+        )
         if self.fault_files:
             out.append(f"  fault files: {self.fault_files} (see synth_truth/faults.csv)")
         out.append(f"  took {self.seconds:.1f} s")
@@ -132,38 +153,49 @@ def generate(
     seed: int = 42,
     start: str = config.START_DEFAULT,
     faults: bool = False,
+    effects: str | Path | dict | TrueEffects | None = None,
 ) -> SynthSummary:
     """Write the county into ``out_dir`` (the data root): ``landing/`` for the pipeline, ``synth_truth/`` for tests.
 
-    Regenerating replaces the files a previous run wrote there. Refused in production mode, where the
-    landing zone holds real agencies' files.
+    ``effects``: the true effects (``pipelines.synth.effects.load_effects``: None = ``config.DEFAULT_EFFECTS``,
+    ``"none"`` = no effect, a mapping or a JSON file). Regenerating replaces the files a previous run wrote there.
+    Refused in production mode, where the landing zone holds real agencies' files.
     """
     if mode() == "production":
         raise RuntimeError("hfc synth writes a synthetic landing zone and is refused in production mode")
     if people < 1 or months < 1:
         raise ValueError("people and months must be at least 1")
+    true_effects = effects if isinstance(effects, TrueEffects) else load_effects(effects)
     began = time.perf_counter()
     out_dir = Path(out_dir)
     first = parse_start(start)
     writer = _Writer(out_dir, first, months, seed)
     county = make_county(seed)
-    writer.write_reference(county)
+    programme = make_programme(seed, months, people)
+    writer.write_reference(county, programme)
     enrolled: dict[str, int] = dict.fromkeys(ARMS, 0)
-    effects = _Effects(months)
-    for chunk, chunk_start in enumerate(range(0, people, config.CHUNK_SIZE)):
-        n = min(config.CHUNK_SIZE, people - chunk_start)
-        chunk_people = make_people(county, chunk, chunk_start, n, seed, first, months)
+    effects_acc = _Effects(months, true_effects)
+    chunks = [
+        make_people(county, chunk, chunk_start, min(config.CHUNK_SIZE, people - chunk_start), seed, first, months)
+        for chunk, chunk_start in enumerate(range(0, people, config.CHUNK_SIZE))
+    ]
+    enrolment = simulate_county(chunks, months, programme, true_effects)
+    writer.write_enrolment(enrolment, chunks)
+    write_area_effects(writer.truth / "area_effects.csv", chunks, programme, true_effects, first, months)
+    for chunk, chunk_people in enumerate(chunks):
+        draw_crisis_plans(chunk_people, np.random.default_rng([seed, chunk, 11]), first, months)
         builder = Builder(chunk_people, county.lsoa_codes, random.Random(seed * 1_000_033 + chunk * 7 + 1))
-        drafts, s136 = _build_chunk(chunk_people, builder, first, months, writer, effects)
+        drafts, s136 = _build_chunk(chunk_people, builder, first, months, writer, effects_acc)
         writer.write_people(chunk_people, county, first)
         writer.write_crisis_plans(chunk_people)
         writer.write_drafts(drafts, chunk_people, random.Random(seed * 31 + chunk))
-        effects.add_contacts(chunk_people, s136)
+        effects_acc.add_contacts(chunk_people, s136)
         for a in chunk_people.arm[chunk_people.arm >= 0]:
             enrolled[ARMS[int(a)]] += 1
-        log.info("synth chunk %d: %d people, %d records", chunk, n, len(drafts))
+        log.info("synth chunk %d: %d people, %d records", chunk, len(chunk_people), len(drafts))
     writer.finish()
-    effects.write(writer.truth / "effects.csv")
+    effects_acc.write(writer.truth / "effects.csv")
+    never, below = enrolment_counts(enrolment)
     write_opt_out_list(out_dir, writer.truth / "people.csv", seed)
     n_faults = 0
     if faults:
@@ -180,6 +212,9 @@ def generate(
         rows=dict(writer.rows),
         files={feed: months for feed in FEEDS},
         enrolled=enrolled,
+        eligible_never_enrolled=never,
+        enrolled_below_threshold=below,
+        effects=true_effects.source,
         fault_files=n_faults,
         seconds=time.perf_counter() - began,
         truth_dir=writer.truth,
@@ -225,7 +260,7 @@ def _build_chunk(
         skipped = [not clinician and rng.random() < config.PROM_ITEM_SKIPPED for _ in range(n_items)]
         not_known = [clinician and rng.random() < config.HONOS_NOT_KNOWN for _ in range(n_items)]
         w0 = wellbeing(i, t)
-        shift = config.TRUE_WELLBEING_SHIFT[arm] if arm is not None else 0.0
+        shift = effects.true.shift(arm)
         responses = item_responses(measure, w0 + shift, noise, skipped, not_known)
         result = score(measure, responses)
         if arm is not None:
@@ -265,6 +300,21 @@ def _build_chunk(
             for m in MEASURES:
                 follow = questionnaire(i, at_month(s + e + 1), s + e + 1, m, "FOLLOWUP", arm)
                 effects.add_naive_score(arm, m, baseline[m], follow)
+    # the comparison pool: eligible people not stepped up, seen by the MH trust in their eligibility window, are
+    # sometimes assessed by the crisis team the next month and reviewed as long after as an enrolled follow-up
+    pool = (p.first_eligible >= 0) & p.pool_window_mh & (p.step_up_month != p.first_eligible + 1)
+    for i in np.flatnonzero(pool).tolist():
+        if rng.random() >= config.POOL_ASSESSMENT:
+            continue
+        s = int(p.step_up_month[i])
+        assessed = int(p.first_eligible[i]) + 1
+        for t in (assessed, assessed + int(p.episode_months[i]) + 1):
+            if t >= months:
+                break
+            at = b.when(first, t)
+            arm = ARMS[int(p.arm[i])] if s >= 0 and t > s else None
+            for m in MEASURES:
+                questionnaire(i, at, t, m, "ROUTINE", arm)
     # routine outcome monitoring in months with a mental health trust contact
     mh = CRISIS_AGENCIES.index("mh_contacts")
     for i, t in zip(*np.nonzero(p.counts[:, :, mh]), strict=True):
@@ -376,9 +426,24 @@ class _Writer:
             return f"LA/{at:%y}/{self.next_id(f'c{at:%Y}'):06d}"
         return f"EV{self.next_id('caseload'):07d}"
 
-    def write_reference(self, county: County) -> None:
+    def write_reference(self, county: County, programme: Programme) -> None:
         ref = self.landing / "reference"
         ref.mkdir(parents=True, exist_ok=True)
+        codes = locality_codes()
+        with (ref / "lsoa_locality.csv").open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(("lsoa_code", "locality_code"))
+            w.writerows((lsoa, codes[int(k)]) for lsoa, k in zip(county.lsoa_codes, county.localities, strict=True))
+        team = go_live_dates(programme, self.first)
+        start = programme.service_start
+        county_wide = month_start(self.first, start).isoformat() if start >= 0 else ""
+        with (ref / "programme_rollout.csv").open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(("locality_code", "intervention", "go_live_date"))
+            for code in codes:
+                w.writerow((code, "high_intensity_team", team[code]))
+                w.writerow((code, "street_triage", county_wide))
+                w.writerow((code, "usual_care", county_wide))
         with (ref / "lsoa_imd.csv").open("w", newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(("lsoa_code", "imd_decile"))
@@ -417,10 +482,12 @@ class _Writer:
                     h.postcode,
                     county.lsoa_codes[h.lsoa],
                     int(county.imd_deciles[h.lsoa]),
+                    locality_codes()[int(county.localities[h.lsoa])],
                     period_of(first, int(p.move_month[i])) if nh is not None else "",
                     nh.address if nh else "",
                     nh.postcode if nh else "",
                     county.lsoa_codes[nh.lsoa] if nh else "",
+                    locality_codes()[int(county.localities[nh.lsoa])] if nh else "",
                     f"{p.log_need[i]:.4f}",
                     int(p.counts[i].sum()),
                     ARMS[int(p.arm[i])] if s >= 0 else "",
@@ -428,6 +495,27 @@ class _Writer:
                     "; ".join(f"{rel}: {name}" for rel, name in p.relatives[i]),
                 )
             )
+
+    def write_enrolment(self, enrolment: Enrolment, chunks: list[People]) -> None:
+        """synth_truth/enrolment.csv: every eligible or referred person-month, in month and person order."""
+        ids = [pid for p in chunks for pid in p.person_ids]
+        with (self.truth / "enrolment.csv").open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(ENROLMENT_COLUMNS)
+            for d in sorted(enrolment.decisions, key=lambda d: (d.month, d.person)):
+                w.writerow(
+                    (
+                        ids[d.person],
+                        period_of(self.first, d.month),
+                        d.month,
+                        d.recorded_contacts,
+                        int(d.eligible),
+                        int(d.referred),
+                        ARMS[d.referred_to] if d.referred_to >= 0 else "",
+                        ARMS[d.intervention] if d.intervention >= 0 else "",
+                        d.reason,
+                    )
+                )
 
     def write_questionnaire(
         self, assessment: str, person_id: str, measure: str, at: datetime, timepoint: str, result: Score
@@ -613,6 +701,18 @@ TRUTH_FILES = (
     *TRUTH_COLUMNS,
 )
 
+ENROLMENT_COLUMNS = (
+    "person_id",
+    "month",  # YYYY-MM: the month the window ends; an enrolled person steps up the month after
+    "month_index",
+    "recorded_contacts",  # contacts over the ENROL_WINDOW months ending in that month
+    "eligible",
+    "referred",
+    "referred_to",
+    "intervention",
+    "reason",
+)
+
 PEOPLE_COLUMNS = (
     "person_id",
     "given_name",
@@ -634,10 +734,12 @@ PEOPLE_COLUMNS = (
     "postcode",
     "lsoa_code",
     "imd_decile",
+    "locality_code",
     "moved_in",
     "address_after_move",
     "postcode_after_move",
     "lsoa_code_after_move",
+    "locality_code_after_move",
     "log_need",
     "crisis_contacts",
     "intervention",
@@ -647,31 +749,48 @@ PEOPLE_COLUMNS = (
 
 
 class _Effects:
-    """Accumulates, across chunks, the true effects and what a naive before/after comparison would show."""
+    """Accumulates, across chunks, the true effects and what a naive before/after comparison would show.
 
-    def __init__(self, months: int) -> None:
+    Contacts: over the treated people's windows (``ENROL_WINDOW`` months before the step-up month and after it,
+    both inside the period), the true effect is the ATT rate ratio of expected contacts with and without the
+    intervention (potential outcomes from the same latent rates), so per-agency effects add up into
+    crisis_contacts; the naive ratio is observed after over before.
+    """
+
+    def __init__(self, months: int, true: TrueEffects) -> None:
         self.months = months
-        self.before: dict[str, float] = defaultdict(float)
-        self.after: dict[str, float] = defaultdict(float)
-        self.expected_after_untreated: dict[str, float] = defaultdict(float)
+        self.true = true
+        n_ag = len(CRISIS_AGENCIES)
+        self.before: dict[str, np.ndarray] = {a: np.zeros(n_ag) for a in ARMS}
+        self.after: dict[str, np.ndarray] = {a: np.zeros(n_ag) for a in ARMS}
+        self.expected_untreated: dict[str, np.ndarray] = {a: np.zeros(n_ag) for a in ARMS}
+        self.expected_treated: dict[str, np.ndarray] = {a: np.zeros(n_ag) for a in ARMS}
         self.s136_before: dict[str, float] = defaultdict(float)
         self.s136_after: dict[str, float] = defaultdict(float)
+        self.s136_untreated: dict[str, float] = defaultdict(float)
+        self.s136_treated: dict[str, float] = defaultdict(float)
         self.n_people: dict[str, int] = defaultdict(int)
         self.potential: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0])  # (arm, outcome)
         self.naive_score: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0])
 
     def add_contacts(self, p: People, s136: np.ndarray) -> None:
         w = config.ENROL_WINDOW
-        ratio = np.array([config.TRUE_RATE_RATIO[a] for a in ARMS])
+        police = CRISIS_AGENCIES.index("police_incidents")
         for i in np.flatnonzero(p.step_up_month >= 0).tolist():
             s = int(p.step_up_month[i])
             if s - w < 0 or s + 1 + w > self.months:
                 continue
-            arm = ARMS[int(p.arm[i])]
+            a = int(p.arm[i])
+            arm = ARMS[a]
             self.n_people[arm] += 1
-            self.before[arm] += float(p.counts[i, s - w : s].sum())
-            self.after[arm] += float(p.counts[i, s + 1 : s + 1 + w].sum())
-            self.expected_after_untreated[arm] += float(p.rate[i, s + 1 : s + 1 + w].sum() / ratio[int(p.arm[i])])
+            self.before[arm] += p.counts[i, s - w : s].sum(axis=0)
+            self.after[arm] += p.counts[i, s + 1 : s + 1 + w].sum(axis=0)
+            untreated = p.rate0[i, s + 1 : s + 1 + w].sum() * p.shares[i]
+            self.expected_untreated[arm] += untreated
+            self.expected_treated[arm] += untreated * self.true.rate_ratio[a]
+            s136_untreated = float(untreated[police] * p.p_mh[i] * config.S136_PER_MH_INCIDENT)
+            self.s136_untreated[arm] += s136_untreated
+            self.s136_treated[arm] += s136_untreated * float(self.true.s136_ratio[a])
             self.s136_before[arm] += float(s136[i, s - w : s].sum())
             self.s136_after[arm] += float(s136[i, s + 1 : s + 1 + w].sum())
 
@@ -693,6 +812,29 @@ class _Effects:
                 acc[(arm, outcome)][0] += a - b
                 acc[(arm, outcome)][1] += 1
 
+    def _contact_row(self, arm: str, outcome: str, agencies: list[int], w_months: int, what: str) -> tuple:
+        a = ARMS.index(arm)
+        before = float(self.before[arm][agencies].sum())
+        after = float(self.after[arm][agencies].sum())
+        untreated = float(self.expected_untreated[arm][agencies].sum())
+        treated = float(self.expected_treated[arm][agencies].sum())
+        if untreated > 0:
+            true = treated / untreated
+        else:  # no treated person with whole windows: the set ratios, weighted by the county's agency mix
+            weights = np.array([config.AGENCY_WEIGHTS[CRISIS_AGENCIES[k]] for k in agencies])
+            true = float((self.true.rate_ratio[a, agencies] * weights).sum() / weights.sum())
+        return (
+            arm,
+            outcome,
+            "rate_ratio",
+            f"{true:.4f}",
+            f"{after / before:.4f}" if before else "",
+            f"{untreated / before:.4f}" if before else "",
+            self.n_people[arm],
+            f"{what} in the {w_months} months after the step-up month over the {w_months} months before it; true: "
+            "expected contacts with over without the intervention in the months after (ATT rate ratio)",
+        )
+
     def write(self, path: Path) -> None:
         w_months = config.ENROL_WINDOW
         with path.open("w", newline="", encoding="utf-8") as f:
@@ -710,31 +852,23 @@ class _Effects:
                 )
             )
             for arm in ARMS:
-                before, after = self.before[arm], self.after[arm]
-                naive = after / before if before else float("nan")
-                untreated = self.expected_after_untreated[arm] / before if before else float("nan")
-                w.writerow(
-                    (
-                        arm,
-                        "crisis_contacts",
-                        "rate_ratio",
-                        f"{config.TRUE_RATE_RATIO[arm]:.4f}",
-                        f"{naive:.4f}",
-                        f"{untreated:.4f}",
-                        self.n_people[arm],
-                        f"contacts with police, ambulance, ED, MH trust and council in the {w_months} months after the "
-                        f"step-up month over the {w_months} months before it",
-                    )
-                )
+                a = ARMS.index(arm)
+                every = list(range(len(CRISIS_AGENCIES)))
+                what = "contacts with police, ambulance, ED, MH trust and council"
+                w.writerow(self._contact_row(arm, "crisis_contacts", every, w_months, what))
+                for outcome, agency in CONTACT_OUTCOMES.items():
+                    k = CRISIS_AGENCIES.index(agency)
+                    w.writerow(self._contact_row(arm, outcome, [k], w_months, f"{agency} records"))
                 sb, sa = self.s136_before[arm], self.s136_after[arm]
+                s0, s1 = self.s136_untreated[arm], self.s136_treated[arm]
                 w.writerow(
                     (
                         arm,
                         "s136_detentions",
                         "rate_ratio",
-                        f"{config.TRUE_RATE_RATIO[arm] * config.TRUE_S136_RATIO[arm]:.4f}",
+                        f"{s1 / s0 if s0 else float(self.true.s136_ratio[a]):.4f}",
                         f"{sa / sb:.4f}" if sb else "",
-                        "",
+                        f"{s0 / sb:.4f}" if sb else "",
                         self.n_people[arm],
                         "police incidents closed S136, same windows",
                     )
@@ -755,6 +889,81 @@ class _Effects:
                             "score of the same person and noise (true); follow-up minus baseline (naive)",
                         )
                     )
+
+
+AREA_EFFECT_COLUMNS = (
+    "locality_code",
+    "intervention",
+    "outcome",
+    "go_live_date",
+    "go_live_month_index",
+    "post_months",
+    "true_level_effect",
+    "expected_with_team",
+    "expected_without_team",
+    "true_rate_ratio",
+)
+
+
+def write_area_effects(
+    path: Path, chunks: list[People], programme: Programme, true: TrueEffects, first: date, months: int
+) -> None:
+    """synth_truth/area_effects.csv: per locality and contact outcome, the team's true level effect on the
+    locality's monthly contacts from its go-live: the mean over post-go-live months of the team's clients'
+    expected contacts with minus without the team (clients counted where they live that month)."""
+    n_loc, n_ag = config.N_LOCALITIES, len(CRISIS_AGENCIES)
+    team = ARMS.index("high_intensity_team")
+    effect = np.zeros((n_loc, months, n_ag))
+    expected = np.zeros((n_loc, months, n_ag))
+    t_idx = np.arange(months)[None, :]
+    for p in chunks:
+        treated = (p.step_up_month[:, None] >= 0) & (t_idx > p.step_up_month[:, None])
+        mult = np.where(treated[:, :, None], true.rate_ratio[np.maximum(p.arm, 0)][:, None, :], 1.0)
+        exp_t = p.rate0[:, :, None] * p.shares[:, None, :] * mult  # (n, months, agencies)
+        is_team = treated & (p.arm[:, None] == team)
+        eff = np.where(is_team[:, :, None], exp_t - exp_t / mult, 0.0)
+        for loc in range(n_loc):
+            here = p.locality == loc
+            expected[loc] += (exp_t * here[:, :, None]).sum(axis=0)
+            effect[loc] += (eff * here[:, :, None]).sum(axis=0)
+    dates = go_live_dates(programme, first)
+    outcomes = [("crisis_contacts", list(range(n_ag)))] + [
+        (OUTCOME_OF_AGENCY[a], [CRISIS_AGENCIES.index(a)]) for a in CRISIS_AGENCIES
+    ]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(AREA_EFFECT_COLUMNS)
+        for loc, code in enumerate(locality_codes()):
+            g = int(programme.team_go_live[loc])
+            for outcome, agencies in outcomes:
+                if g < 0:
+                    w.writerow((code, "high_intensity_team", outcome, "", "", 0, "", "", "", ""))
+                    continue
+                level = float(effect[loc, g:, agencies].sum(axis=0).mean())
+                with_team = float(expected[loc, g:, agencies].sum(axis=0).mean())
+                without = with_team - level
+                w.writerow(
+                    (
+                        code,
+                        "high_intensity_team",
+                        outcome,
+                        dates[code],
+                        g,
+                        months - g,
+                        f"{level:.4f}",
+                        f"{with_team:.4f}",
+                        f"{without:.4f}",
+                        f"{with_team / without:.4f}" if without > 0 else "",
+                    )
+                )
+
+
+def enrolment_counts(enrolment: Enrolment) -> tuple[int, int]:
+    """People eligible in an enrolment month who were never stepped up; people stepped up below the threshold."""
+    eligible = {d.person for d in enrolment.decisions if d.eligible}
+    enrolled = {d.person for d in enrolment.decisions if d.intervention >= 0}
+    below = {d.person for d in enrolment.decisions if d.intervention >= 0 and not d.eligible}
+    return len(eligible - enrolled), len(below)
 
 
 def _write_readme(path: Path, faults: bool) -> None:

@@ -10,11 +10,16 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipelines.synth import config, names
 from pipelines.synth.identifiers import email_for, nhs_numbers_for, ni_number, phone_number
+
+if TYPE_CHECKING:
+    from pipelines.synth.effects import TrueEffects
+    from pipelines.synth.enrolment import Enrolment, Programme
 
 # ONS 2021 Census, England and Wales: 19 detailed ethnic groups (percent of population) and their five
 # high-level groups; the NHS ethnic category (2001-based letter) each is recorded under by the NHS.
@@ -40,7 +45,7 @@ ETHNICITIES: tuple[tuple[str, str, float, str], ...] = (
     ("Other ethnic group", "Any other ethnic group", 1.6, "S"),
 )
 CRISIS_AGENCIES: tuple[str, ...] = tuple(config.AGENCY_WEIGHTS)
-ARMS: tuple[str, ...] = tuple(config.ARM_PROBABILITIES)
+ARMS: tuple[str, ...] = tuple(config.DEFAULT_EFFECTS)  # high_intensity_team, street_triage, usual_care
 FEMALE_RELATIONS = frozenset({"mum", "mother", "sister", "wife", "daughter", "aunt", "nan"})
 MALE_RELATIONS = frozenset({"dad", "father", "brother", "husband", "son"})
 BLOOD_RELATIONS = frozenset({"mum", "mother", "dad", "father", "sister", "brother", "son", "daughter"})
@@ -55,6 +60,7 @@ class County:
     postcodes: tuple[tuple[str, ...], ...]  # per LSOA
     streets: tuple[tuple[str, ...], ...]  # per LSOA, street of each postcode
     towns: tuple[str, ...]  # per LSOA
+    localities: np.ndarray  # locality index per LSOA (codes LOC1..)
 
 
 def make_county(seed: int) -> County:
@@ -83,7 +89,8 @@ def make_county(seed: int) -> County:
         postcodes.append(tuple(pcs))
         streets.append(tuple(sts))
         towns.append(names.TOWNS[district % len(names.TOWNS)])
-    return County(codes, deciles, tuple(postcodes), tuple(streets), tuple(towns))
+    localities = (np.arange(n) * config.N_LOCALITIES // n).astype(np.int64)
+    return County(codes, deciles, tuple(postcodes), tuple(streets), tuple(towns), localities)
 
 
 @dataclass
@@ -122,11 +129,19 @@ class People:
     # simulation
     z: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n, months) spell shocks
     rate: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n, months) expected contacts
+    rate0: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n, months) expected contacts, untreated
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n, months, agencies)
     arm: np.ndarray = field(default_factory=lambda: np.zeros(0))  # -1 or index into ARMS
     step_up_month: np.ndarray = field(default_factory=lambda: np.zeros(0))  # -1 when never stepped up
     step_up_day: np.ndarray = field(default_factory=lambda: np.zeros(0))
     episode_months: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    locality: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n, months) locality of the home
+    imd_decile: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n, months) IMD decile of the home
+    first_eligible: np.ndarray = field(default_factory=lambda: np.zeros(0))  # first eligible month, -1: never
+    pool_window_mh: np.ndarray = field(default_factory=lambda: np.zeros(0))  # MH trust contact in that window
+    s136_multiplier: np.ndarray = field(default_factory=lambda: np.ones(0))  # per arm: S136 chance per MH incident
+    rng: np.random.Generator | None = None  # the chunk's stream, carried from drawing to simulation
+    effect_rng: np.random.Generator | None = None  # a stream only for the effects' draws (thinning)
     # crisis plans: one per person at most, in force from plan_start until plan_end (exclusive; None = still)
     plan_start: list[date | None] = field(default_factory=list)
     plan_end: list[date | None] = field(default_factory=list)
@@ -171,7 +186,7 @@ def _address(county: County, lsoa: int, k: int, rng: random.Random) -> Home:
 
 
 def make_people(county: County, chunk: int, start_index: int, n: int, seed: int, start: date, months: int) -> People:
-    """Draw n people (their global indices start at start_index) and simulate their contacts."""
+    """Draw n people (their global indices start at start_index); ``simulate_county`` simulates their contacts."""
     rng = np.random.default_rng([seed, chunk])
     prng = random.Random(seed * 1_000_003 + chunk)
     idx = np.arange(start_index, start_index + n)
@@ -262,56 +277,118 @@ def make_people(county: County, chunk: int, start_index: int, n: int, seed: int,
         shares=shares,
         p_mh=p_mh,
         relatives=relatives,
+        rng=rng,
+        effect_rng=np.random.default_rng([seed, chunk, 13]),
     )
-    simulate(people, rng, months)
-    draw_crisis_plans(people, np.random.default_rng([seed, chunk, 11]), start, months)
+    moved = move_month >= 0
+    t = np.arange(months)[None, :]
+    after = moved[:, None] & (t >= move_month[:, None])
+    lsoa_t = np.where(after, new_lsoa[:, None], lsoa[:, None])
+    people.locality = county.localities[lsoa_t]
+    people.imd_decile = deciles[lsoa_t]
     return people
 
 
-def simulate(people: People, rng: np.random.Generator, months: int) -> None:
-    """Monthly contacts per agency, with step ups chosen at a peak of recent contacts."""
-    n = len(people)
+def simulate_county(chunks: list[People], months: int, programme: Programme, effects: TrueEffects) -> Enrolment:
+    """Monthly contacts per agency for the whole county at once, with enrolment decided month by month.
+
+    Each chunk keeps its own random stream (drawn in chunk order every month), so the result depends on the seed
+    and the fixed chunk size only. Capacity is the county's, so the chunks are simulated together. Contacts are
+    drawn at the untreated rate and then thinned (a ratio below 1) or topped up (above 1) from a separate stream
+    for treated person-months, so the effects change nothing else: the same seed gives the same people, the same
+    enrolment and the same contacts before step up whatever the effects.
+    """
+    from pipelines.synth.enrolment import Enrolment
+
     n_agency = len(CRISIS_AGENCIES)
     stationary_sd = config.SPELL_SD / np.sqrt(1 - config.SPELL_AR**2)
+    ratio = effects.rate_ratio  # (arms, agencies)
+    sizes = [len(p) for p in chunks]
+    bounds = np.cumsum([0, *sizes])
+    n = int(bounds[-1])
+    rngs = [p.rng for p in chunks]
+    assert all(r is not None for r in rngs), "simulate_county needs people drawn by make_people"
+
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([getattr(p, name) for p in chunks])
+
+    log_need, shares, age = cat("log_need"), cat("shares"), cat("age")
+    female, locality, decile = cat("sex") == "F", cat("locality"), cat("imd_decile")
+    episode = np.concatenate(
+        [
+            r.integers(config.EPISODE_MONTHS[0], config.EPISODE_MONTHS[1] + 1, k)
+            for r, k in zip(rngs, sizes, strict=True)
+        ]
+    )
+    zt = np.concatenate([r.normal(0, stationary_sd, k) for r, k in zip(rngs, sizes, strict=True)])
     z = np.zeros((n, months))
+    rate0 = np.zeros((n, months))
     rate = np.zeros((n, months))
     counts = np.zeros((n, months, n_agency), dtype=np.int64)
     arm = np.full(n, -1)
     step_up = np.full(n, -1)
-    episode = rng.integers(config.EPISODE_MONTHS[0], config.EPISODE_MONTHS[1] + 1, n)
-    arm_draw = rng.choice(len(ARMS), size=n, p=np.array([config.ARM_PROBABILITIES[a] for a in ARMS]))
-    ratio = np.array([config.TRUE_RATE_RATIO[a] for a in ARMS])
-    zt = rng.normal(0, stationary_sd, n)
+    first_eligible = np.full(n, -1)
+    pool_mh = np.zeros(n, dtype=bool)
+    enrolment = Enrolment(programme, months)
     window = config.ENROL_WINDOW
+    mh = CRISIS_AGENCIES.index("mh_contacts")
     for t in range(months):
-        shock = rng.normal(0, config.SPELL_SD, n)
-        zt = zt * config.SPELL_AR + shock if t else zt
-        z[:, t] = zt
-        base = np.exp(people.log_need + zt - stationary_sd**2 / 2)
         treated = (step_up >= 0) & (t > step_up)
-        multiplier = np.where(treated, ratio[np.maximum(arm, 0)], 1.0)
-        rate[:, t] = np.minimum(base, config.MAX_MONTHLY_RATE) * multiplier
-        counts[:, t, :] = rng.poisson(rate[:, t, None] * people.shares)
+        multiplier = np.where(treated[:, None], ratio[np.maximum(arm, 0)], 1.0)  # (n, agencies)
+        for c, r in enumerate(rngs):
+            lo, hi = bounds[c], bounds[c + 1]
+            shock = r.normal(0, config.SPELL_SD, hi - lo)
+            if t:
+                zt[lo:hi] = zt[lo:hi] * config.SPELL_AR + shock
+            base = np.exp(log_need[lo:hi] + zt[lo:hi] - stationary_sd**2 / 2)
+            rate0[lo:hi, t] = np.minimum(base, config.MAX_MONTHLY_RATE)
+            expected0 = rate0[lo:hi, t, None] * shares[lo:hi]
+            drawn = r.poisson(expected0)
+            m = multiplier[lo:hi]
+            er = chunks[c].effect_rng
+            down, up = m < 1, m > 1
+            if down.any():
+                drawn[down] = er.binomial(drawn[down], m[down])
+            if up.any():
+                drawn[up] += er.poisson(expected0[up] * (m[up] - 1))
+            counts[lo:hi, t, :] = drawn
+        z[:, t] = zt
+        rate[:, t] = rate0[:, t] * (shares * multiplier).sum(axis=1)
         if t >= config.ENROL_FIRST_MONTH - 1 and t < months - 1:
-            recent = counts[:, max(0, t - window + 1) : t + 1, :].sum(axis=(1, 2))
-            newly = (step_up < 0) & (recent >= config.ENROL_THRESHOLD)
-            step_up[newly] = t + 1  # stepped up during the next month
-            arm[newly] = arm_draw[newly]
-    # everyone in the county is known to at least one agency: a person the draw left without contacts gets one
-    silent = counts.sum(axis=(1, 2)) == 0
-    if silent.any():
-        s_idx = np.flatnonzero(silent)
-        months_pick = rng.integers(0, months, len(s_idx))
-        cum = people.shares[s_idx].cumsum(axis=1)
-        agency_pick = (rng.random(len(s_idx))[:, None] > cum).sum(axis=1).clip(0, n_agency - 1)
-        counts[s_idx, months_pick, agency_pick] = 1
-    people.z = z
-    people.rate = rate
-    people.counts = counts
-    people.arm = arm
-    people.step_up_month = step_up
-    people.step_up_day = rng.integers(1, 29, n)
-    people.episode_months = episode
+            u = np.concatenate([r.random((k, 3)) for r, k in zip(rngs, sizes, strict=True)])
+            recent = counts[:, max(0, t - window + 1) : t + 1, :].sum(axis=1)
+            candidates = step_up < 0
+            s = t + 1
+            newly = _first(first_eligible, candidates & (recent.sum(axis=1) >= config.ENROL_THRESHOLD))
+            first_eligible[newly] = t
+            pool_mh[newly] = recent[newly, mh] > 0
+            got = enrolment.step(t, recent, age, female, decile[:, s], locality[:, s], candidates, episode, u)
+            enrolled = got >= 0
+            step_up[enrolled] = s  # stepped up during the next month
+            arm[enrolled] = got[enrolled]
+    s136_mult = np.array([effects.s136_incident_multiplier(a) for a in ARMS])
+    for c, (p, r) in enumerate(zip(chunks, rngs, strict=True)):
+        lo, hi = bounds[c], bounds[c + 1]
+        cnt = counts[lo:hi]
+        # everyone in the county is known to at least one agency: a person the draw left without contacts gets one
+        silent = cnt.sum(axis=(1, 2)) == 0
+        if silent.any():
+            s_idx = np.flatnonzero(silent)
+            months_pick = r.integers(0, months, len(s_idx))
+            cum = p.shares[s_idx].cumsum(axis=1)
+            agency_pick = (r.random(len(s_idx))[:, None] > cum).sum(axis=1).clip(0, n_agency - 1)
+            cnt[s_idx, months_pick, agency_pick] = 1
+        p.z, p.rate, p.rate0, p.counts = z[lo:hi], rate[lo:hi], rate0[lo:hi], cnt
+        p.arm, p.step_up_month, p.episode_months = arm[lo:hi], step_up[lo:hi], episode[lo:hi]
+        p.step_up_day = r.integers(1, 29, hi - lo)
+        p.first_eligible, p.pool_window_mh = first_eligible[lo:hi], pool_mh[lo:hi]
+        p.s136_multiplier = s136_mult
+    return enrolment
+
+
+def _first(first_eligible: np.ndarray, now: np.ndarray) -> np.ndarray:
+    """People eligible now for the first time."""
+    return now & (first_eligible < 0)
 
 
 def in_force(start: date | None, end: date | None, day: date) -> bool:

@@ -319,7 +319,9 @@ class Builder:
         elif is_mh:
             opening = _pick(rng, POLICE_OPEN_MH_REST)
             # the silent records never close S136: the others do a little more often, so the rate holds
-            s136 = 0.12 * config.TRUE_S136_RATIO[self._treated(i, month) or "usual_care"] / (1 - absent)
+            treated = self._treated(i, month)
+            effect = float(self.p.s136_multiplier[ARMS.index(treated)]) if treated else 1.0
+            s136 = config.S136_PER_MH_INCIDENT * effect / (1 - absent)
             closing = "S136" if rng.random() < s136 else _pick(rng, POLICE_CLOSE_MH)
             grade = _pick(rng, {"1": 0.3, "2": 0.45, "3": 0.15, "4": 0.1})
             flag = _pick(rng, MH_FLAG_REST)

@@ -11,7 +11,7 @@ from pipelines.feeds import FEED_SPECS
 from pipelines.feeds.base import Role
 from pipelines.ingest.reader import read_delivery
 from pipelines.privacy.keys import PseudonymisationKey
-from pipelines.pseudonymisation import Reference, person_keys, pseudonymise_frame
+from pipelines.pseudonymisation import Reference, person_keys, programme_rollout, pseudonymise_frame
 from tests.feed_rows import write_delivery
 
 KEY = PseudonymisationKey(b"k" * 40)
@@ -109,3 +109,83 @@ def test_publishing_a_period_leaves_out_the_opt_out_and_a_withdrawn_delivery_unp
     assert publish_period(spec, zones, "2024-01", KEY, REFERENCE, OptOut.load(zones.identity)).reasons is None
     assert not published_path(zones, spec.name, "2024-01").exists()
     assert not audit_path(zones, spec.name, "2024-01").exists()
+
+
+def _reference_folder(tmp_path: Path, locality: str | None) -> Path:
+    folder = tmp_path / "reference"
+    folder.mkdir()
+    (folder / "postcode_lsoa.csv").write_text("postcode,lsoa_code\nSN1 1AA,E01900001\nSN2 2BB,E01900002\n")
+    (folder / "lsoa_imd.csv").write_text("lsoa_code,imd_decile\nE01900001,3\nE01900002,8\n")
+    if locality is not None:
+        (folder / "lsoa_locality.csv").write_text(locality)
+    return folder
+
+
+@pytest.mark.parametrize("feed", [f for f, s in FEED_SPECS.items() if {"postcode", "lsoa"} & set(s.person_columns())])
+def test_the_home_lsoa_gives_a_locality_beside_the_imd_decile(feed: str, tmp_path: Path) -> None:
+    spec = FEED_SPECS[feed]
+    accepted = _accepted(spec, tmp_path).reset_index(drop=True)
+    person = spec.person_columns()
+    # row 0: LSOA placed in a locality; row 1: LSOA with an IMD decile but no locality; row 2: no LSOA at all
+    for col in (person.get("lsoa"), person["postcode"]):
+        if col is not None:
+            accepted[col] = accepted[col].astype("object")
+    if "lsoa" in person:
+        accepted.loc[[0, 1, 2], person["lsoa"]] = [None, None, None]
+    accepted.loc[[0, 1, 2], person["postcode"]] = ["SN1 1AA", "SN2 2BB", "ZZ9 9ZZ"]
+    reference = Reference.load(_reference_folder(tmp_path, "lsoa_code,locality_code\nE01900001,LOC_NORTH\n"))
+    assert reference.lsoa_locality == {"E01900001": "LOC_NORTH"}
+    out = pseudonymise_frame(spec, accepted, KEY, reference, "2024-01")
+    assert str(out["locality_code"].dtype) == "string"
+    assert out.loc[0, "locality_code"] == "LOC_NORTH" and out.loc[0, "imd_decile"] == 3
+    assert pd.isna(out.loc[1, "locality_code"]) and out.loc[1, "imd_decile"] == 8
+    assert pd.isna(out.loc[2, "locality_code"]) and pd.isna(out.loc[2, "imd_decile"])
+
+
+def test_without_the_locality_file_every_locality_is_null(tmp_path: Path) -> None:
+    spec = FEED_SPECS["police_incidents"]
+    reference = Reference.load(_reference_folder(tmp_path, None))
+    assert reference.lsoa_locality == {}
+    out = pseudonymise_frame(spec, _accepted(spec, tmp_path), KEY, reference, "2024-01")
+    assert "locality_code" in out.columns and out["locality_code"].isna().all()
+    assert (out["imd_decile"] == 3).any()
+
+
+def test_the_rollout_is_copied_typed_and_an_absent_file_is_an_empty_table(tmp_path: Path) -> None:
+    folder = _reference_folder(tmp_path, None)
+    empty = programme_rollout(folder)
+    assert list(empty.columns) == ["locality_code", "intervention", "go_live_date"] and empty.empty
+    (folder / "programme_rollout.csv").write_text("")
+    assert programme_rollout(folder).empty
+    (folder / "programme_rollout.csv").write_text("locality_code,intervention,go_live_date\n")
+    assert programme_rollout(folder).empty
+    (folder / "programme_rollout.csv").write_text(
+        "locality_code,intervention,go_live_date\n"
+        "LOC_A,high_intensity_team,2024-03-01\n"
+        "LOC_B,high_intensity_team,\n"
+        "LOC_A,street_triage,2023-01-01\n"
+    )
+    rollout = programme_rollout(folder)
+    assert rollout["go_live_date"].tolist()[0] == pd.Timestamp("2024-03-01")
+    assert pd.isna(rollout["go_live_date"].iloc[1])
+    assert str(rollout["go_live_date"].dtype) == "datetime64[ns]"
+    path = tmp_path / "rollout.parquet"
+    rollout.to_parquet(path, index=False)
+    empty.to_parquet(tmp_path / "empty.parquet", index=False)
+    assert pd.read_parquet(tmp_path / "empty.parquet").dtypes.to_dict() == pd.read_parquet(path).dtypes.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("locality_code,go_live_date\nLOC_A,2024-03-01\n", "missing column"),
+        ("locality_code,intervention,go_live_date\nLOC_A,high_intensity_team,01/03/2024\n", r"line\(s\) \[2\]"),
+        ("locality_code,intervention,go_live_date\n,high_intensity_team,2024-03-01\n", "required"),
+        ("locality_code,intervention,go_live_date\nLOC_A,x,2024-03-01\nLOC_A,x,2024-04-01\n", "more than one row"),
+    ],
+)
+def test_a_malformed_rollout_is_refused_by_line_and_column(tmp_path: Path, text: str, message: str) -> None:
+    folder = _reference_folder(tmp_path, None)
+    (folder / "programme_rollout.csv").write_text(text)
+    with pytest.raises(ValueError, match=message):
+        programme_rollout(folder)

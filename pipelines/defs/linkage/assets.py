@@ -71,7 +71,7 @@ def identity_spine(context: dg.AssetExecutionContext, zones: ZonesResource) -> d
     zone = zones.get()
     records = accepted_person_records(zone)
     result = build_spine(records, zone.identity, LinkageSettings.from_env(), truth=synthetic_truth(zone))
-    spine = result.mapping[["source", "record_id", "person_id"]]
+    spine = result.mapping[["source", "record_id", "person_id", "person_id_strict", "person_id_lenient"]]
     path = spine_path(zone)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

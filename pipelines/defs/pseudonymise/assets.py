@@ -1,4 +1,6 @@
-"""``pseudonymised/<feed>``, ``identity/opt_out`` and ``pseudonymised/person_keys``: what dbt may read.
+"""What dbt may read: ``pseudonymised/<feed>``, ``identity/opt_out``, ``pseudonymised/person_keys``, the rollout.
+
+``pseudonymised/programme_rollout`` copies the reference file ``programme_rollout.csv`` (no identifiers) as parquet.
 
 Each asset key equals the key dagster-dbt gives the matching dbt source, so the Python assets and
 the dbt models form one lineage graph. Feed rows are written per delivery period under
@@ -31,7 +33,7 @@ from pipelines.linkage.opt_out import (
     publication_trail_row,
     published_path,
 )
-from pipelines.pseudonymisation import Reference, person_keys, publish_period
+from pipelines.pseudonymisation import PROGRAMME_ROLLOUT_FILE, Reference, person_keys, programme_rollout, publish_period
 from pipelines.settings import Zones
 
 
@@ -165,7 +167,8 @@ def opt_out_applied(
     automation_condition=dg.AutomationCondition.eager(),
     description=(
         "Each agency record's keyed person key, from the identity spine, leaving out records the national data "
-        "opt-out excludes. One row per agency record."
+        "opt-out excludes, with its person under the strict and the lenient linkage (sensitivity analyses). One row "
+        "per agency record."
     ),
 )
 def pseudonymised_person_keys(
@@ -184,12 +187,46 @@ def pseudonymised_person_keys(
         metadata={
             "records": dg.MetadataValue.int(len(frame)),
             "people": dg.MetadataValue.int(int(frame["person_key"].nunique())),
+            # the alternative linkages for sensitivity analyses: more people (strict) or fewer (lenient)
+            "people_strict_linkage": dg.MetadataValue.int(int(frame["person_key_strict"].nunique())),
+            "people_lenient_linkage": dg.MetadataValue.int(int(frame["person_key_lenient"].nunique())),
             "records_excluded_opt_out": dg.MetadataValue.int(int(drop.sum())),
             "key_id": dg.MetadataValue.text(key.key_id),
         }
     )
 
 
+def rollout_path(zones: Zones):
+    return zones.pseudonymised / "reference" / "programme_rollout.parquet"
+
+
+@dg.asset(
+    key=["pseudonymised", "programme_rollout"],
+    group_name="pseudonymise",
+    kinds={"python", "parquet"},
+    tags={"zone": "pseudonymised"},
+    automation_condition=dg.AutomationCondition.eager(),
+    description=(
+        "The programme's rollout by locality (reference/programme_rollout.csv: locality_code, intervention, "
+        "go_live_date; blank = not live): a commissioning fact without identifiers, copied as it is. An empty table "
+        "when the file is not delivered. One row per locality and intervention."
+    ),
+)
+def pseudonymised_programme_rollout(zones: ZonesResource) -> dg.MaterializeResult:
+    zone = zones.get()
+    frame = programme_rollout(zone.reference)
+    _write_parquet(frame, rollout_path(zone))
+    return dg.MaterializeResult(
+        metadata={
+            "delivered": dg.MetadataValue.bool((zone.reference / PROGRAMME_ROLLOUT_FILE).exists()),
+            "rows": dg.MetadataValue.int(len(frame)),
+            "localities": dg.MetadataValue.int(int(frame["locality_code"].nunique())),
+        }
+    )
+
+
 pseudonymised_assets = [build_pseudonymised_asset(spec) for spec in FEED_SPECS.values()]
 
-defs = dg.Definitions(assets=[*pseudonymised_assets, opt_out_applied, pseudonymised_person_keys])
+defs = dg.Definitions(
+    assets=[*pseudonymised_assets, opt_out_applied, pseudonymised_person_keys, pseudonymised_programme_rollout]
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date, datetime
+from types import MappingProxyType
 
 import pytest
 
@@ -247,12 +248,19 @@ def test_questionnaires_are_item_level_with_dates(truth) -> None:
     assert skipped < 0.25 * len(items)
 
 
-def test_questionnaire_naive_change_exceeds_true_effect(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_questionnaire_naive_change_exceeds_true_effect(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Scores at step up are taken at a low point, so follow-up looks better even under usual care.
 
-    Needs follow-ups after whole episodes, so it runs on a longer county (3,000 people x 24 months).
+    Needs follow-ups after whole episodes and enough of them: a longer county (3,000 people x 24 months) where
+    nearly everyone eligible is referred and no service is full, as if everyone at a peak were stepped up.
     """
-    root = tmp_path_factory.mktemp("long_county")
+    monkeypatch.setattr(config, "REFERRAL", MappingProxyType(dict(config.REFERRAL, intercept=3.0)))
+    monkeypatch.setattr(config, "TEAM_CAPACITY_MIN", 1000)
+    monkeypatch.setattr(config, "TRIAGE_CAPACITY_MIN", 1000)
+    monkeypatch.setattr(config, "FALLBACK_TO_USUAL_CARE", 1.0)
+    root = tmp_path_factory.mktemp("open_county")
     generate(root, people=3000, months=24, seed=11)
     effects = {(e["intervention"], e["outcome"]): e for e in read_truth(root, "effects.csv")}
     hit = effects[("high_intensity_team", "reqol10_total")]

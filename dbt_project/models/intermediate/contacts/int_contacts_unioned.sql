@@ -25,7 +25,8 @@ police as (
         is_mental_health_related as agency_mental_health_flag,
         age_band,
         sex,
-        imd_decile
+        imd_decile,
+        locality_code
     from {{ ref('stg_police_incidents__incidents') }}
 
 ),
@@ -42,7 +43,8 @@ ambulance as (
         is_mental_health_related as agency_mental_health_flag,
         age_band,
         sex,
-        imd_decile
+        imd_decile,
+        locality_code
     from {{ ref('stg_ambulance_calls__calls') }}
 
 ),
@@ -64,7 +66,8 @@ emergency_department as (
         has_liaison_psychiatry_referral as agency_mental_health_flag,
         age_band,
         sex,
-        imd_decile
+        imd_decile,
+        locality_code
     from {{ ref('stg_ed_attendances__attendances') }}
 
 ),
@@ -81,7 +84,8 @@ mental_health_trust as (
         true as agency_mental_health_flag,
         age_band,
         sex,
-        imd_decile
+        imd_decile,
+        locality_code
     from {{ ref('stg_mh_contacts__contacts') }}
 
 ),
@@ -98,7 +102,8 @@ council as (
         cast(null as boolean) as agency_mental_health_flag,
         age_band,
         cast(null as varchar) as sex,
-        imd_decile
+        imd_decile,
+        locality_code
     from {{ ref('stg_council_contacts__contacts') }}
 
 ),
@@ -129,7 +134,8 @@ select
     unioned.agency_mental_health_flag,
     unioned.age_band,
     nullif(unioned.sex, 'U') as sex,
-    unioned.imd_decile
+    unioned.imd_decile,
+    unioned.locality_code
 from unioned
 inner join person_keys
     on unioned.feed = person_keys.feed and unioned.contact_key = person_keys.record_key

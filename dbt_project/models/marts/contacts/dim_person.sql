@@ -71,6 +71,18 @@ imd_latest as (
 
 ),
 
+locality_latest as (
+
+    -- chosen as the IMD decile is: the most recent record that places the home in a locality
+    select
+        person_key,
+        locality_code
+    from records
+    where locality_code is not null
+    qualify row_number() over (partition by person_key order by recorded_at desc, record_key asc) = 1
+
+),
+
 flags as (
 
     -- a flag recorded yes by any service counts (services under-record more than they over-record); no when
@@ -145,6 +157,7 @@ select
     ethnicity_ranked.ethnicity_source_feed,
     imd_latest.imd_decile,
     cast(ceil(imd_latest.imd_decile / 2) as integer) as imd_quintile,
+    locality_latest.locality_code,
     flags.has_disability,
     flags.is_neurodivergent,
     flags.disability_source_feeds,
@@ -166,5 +179,6 @@ left join age_first on people.person_key = age_first.person_key
 left join age_latest on people.person_key = age_latest.person_key
 left join ethnicity_ranked on people.person_key = ethnicity_ranked.person_key
 left join imd_latest on people.person_key = imd_latest.person_key
+left join locality_latest on people.person_key = locality_latest.person_key
 left join contact_summary on people.person_key = contact_summary.person_key
 left join flags on people.person_key = flags.person_key

@@ -66,5 +66,6 @@ select
     coalesce(is_classified_mental_health_related, false) as is_classifier_mental_health_related,
     age_band,
     sex,
-    imd_decile
+    imd_decile,
+    locality_code
 from flagged

@@ -14,6 +14,7 @@ renamed as (
         period as delivery_period,
         cast(age_band as varchar) as age_band,
         cast(imd_decile as integer) as imd_decile,
+        cast(locality_code as varchar) as locality_code,
         cast(call_received_at as timestamp) as call_received_at,
         cast(response_category as varchar) as response_category,
         cast(chief_complaint_code as varchar) as chief_complaint_code,

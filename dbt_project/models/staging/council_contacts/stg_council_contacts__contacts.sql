@@ -14,6 +14,7 @@ renamed as (
         period as delivery_period,
         cast(age_band as varchar) as age_band,
         cast(imd_decile as integer) as imd_decile,
+        cast(locality_code as varchar) as locality_code,
         cast(contacted_at as timestamp) as contacted_at,
         cast(service_code as varchar) as service_code,
         cast(contact_reason_code as varchar) as contact_reason_code,

@@ -14,6 +14,7 @@ renamed as (
         period as delivery_period,
         cast(age_band as varchar) as age_band,
         cast(imd_decile as integer) as imd_decile,
+        cast(locality_code as varchar) as locality_code,
         cast(arrival_date as date) as arrival_date,
         cast(arrival_time as varchar) as arrival_time,
         cast(arrival_mode_code as varchar) as arrival_mode_code,

@@ -14,6 +14,7 @@ renamed as (
         period as delivery_period,
         cast(age_band as varchar) as age_band,
         cast(imd_decile as integer) as imd_decile,
+        cast(locality_code as varchar) as locality_code,
         cast(sex as varchar) as sex,
         cast(ethnic_category_code as varchar) as ethnic_category_code,
         cast(has_disability as boolean) as has_disability,

@@ -14,6 +14,7 @@ renamed as (
         period as delivery_period,
         cast(age_band as varchar) as age_band,
         cast(imd_decile as integer) as imd_decile,
+        cast(locality_code as varchar) as locality_code,
         cast(assessment_key as varchar) as assessment_key,
         cast(assessment_date as date) as assessment_date,
         cast(measure_code as varchar) as measure_code,

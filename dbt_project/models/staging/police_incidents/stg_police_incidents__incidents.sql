@@ -14,6 +14,7 @@ renamed as (
         period as delivery_period,
         cast(age_band as varchar) as age_band,
         cast(imd_decile as integer) as imd_decile,
+        cast(locality_code as varchar) as locality_code,
         cast(opened_at as timestamp) as opened_at,
         cast(closed_at as timestamp) as closed_at,
         cast(response_grade as varchar) as response_grade,

@@ -14,6 +14,7 @@ renamed as (
         period as delivery_period,
         cast(age_band as varchar) as age_band,
         cast(imd_decile as integer) as imd_decile,
+        cast(locality_code as varchar) as locality_code,
         cast(intervention_episode_key as varchar) as intervention_episode_key,
         cast(event_date as date) as event_date,
         cast(event_type_code as varchar) as event_type_code,

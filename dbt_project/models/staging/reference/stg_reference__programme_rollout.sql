@@ -1,0 +1,19 @@
+with
+
+source as (
+
+    select * from {{ source('pseudonymised', 'programme_rollout') }}
+
+),
+
+renamed as (
+
+    select
+        cast(locality_code as varchar) as locality_code,
+        cast(intervention as varchar) as intervention,
+        cast(go_live_date as date) as go_live_on
+    from source
+
+)
+
+select * from renamed
