@@ -29,9 +29,11 @@ The comparison's index month is the treated person's step-up month, and its wind
 Intention to treat at the index: a comparison who is stepped up later stays in the comparison group for the whole
 post window. Part of their post window is then treated, which moves the comparison's change towards the treated's
 and biases `did_matched` towards no effect: on the log scale by about the share of comparison post-window months
-that are treated times the log of the effect. On the current synthetic county (20,000 people, 24 months, seed 42)
-38% of matched comparisons are enrolled later and 21% of their weighted post-window months (3-month window; 30% at
-12 months) follow their own step up, so a true 0.85 would read about 0.88; it never manufactures an effect.
+that are treated times the log of the effect. On a generated county with realistic selection (20,000 people,
+24 months, seed 42) 46% of matched comparisons are enrolled later and 27% of their weighted post-window months
+(3-month window; 39% at 12 months) follow their own step up, so a true 0.86 would read about 0.89; it never
+manufactures an effect. (Those near-misses are also the closest comparisons: excluding them would select on the
+future.)
 """
 
 from __future__ import annotations
