@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.disclosure import cli as disclosure_cli
     from pipelines.disclosure import cli_bench as disclosure_bench
     from pipelines.disclosure import cli_extract
+    from pipelines.evaluation import cli as evaluation_cli
     from pipelines.linkage import cli as linkage_cli
     from pipelines.privacy import cli as privacy_cli
     from pipelines.synth import cli as synth_cli
@@ -40,12 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     warehouse_cli.register(sub)
     disclosure_cli.register(sub)
     cli_extract.register(sub)
+    evaluation_cli.register(sub)
     bench = sub.add_parser("bench", help="benchmarks: results go to docs/benchmarks.md")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     privacy_cli.register_bench(bench_sub)
     linkage_cli.register_bench(bench_sub)
     warehouse_cli.register_bench(bench_sub)
     disclosure_bench.register_bench(bench_sub)
+    evaluation_cli.register_bench(bench_sub)
     return parser
 
 

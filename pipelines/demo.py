@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.settings import REPO_ROOT, Zones, release_dir, warehouse_path, zones
+from pipelines.settings import REPO_ROOT, Zones, mode, release_dir, warehouse_path, zones
 
 log = logging.getLogger(__name__)
 
@@ -271,9 +271,20 @@ def render_summary(summary: DemoSummary) -> str:
         "read_only=True).sql('from marts.load_audit').show()\"",
         "    the asset graph, runs and partitions:  make ui   (http://127.0.0.1:3000)",
         "    the data dictionary (every table and column):  make docs",
-        "",
+        "    the evaluation (designs, worked queries, the pack):  docs/evaluation.md",
     ]
+    if summary.warehouse is not None:
+        lines.extend(_estimate_lines(summary.warehouse, zone))
+    lines.append("")
     return "\n".join(lines)
+
+
+def _estimate_lines(warehouse: Path, zone: Zones) -> list[str]:
+    """The headline estimates beside the naive ones; in demo mode, beside the synthetic county's truth too."""
+    from pipelines.evaluation.headlines import read_truth, render_estimates
+
+    truth = read_truth(zone.synth_truth) if mode() == "demo" else {}
+    return render_estimates(warehouse, truth)
 
 
 def _release_lines(zone: Zones) -> list[str]:
@@ -312,7 +323,6 @@ def leak_scan(zone: Zones) -> int:
     """
     from pipelines.privacy.keys import load_key
     from pipelines.privacy.truth_scan import has_truth, scan_truth, summary_lines
-    from pipelines.settings import mode
 
     if mode() != "demo" or not has_truth(zone.synth_truth):
         return 0
