@@ -46,7 +46,8 @@ HEADER = (
     "mean bias, score points | seconds per county |\n|---|---|---|---|---|---|---|---|"
 )
 METHODS = ("did_matched", "naive_before_after")
-WINDOW = 3  # effects.csv states the truth for 3 months either side of the step-up month
+WINDOW = 3  # effects.csv states the contact and s136 truth for 3 months either side of the step-up month
+SCORE_WINDOW = 12  # follow-up questionnaires come 4 to 10 months after step up
 AGENCY_OUTCOMES = (
     "police_contacts",
     "ambulance_contacts",
@@ -83,7 +84,7 @@ def score_estimates(estimates: pd.DataFrame, truth: pd.DataFrame, county: int) -
     est = estimates[
         (estimates["subgroup"] == "all")
         & (estimates["linkage"] == "standard")
-        & (estimates["window_months"] == WINDOW)
+        & (estimates["window_months"] == np.where(estimates["measure"] == "rate_ratio", WINDOW, SCORE_WINDOW))
         & (estimates["method"].isin(METHODS))
     ]
     t = truth.dropna(subset=["true_effect"])[["intervention", "outcome", "true_effect"]]
@@ -194,12 +195,13 @@ def write_section(path: Path, title: str, rows: Sequence[str]) -> None:
 
 
 def estimate_from_truth(root: Path) -> pd.DataFrame:
-    """The evaluation's estimates for a generated county, read with perfect linkage."""
+    """The evaluation's estimates for a generated county, read with perfect linkage (no subgroups)."""
     from pipelines.evaluation.estimates import evaluate
-    from pipelines.evaluation.truth_panel import load_truth_panel
+    from pipelines.evaluation.truth_panel import truth_panel
 
-    panel = load_truth_panel(root)
-    return evaluate(panel.person_months, panel.episodes, panel.scores, windows=(WINDOW,), subgroups=False).estimates
+    panel = truth_panel(root)
+    windows = (WINDOW, SCORE_WINDOW)
+    return evaluate(panel.person_months, panel.episodes, panel.scores, windows=windows, subgroups=False).estimates
 
 
 DEFAULT_PEOPLE, DEFAULT_MONTHS = 8000, 24
@@ -232,5 +234,3 @@ def main(args: argparse.Namespace) -> int:
         sys.stderr.write("hfc bench evaluation: did_matched coverage is outside its target of 0.90 to 0.99\n")
         return 3
     return 0
-
-

@@ -111,7 +111,7 @@ def reproduce(pack: Path) -> dict[str, object]:
         else:
             failed.append(f"{label}: {'not re-created' if mine is None else 'differs'}")
     result = {
-        "published_rows": int(len(published)),
+        "published_rows": len(published),
         "reproduced_exactly": reproduced,
         "not_reproducible_generalised": excused,
         "failed": failed,

@@ -280,10 +280,12 @@ SERVICE_CHOICE = MappingProxyType(
     }
 )
 
-# Scores for the comparison pool: eligible people not enrolled with an MH trust contact in their eligibility window
-# get, this often, a crisis-team assessment (every measure, ROUTINE) the month after they first become eligible,
-# and a review set (every measure, ROUTINE) as many months later as an enrolled person's follow-up (episode + 1).
-POOL_ASSESSMENT = 0.6
+# Scores for the comparison pool: a person not (yet) enrolled whose recorded contacts over the last three months
+# reach the threshold, with an MH trust contact in that window, gets, this often, a crisis-team assessment (every
+# measure, ROUTINE) the next month, at most one in any POOL_ASSESSMENT_GAP months, and a review set (every measure,
+# ROUTINE) as many months later as an enrolled person's follow-up (episode + 1).
+POOL_ASSESSMENT = 0.8
+POOL_ASSESSMENT_GAP = 2
 
 # True effects, the default of `hfc synth --effects`: per intervention, rate ratios on each agency's contact rate and
 # on the S136 rate from the month after step up, and the latent wellbeing shift that moves every questionnaire after

@@ -300,21 +300,40 @@ def _build_chunk(
             for m in MEASURES:
                 follow = questionnaire(i, at_month(s + e + 1), s + e + 1, m, "FOLLOWUP", arm)
                 effects.add_naive_score(arm, m, baseline[m], follow)
-    # the comparison pool: eligible people not stepped up, seen by the MH trust in their eligibility window, are
-    # sometimes assessed by the crisis team the next month and reviewed as long after as an enrolled follow-up
-    pool = (p.first_eligible >= 0) & p.pool_window_mh & (p.step_up_month != p.first_eligible + 1)
-    for i in np.flatnonzero(pool).tolist():
-        if rng.random() >= config.POOL_ASSESSMENT:
-            continue
+    # the comparison pool: people not (yet) stepped up whose recorded contacts reach the threshold, seen by the MH
+    # trust in that window, are often assessed by the crisis team the next month (at most one assessment in any
+    # POOL_ASSESSMENT_GAP months) and reviewed as long after as an enrolled follow-up
+    window = config.ENROL_WINDOW
+    recorded = p.counts.sum(axis=2)
+    mh_counts = p.counts[:, :, CRISIS_AGENCIES.index("mh_contacts")]
+    kernel = np.ones(window, dtype=np.int64)
+
+    def rolling(a: np.ndarray) -> np.ndarray:
+        return np.stack([np.convolve(row, kernel)[: a.shape[1]] for row in a]) if len(a) else a
+
+    recent, mh_recent = rolling(recorded), rolling(mh_counts)
+    eligible_now = recent >= config.ENROL_THRESHOLD
+    lag = np.random.default_rng([writer.seed, p.start_index, 19])
+    for i in np.flatnonzero(eligible_now.any(axis=1)).tolist():
         s = int(p.step_up_month[i])
-        assessed = int(p.first_eligible[i]) + 1
-        for t in (assessed, assessed + int(p.episode_months[i]) + 1):
-            if t >= months:
-                break
-            at = b.when(first, t)
-            arm = ARMS[int(p.arm[i])] if s >= 0 and t > s else None
-            for m in MEASURES:
-                questionnaire(i, at, t, m, "ROUTINE", arm)
+        last = -config.POOL_ASSESSMENT_GAP
+        for t in np.flatnonzero(eligible_now[i]).tolist():  # every month the person is eligible
+            assessed = t + 1
+            if t < config.ENROL_FIRST_MONTH - 1 or assessed >= months or (0 <= s <= assessed):
+                continue  # before the programme, past the period, or enrolled by then (BASELINE instead)
+            if mh_recent[i, t] == 0 or assessed - last < config.POOL_ASSESSMENT_GAP:
+                continue
+            if rng.random() >= config.POOL_ASSESSMENT:
+                continue
+            last = assessed
+            review = assessed + int(lag.integers(config.EPISODE_MONTHS[0], config.EPISODE_MONTHS[1] + 1)) + 1
+            for when in (assessed, review):
+                if when >= months:
+                    break
+                at = b.when(first, when)
+                arm = ARMS[int(p.arm[i])] if s >= 0 and when > s else None
+                for m in MEASURES:
+                    questionnaire(i, at, when, m, "ROUTINE", arm)
     # routine outcome monitoring in months with a mental health trust contact
     mh = CRISIS_AGENCIES.index("mh_contacts")
     for i, t in zip(*np.nonzero(p.counts[:, :, mh]), strict=True):

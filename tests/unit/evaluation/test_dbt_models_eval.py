@@ -53,6 +53,8 @@ def test_the_models_build_the_contract_tables(simulated: Simulated, monkeypatch:
             "evaluation_person_months": simulated.person_months,
             "evaluation_episodes": few,
             "evaluation_scores": simulated.scores,
+            "area_months": pd.DataFrame(),
+            "its_estimates": pd.DataFrame(),
         }
     )
     matches = _load("comparison_matches").model(dbt, None)
