@@ -16,11 +16,13 @@ from pathlib import Path
 
 import duckdb
 
-HEADLINE_WINDOW = 3  # months each side of the step-up month: the window effects.csv states the truth for
-HEADLINE_OUTCOMES: tuple[tuple[str, str], ...] = (
-    ("crisis_contacts", "contacts with the five agencies"),
-    ("s136_detentions", "section 136 detentions"),
-    ("swemwbs_total", "SWEMWBS wellbeing (points)"),
+# (outcome, label, window in months each side of the step-up month): contacts over the 3 months effects.csv states
+# their truth for; questionnaires over 12, where the follow-ups (4 to 10 months after step up) fall
+HEADLINE_OUTCOMES: tuple[tuple[str, str, int], ...] = (
+    ("crisis_contacts", "contacts with the five agencies, 3 months after the step-up month against 3 before", 3),
+    ("s136_detentions", "section 136 detentions, same windows", 3),
+    ("swemwbs_total", "SWEMWBS wellbeing, points, baseline to the latest score within 12 months", 12),
+    ("core10_total", "CORE-10 distress, points (lower is better), same windows", 12),
 )
 FAIR_METHOD = "did_matched"
 NAIVE_METHOD = "naive_before_after"
@@ -58,23 +60,22 @@ def render_estimates(warehouse: Path, truth: Mapping[tuple[str, str], float] | N
         with duckdb.connect(str(warehouse), read_only=True) as con:
             rows = con.execute(
                 "select intervention, outcome, method, measure, estimate, ci_low, ci_high, comparison_change, "
-                "small_n from evaluation.estimates where linkage = 'standard' and subgroup = 'all' "
-                "and window_months = ? and method in (?, ?) order by intervention, outcome, method",
-                [HEADLINE_WINDOW, NAIVE_METHOD, FAIR_METHOD],
+                "small_n, window_months from evaluation.estimates where linkage = 'standard' and subgroup = 'all' "
+                "and method in (?, ?) order by intervention, outcome, method",
+                [NAIVE_METHOD, FAIR_METHOD],
             ).fetchall()
     except duckdb.Error as exc:
         return ["", f"  Evaluation: not available ({type(exc).__name__})"]
-    found = {(r[0], r[1], r[2]): r for r in rows}
+    found = {(r[0], r[1], r[2], r[9]): r for r in rows}
     interventions = sorted({r[0] for r in rows})
     truth = truth or {}
     lines = [
         "",
-        f"  Evaluation (evaluation.estimates; designs, assumptions and threats in docs/evaluation.md): "
-        f"{HEADLINE_WINDOW} months after the step-up month against {HEADLINE_WINDOW} before.",
+        "  Evaluation (evaluation.estimates; designs, assumptions and threats in docs/evaluation.md)",
         "    naive = the same people before and after (what the field used to report); matched = difference in "
         "differences against matched eligible people not enrolled, 95% interval.",
     ]
-    for outcome, label in HEADLINE_OUTCOMES:
+    for outcome, label, window in HEADLINE_OUTCOMES:
         measure = next((r[3] for r in rows if r[1] == outcome), None)
         if measure is None:
             continue
@@ -87,8 +88,8 @@ def render_estimates(warehouse: Path, truth: Mapping[tuple[str, str], float] | N
             cols += f"{'true (synthetic)':>18}"
         lines.append(cols)
         for intervention in interventions:
-            naive = found.get((intervention, outcome, NAIVE_METHOD))
-            fair = found.get((intervention, outcome, FAIR_METHOD))
+            naive = found.get((intervention, outcome, NAIVE_METHOD, window))
+            fair = found.get((intervention, outcome, FAIR_METHOD, window))
             if naive is None and fair is None:
                 continue
             line = (
