@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 NETGUARD = Path(__file__).parent / "netguard"
-PEOPLE, MONTHS = 600, 4
+PEOPLE, MONTHS = 800, 6  # long enough for a few step ups under selective enrolment (and their windows)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ source as (
 renamed as (
 
     select
-        record_key as contact_key,
-        key_id as pseudonymisation_key_id,
-        period as delivery_period,
+        cast(record_key as varchar) as contact_key,
+        cast(key_id as varchar) as pseudonymisation_key_id,
+        cast(period as varchar) as delivery_period,
         cast(age_band as varchar) as age_band,
         cast(imd_decile as integer) as imd_decile,
         cast(locality_code as varchar) as locality_code,
