@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-DEFAULT_PEOPLE, DEFAULT_MONTHS = 8000, 24
+DEFAULT_PEOPLE, DEFAULT_MONTHS = 20000, 24  # the demo county: sparse counts need its size (docs/benchmarks.md)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

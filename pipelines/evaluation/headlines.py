@@ -99,7 +99,9 @@ def render_estimates(warehouse: Path, truth: Mapping[tuple[str, str], float] | N
             )
             if truth:
                 line += f"{_fmt(truth.get((intervention, outcome)), measure):>18}"
-            if fair is not None and fair[8]:
+            if fair is None or fair[4] is None or math.isnan(fair[4]):
+                line += "  (not estimated: too few people; see the row's note)"
+            elif fair[8]:
                 line += "  (small numbers: see mde)"
             lines.append(line)
     return lines
