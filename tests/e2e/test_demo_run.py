@@ -189,3 +189,12 @@ def test_the_demo_ends_with_a_clean_scan_for_every_planted_identifier(demo_run) 
     line = next(x for x in demo_run.stdout.splitlines() if "Leak scan of the synthetic truth" in x)
     assert line.rstrip().endswith("clean.")
     assert "narrative values checked in their own records" in line
+
+
+def test_the_demo_ends_with_the_headline_estimates_beside_the_naive_ones(demo_run) -> None:
+    tail = demo_run.stdout[demo_run.stdout.index("Leak scan of the synthetic truth") :]
+    assert "Evaluation (evaluation.estimates" in tail
+    for column in ("naive", "matched (95% CI)", "comparison alone", "true (synthetic)"):
+        assert column in tail
+    for intervention in ("high_intensity_team", "street_triage", "usual_care"):
+        assert intervention in tail
