@@ -39,30 +39,55 @@ class Protection:
     rounds: int = 0
 
 
-def _equalities_by_cell(published: Published) -> dict[Cell, list[tuple[Cell, ...]]]:
+def _relations_by_cell(published: Published) -> dict[Cell, list[tuple[Cell, ...]]]:
+    """Every relation each cell is in, as its members: a sum (whole and parts) or an "at most" (smaller, larger)."""
     by_cell: dict[Cell, list[tuple[Cell, ...]]] = {}
-    for whole, parts in published.relations.equalities:
-        members = (whole, *parts)
+    relations = [(whole, *parts) for whole, parts in sorted(published.relations.equalities)]
+    relations += [(small, large) for small, large in sorted(published.relations.at_most)]
+    for members in relations:
         for cell in members:
             by_cell.setdefault(cell, []).append(members)
     return by_cell
 
 
-def _candidates(cell: Cell, published: Published, by_cell: Mapping[Cell, list[tuple[Cell, ...]]]) -> list[Cell]:
-    def shown(members: tuple[Cell, ...]) -> list[Cell]:
-        return [c for c in members if published.values.get(c, 0) > 0]
+def _shown(published: Published, cell: Cell) -> bool:
+    return published.values.get(cell, 0) > 0
 
-    near = {c for members in by_cell.get(cell, []) for c in shown(members)}
-    if near:
-        return sorted(near, key=lambda c: (published.values[c], c))
-    withheld = {
-        c
-        for members in by_cell.get(cell, [])
-        for c in members
-        if c != cell and (c in published.primary or c in published.complementary or c not in published.values)
-    }
-    further = {c for w in withheld for members in by_cell.get(w, []) for c in shown(members)}
-    return sorted(further, key=lambda c: (published.values[c], c))
+
+def _unknown(published: Published, cell: Cell) -> bool:
+    """Not pinned by a published number: suppressed, withheld, or a margin no table shows (a 0 is exact)."""
+    return cell not in published.values
+
+
+def _reachable(cell: Cell, published: Published, by_cell: Mapping[Cell, list[tuple[Cell, ...]]]) -> list[set[Cell]]:
+    """The published cells that bear on ``cell``, nearest first: those sharing a relation with it, then those sharing
+    one with an unknown cell beside it, and so on. A published 0 is exact and carries nothing further."""
+    layers: list[set[Cell]] = []
+    seen = {cell}
+    frontier = [cell]
+    while frontier:
+        near: set[Cell] = set()
+        unknown: set[Cell] = set()
+        for current in frontier:
+            for members in by_cell.get(current, []):
+                for other in members:
+                    if other in seen:
+                        continue
+                    if _shown(published, other):
+                        near.add(other)
+                    elif _unknown(published, other):
+                        unknown.add(other)
+        if near:
+            layers.append(near)
+        seen |= near | unknown
+        frontier = sorted(unknown | near)
+    return layers
+
+
+def _candidates(cell: Cell, published: Published, by_cell: Mapping[Cell, list[tuple[Cell, ...]]]) -> list[Cell]:
+    """The published cells nearest to ``cell`` through its relations, smallest first: the choice that loses least."""
+    layers = _reachable(cell, published, by_cell)
+    return sorted(layers[0], key=lambda c: (published.values[c], c)) if layers else []
 
 
 def withhold(published: Published, cell: Cell) -> None:
@@ -74,18 +99,22 @@ def withhold(published: Published, cell: Cell) -> None:
 
 def protect(published: Published, max_rounds: int = MAX_ROUNDS) -> Protection:
     """Withhold cells, fewest and smallest first, until ``audit(published)`` passes."""
-    by_cell = _equalities_by_cell(published)
+    by_cell = _relations_by_cell(published)
     protection = Protection(audit=audit(published))
     while not protection.audit.passed:
-        if protection.rounds >= max_rounds:
-            raise CannotProtect(f"still {len(protection.audit.findings)} recoverable cells after {max_rounds} rounds")
         picks: set[Cell] = set()
         for finding in protection.audit.findings:
+            if protection.rounds >= max_rounds:
+                # the greedy step is taking too long: withhold everything that bears on what is left at once
+                picks |= {c for layer in _reachable(finding.cell, published, by_cell) for c in layer}
+                continue
             candidates = _candidates(finding.cell, published, by_cell)
             if not candidates:
                 raise CannotProtect(f"no published cell can protect {finding.describe()}")
             if not picks.intersection(candidates):
                 picks.add(candidates[0])
+        if not picks:
+            raise CannotProtect(f"no published cell can protect {protection.audit.findings[0].describe()}")
         for cell in sorted(picks):
             withhold(published, cell)
             protection.withheld.append(cell)
