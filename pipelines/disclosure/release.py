@@ -28,7 +28,7 @@ import duckdb
 
 from pipelines.disclosure.acro_compare import compare_with_acro
 from pipelines.disclosure.audit import AuditResult, audit
-from pipelines.disclosure.check import COMPLEMENTARY, PRIMARY, STATISTIC_WITHHELD, disclosure_failures
+from pipelines.disclosure.check import COMPLEMENTARY, GROUPED, PRIMARY, STATISTIC_WITHHELD, disclosure_failures
 from pipelines.disclosure.relations import DeclarationError, TableSpec, project_specs, read_specs, write_specs
 from pipelines.disclosure.secondary import DASHBOARDS_SCHEMA, dash_tables, load
 from pipelines.ingest.landing import file_sha256 as sha256
@@ -295,6 +295,8 @@ def write_release(
                 "reasons": {
                     PRIMARY: "a count of 1 to the threshold",
                     COMPLEMENTARY: "withheld so that a suppressed cell cannot be worked out from the others",
+                    GROUPED: "0 to the threshold, withheld with the other small counts of its group (which are 0 is "
+                    "not said) because no withheld number could protect them",
                     STATISTIC_WITHHELD: "a statistic whose count is suppressed",
                 },
                 "documentation": "docs/disclosure.md",

@@ -1,5 +1,6 @@
 """Complementary suppression on a small county: a finding no cell beside it can protect is protected from further
-out (through suppressed cells and "at most" relations), and the protected tables pass the audit when read back."""
+out (through suppressed cells and "at most" relations); one no withheld number can protect is withheld with its small
+group; and the protected tables pass the audit when read back."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import duckdb
 
 from pipelines.disclosure.audit import audit, read_release
-from pipelines.disclosure.check import COMPLEMENTARY, PRIMARY
+from pipelines.disclosure.check import COMPLEMENTARY, GROUPED, PRIMARY, disclosure_failures
 from pipelines.disclosure.relations import Cell, TableSpec
 from pipelines.disclosure.secondary import apply, load, protect
 
@@ -112,3 +113,55 @@ def test_the_protected_table_written_back_passes_the_audit_when_read_again() -> 
         [COMPLEMENTARY],
     ).fetchone()
     assert reasons == (1,)
+
+
+THINGS = {
+    "coordinates": {"thing": "thing"},
+    "counts": {"people": {"measure": "people", "additive_over": ["thing"]}},
+}
+
+
+def test_cells_the_reasons_alone_betray_are_withheld_with_their_small_group_and_pass_read_back() -> None:
+    """A suppressed total of 1 to 7 with four suppressed parts: each part is 1 to 4 whatever else is withheld."""
+    specs = {"dash_things": TableSpec.from_json("dash_things", THINGS)}
+    con = duckdb.connect(":memory:")
+    con.execute("create schema dashboards")
+    con.execute("create table dashboards.dash_things (thing varchar, people bigint, people_suppression varchar)")
+    rows = [(t, None, PRIMARY) for t in ("a", "b", "c", "d", "all")] + [("e", 0, None)]
+    con.executemany("insert into dashboards.dash_things values (?, ?, ?)", rows)
+    published = load(con, specs, T, BASE)
+    # each part is 1 to 4, and the total at least 4
+    assert {f.cell.key for f in audit(published).findings} == {()} | {(("thing", t),) for t in "abcd"}
+    protection = protect(published)
+    assert protection.audit.passed and protection.withheld == []
+    # the zero goes with them, so a reader cannot tell which of the group are 0
+    assert {c.key for c in protection.grouped} == {()} | {(("thing", t),) for t in "abcde"}
+    apply(con, specs, published, protection.withheld, grouped=protection.grouped)
+    assert con.execute("select distinct people, people_suppression from dashboards.dash_things").fetchall() == [
+        (None, GROUPED)
+    ]
+    again = load(con, specs, T, BASE)
+    assert again.grouped == set(protection.grouped) and audit(again).passed
+    assert disclosure_failures(con, T, BASE, {}) == []
+
+
+def test_a_group_that_leaves_a_cell_narrowed_is_caught_on_reading_back() -> None:
+    """A cell withheld with its group is 0 to 7 to a reader: margins can still betray it, and the audit says so."""
+    specs = {"dash_things": TableSpec.from_json("dash_things", THINGS)}
+    tables = {
+        "dash_things": [
+            {"thing": "a", "people": 10, "people_suppression": None},
+            {"thing": "b", "people": None, "people_suppression": GROUPED},
+            {"thing": "c", "people": None, "people_suppression": PRIMARY},
+            {"thing": "all", "people": 10, "people_suppression": None},
+        ]
+    }
+    # b and c add up to 0 to 4, and c is at least 1: b is 0 to 3
+    findings = [f.describe() for f in audit(read_release(specs, tables, T, BASE)).findings]
+    assert "dash_things.people [thing=b]" in findings
+    # a margin that pins a grouped cell to 0 tells a reader it is 0, which a release may show
+    tables["dash_things"] = [
+        {"thing": "b", "people": None, "people_suppression": GROUPED},
+        {"thing": "all", "people": 0, "people_suppression": None},
+    ]
+    assert audit(read_release(specs, tables, T, BASE)).passed
