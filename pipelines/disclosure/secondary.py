@@ -48,11 +48,12 @@ class Protection:
     rounds: int = 0
 
 
-def _relations_by_cell(published: Published) -> dict[Cell, list[tuple[Cell, ...]]]:
+def _relations_by_cell(published: Published, sums_only: bool = False) -> dict[Cell, list[tuple[Cell, ...]]]:
     """Every relation each cell is in, as its members: a sum (whole and parts) or an "at most" (smaller, larger)."""
     by_cell: dict[Cell, list[tuple[Cell, ...]]] = {}
     relations = [(whole, *parts) for whole, parts in sorted(published.relations.equalities)]
-    relations += [(small, large) for small, large in sorted(published.relations.at_most)]
+    if not sums_only:
+        relations += [(small, large) for small, large in sorted(published.relations.at_most)]
     for members in relations:
         for cell in members:
             by_cell.setdefault(cell, []).append(members)
@@ -93,9 +94,15 @@ def _reachable(cell: Cell, published: Published, by_cell: Mapping[Cell, list[tup
     return layers
 
 
-def _candidates(cell: Cell, published: Published, by_cell: Mapping[Cell, list[tuple[Cell, ...]]]) -> list[Cell]:
-    """The published cells nearest to ``cell`` through its relations, smallest first: the choice that loses least."""
-    layers = _reachable(cell, published, by_cell)
+def _candidates(
+    cell: Cell,
+    published: Published,
+    sums: Mapping[Cell, list[tuple[Cell, ...]]],
+    by_cell: Mapping[Cell, list[tuple[Cell, ...]]],
+) -> list[Cell]:
+    """The published cells nearest to ``cell`` through its sums (or, if none, through any relation), smallest first:
+    the choice that loses least."""
+    layers = _reachable(cell, published, sums) or _reachable(cell, published, by_cell)
     return sorted(layers[0], key=lambda c: (published.values[c], c)) if layers else []
 
 
@@ -166,6 +173,7 @@ def _small_group(cell: Cell, published: Published, by_cell: Mapping[Cell, list[t
 def protect(published: Published, max_rounds: int = MAX_ROUNDS) -> Protection:
     """Withhold cells, fewest and smallest first, until ``audit(published)`` passes."""
     by_cell = _relations_by_cell(published)
+    sums = _relations_by_cell(published, sums_only=True)
     protection = Protection(audit=audit(published))
     while not protection.audit.passed:
         picks: set[Cell] = set()
@@ -180,7 +188,7 @@ def protect(published: Published, max_rounds: int = MAX_ROUNDS) -> Protection:
                 # the greedy step is taking too long: withhold everything that bears on what is left at once
                 picks |= {c for layer in _reachable(finding.cell, published, by_cell) for c in layer}
                 continue
-            candidates = _candidates(finding.cell, published, by_cell)
+            candidates = _candidates(finding.cell, published, sums, by_cell)
             if candidates and not picks.intersection(candidates):
                 picks.add(candidates[0])
         if not picks and not grouping:
