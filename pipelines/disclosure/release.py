@@ -71,6 +71,7 @@ class CheckReport:
                 "cells": self.audit.cells,
                 "suppressed_by_the_rule": self.audit.suppressed,
                 "suppressed_complementary": self.audit.complementary,
+                "suppressed_small_group": self.audit.grouped,
                 "related_groups": self.audit.components,
                 "linear_programmes_solved": self.audit.programmes,
                 "protection_values": self.audit.protection_values,
@@ -104,7 +105,8 @@ class CheckReport:
                 "## Differencing audit",
                 "",
                 f"{a.cells} cells, {a.suppressed} suppressed by the rule and {a.complementary} suppressed to protect "
-                f"them, in {a.components} groups of related cells; {a.programmes} linear programmes solved. A "
+                f"them ({a.grouped} more withheld with their small group), in {a.components} groups of related "
+                f"cells; {a.programmes} linear programmes solved. A "
                 f"suppressed cell passes when every table together leaves it at least {a.protection_values} "
                 "possible values.",
                 "",
