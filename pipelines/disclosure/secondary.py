@@ -70,8 +70,9 @@ def _unknown(published: Published, cell: Cell) -> bool:
 
 
 def _reachable(cell: Cell, published: Published, by_cell: Mapping[Cell, list[tuple[Cell, ...]]]) -> list[set[Cell]]:
-    """The published cells that bear on ``cell``, nearest first: those sharing a relation with it, then those sharing
-    one with an unknown cell beside it, and so on. A published 0 is exact and carries nothing further."""
+    """The published cells that bear on ``cell``, nearest first: those sharing a relation with it, then those one
+    relation further (through unknown and published cells alike), and so on. A published 0 is exact and carries
+    nothing further. The first layer is empty only when every cell beside ``cell`` is unknown or 0."""
     layers: list[set[Cell]] = []
     seen = {cell}
     frontier = [cell]
