@@ -2,9 +2,11 @@
 
 Every cell a release shows is a fact about an unknown true count: a published 0 is 0; a published ``v`` is a count
 that rounds to ``v`` (with base 5, ``v - 2`` to ``v + 2``) and is above the threshold; a cell suppressed by the rule
-is 1 to the threshold; a cell suppressed to protect another (complementary) is above the threshold. The relations
+is 1 to the threshold; a cell suppressed to protect another (complementary) is above the threshold; a cell withheld
+with the small counts of its group (when no withheld number could protect them) is 0 to the threshold. The relations
 (``relations.py``) tie the unknowns together. For each cell suppressed by the rule, linear programming (HiGHS, through
-``scipy.optimize.linprog``) finds the smallest and largest value it can take under all of that at once.
+``scipy.optimize.linprog``) finds the smallest and largest value it can take under all of that at once (and for
+each cell of a withheld small group, unless a reader can tell it is 0).
 
 The release passes only if no suppressed cell can be narrowed to fewer possible values than a published count
 carries: a count rounded to base 5 could be any of 5 numbers, so a suppressed cell must keep a range of at least 5
@@ -28,7 +30,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import lil_matrix
 
-from pipelines.disclosure.check import COMPLEMENTARY
+from pipelines.disclosure.check import COMPLEMENTARY, GROUPED
 from pipelines.disclosure.relations import Cell, Relations, TableSpec, row_key, table_relations
 
 TOLERANCE = 1e-6
@@ -61,6 +63,7 @@ class Published:
     upper: dict[Cell, float] = field(default_factory=dict)
     primary: set[Cell] = field(default_factory=set)
     complementary: set[Cell] = field(default_factory=set)
+    grouped: set[Cell] = field(default_factory=set)
     values: dict[Cell, int] = field(default_factory=dict)
     locations: dict[Cell, list[Location]] = field(default_factory=dict)
     relations: Relations = field(default_factory=Relations)
@@ -117,6 +120,9 @@ def read_release(
                 elif reason == COMPLEMENTARY:
                     published.bound(cell, threshold + 1, math.inf)
                     published.complementary.add(cell)
+                elif reason == GROUPED:
+                    published.bound(cell, 0, threshold)
+                    published.grouped.add(cell)
                 else:
                     published.bound(cell, 1, threshold)
                     published.primary.add(cell)
@@ -141,6 +147,7 @@ class AuditResult:
     complementary: int
     components: int
     programmes: int
+    grouped: int = 0
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -247,9 +254,18 @@ def protection_values(threshold: int, rounding_base: int) -> int:
     return min(rounding_base, threshold)
 
 
+def _narrowed(programme: _Programme, cell: Cell, published: Published, needed: int) -> bool:
+    low = programme.extreme(cell, 1.0)
+    high = programme.extreme(cell, -1.0)
+    assert low is not None and high is not None
+    if cell in published.grouped and high <= TOLERANCE:
+        return False  # a reader can tell this one is 0, which a release may show
+    return high - low < needed - 1 - TOLERANCE
+
+
 def audit(published: Published, touching: set[Cell] | None = None) -> AuditResult:
-    """Every cell suppressed by the rule that the release lets a reader narrow to too few possible values (only in
-    the groups of related cells that hold a cell of ``touching``, when given)."""
+    """Every small cell (suppressed by the rule, or withheld with its small group) that the release lets a reader
+    narrow to too few possible values (only in the groups of related cells that hold a cell of ``touching``)."""
     threshold = published.threshold
     needed = protection_values(threshold, published.rounding_base)
     groups = components(published.relations)
@@ -261,6 +277,7 @@ def audit(published: Published, touching: set[Cell] | None = None) -> AuditResul
         complementary=len(published.complementary),
         components=len(groups),
         programmes=0,
+        grouped=len(published.grouped),
     )
     for cells, relations in groups:
         if touching is not None and touching.isdisjoint(cells):
@@ -272,11 +289,21 @@ def audit(published: Published, touching: set[Cell] | None = None) -> AuditResul
                 "the published cells of " + ", ".join(names) + " cannot all hold under the declared relations: "
                 "a disclosure declaration (config.meta.disclosure) is wrong"
             )
-        for cell in (c for c in cells if c in published.primary):
-            low = programme.extreme(cell, 1.0)
-            high = programme.extreme(cell, -1.0)
-            assert low is not None and high is not None
-            if high - low < needed - 1 - TOLERANCE:
+        for cell in (c for c in cells if c in published.primary or c in published.grouped):
+            if _narrowed(programme, cell, published, needed):
                 result.findings.append(Finding(cell, tuple(published.locations.get(cell, ()))))
         result.programmes += programme.solved
     return result
+
+
+def still_narrowed(published: Published, cell: Cell) -> bool:
+    """Whether a reader can narrow ``cell`` too far under ``published`` (only its own group's programme, one cell)."""
+    for cells, relations in components(published.relations):
+        if cell in cells:
+            programme = _Programme(cells, relations, published)
+            if not programme.feasible():
+                raise InconsistentRelations("the published cells cannot all hold under the declared relations")
+            return _narrowed(
+                programme, cell, published, protection_values(published.threshold, published.rounding_base)
+            )
+    return False

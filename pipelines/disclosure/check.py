@@ -18,12 +18,14 @@ import duckdb
 from pipelines.disclosure.relations import DASHBOARD_MODELS, project_specs
 
 DASHBOARDS_SCHEMA = "dashboards"
-# the reasons a cell may be withheld (docs/disclosure.md): by the rule, to protect another cell, or a statistic
-# whose count is withheld
+# the reasons a cell may be withheld (docs/disclosure.md): by the rule, to protect another cell, with the small
+# counts of a group that no withheld number can protect (0 to the threshold: which of them are 0 is not said), or a
+# statistic whose count is withheld
 PRIMARY = "suppressed_1_to_threshold"
 COMPLEMENTARY = "suppressed_complementary"
+GROUPED = "suppressed_small_group"
 STATISTIC_WITHHELD = "count_suppressed"
-REASONS = (PRIMARY, COMPLEMENTARY, STATISTIC_WITHHELD)
+REASONS = (PRIMARY, COMPLEMENTARY, GROUPED, STATISTIC_WITHHELD)
 INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"})
 NUMBER_PREFIXES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC")
 

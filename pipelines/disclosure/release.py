@@ -28,7 +28,7 @@ import duckdb
 
 from pipelines.disclosure.acro_compare import compare_with_acro
 from pipelines.disclosure.audit import AuditResult, audit
-from pipelines.disclosure.check import COMPLEMENTARY, PRIMARY, STATISTIC_WITHHELD, disclosure_failures
+from pipelines.disclosure.check import COMPLEMENTARY, GROUPED, PRIMARY, STATISTIC_WITHHELD, disclosure_failures
 from pipelines.disclosure.relations import DeclarationError, TableSpec, project_specs, read_specs, write_specs
 from pipelines.disclosure.secondary import DASHBOARDS_SCHEMA, dash_tables, load
 from pipelines.ingest.landing import file_sha256 as sha256
@@ -71,6 +71,7 @@ class CheckReport:
                 "cells": self.audit.cells,
                 "suppressed_by_the_rule": self.audit.suppressed,
                 "suppressed_complementary": self.audit.complementary,
+                "suppressed_small_group": self.audit.grouped,
                 "related_groups": self.audit.components,
                 "linear_programmes_solved": self.audit.programmes,
                 "protection_values": self.audit.protection_values,
@@ -104,7 +105,8 @@ class CheckReport:
                 "## Differencing audit",
                 "",
                 f"{a.cells} cells, {a.suppressed} suppressed by the rule and {a.complementary} suppressed to protect "
-                f"them, in {a.components} groups of related cells; {a.programmes} linear programmes solved. A "
+                f"them ({a.grouped} more withheld with their small group), in {a.components} groups of related "
+                f"cells; {a.programmes} linear programmes solved. A "
                 f"suppressed cell passes when every table together leaves it at least {a.protection_values} "
                 "possible values.",
                 "",
@@ -295,6 +297,8 @@ def write_release(
                 "reasons": {
                     PRIMARY: "a count of 1 to the threshold",
                     COMPLEMENTARY: "withheld so that a suppressed cell cannot be worked out from the others",
+                    GROUPED: "0 to the threshold, withheld with the other small counts of its group (which are 0 is "
+                    "not said) because no withheld number could protect them",
                     STATISTIC_WITHHELD: "a statistic whose count is suppressed",
                 },
                 "documentation": "docs/disclosure.md",

@@ -18,7 +18,7 @@ from pipelines.disclosure.audit import (
 )
 from pipelines.disclosure.check import COMPLEMENTARY, PRIMARY
 from pipelines.disclosure.relations import Cell, DeclarationError, TableSpec
-from pipelines.disclosure.secondary import CannotProtect, apply, load, protect
+from pipelines.disclosure.secondary import apply, load, protect
 
 T, BASE = 7, 5
 
@@ -159,16 +159,18 @@ def test_a_stricter_threshold_asks_more_of_the_same_tables() -> None:
     assert not audit(read_release(specs, tables, 9, BASE)).passed
 
 
-def test_a_finding_with_nothing_left_to_withhold_stops_the_release() -> None:
+def test_a_suppressed_total_equal_to_its_one_suppressed_cell_is_no_leak() -> None:
     specs = {"dash_things": spec("dash_things", PEOPLE_BY_THING)}
     tables = {"dash_things": [row(thing="a", people=0), row(thing="b", people=None), row(thing="all", people=None)]}
-    # a suppressed total equal to its one suppressed cell is no leak: both stay 1..7
+    # both stay 1..7
     assert audit(read_release(specs, tables, T, BASE)).passed
-    tables = {"dash_things": [row(thing=t, people=None) for t in ("a", "b", "all")]}
-    published = read_release(specs, tables, T, BASE)
-    published.lower[Cell("people", (("thing", "a"),))] = 5  # as if something else told a reader a is 5 to 7
-    with pytest.raises(CannotProtect, match=r"no published cell can protect dash_things\.people"):
-        protect(published)
+
+
+def test_a_false_declaration_stops_protection_too() -> None:
+    specs = {"dash_things": spec("dash_things", PEOPLE_BY_THING)}
+    tables = {"dash_things": [row(thing="a", people=50), row(thing="b", people=None), row(thing="all", people=200)]}
+    with pytest.raises(InconsistentRelations, match="declaration"):
+        protect(read_release(specs, tables, T, BASE))
 
 
 def test_withheld_cells_and_their_statistics_are_nulled_in_the_warehouse() -> None:
