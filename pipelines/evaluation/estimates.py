@@ -308,15 +308,23 @@ def _design(panel: Panel, result: MatchResult) -> _Design:
 
 
 def _score_changes(units: pd.DataFrame, scores: pd.DataFrame | None, w: int) -> np.ndarray:
-    """Follow-up (latest score in s+1..s+W) minus baseline (latest in s-1..s) of each unit, NaN without both."""
+    """Follow-up (latest score in s+1..s+W) minus baseline (latest in s-1..s) of each unit, NaN without both.
+
+    Two scores of the same measure on the same latest day count as their mean: the choice never depends on the
+    order of assessment keys, which are pseudonyms (an evaluation pack re-keys them and must get the same answer)."""
     out = np.full(len(units), np.nan)
     if units.empty or scores is None or scores.empty:
         return out
     u = pd.DataFrame({"i": np.arange(len(units)), "row": units["row"].to_numpy(), "s": units["s"].to_numpy()})
-    x = u.merge(scores, on="row").sort_values(["i", "assessment_date", "assessment_key"])
+    x = u.merge(scores, on="row")
     m = x["month_index"]
-    base = x[(m >= x["s"] - 1) & (m <= x["s"])].groupby("i")["score"].last()
-    follow = x[(m >= x["s"] + 1) & (m <= x["s"] + w)].groupby("i")["score"].last()
+
+    def latest(part: pd.DataFrame) -> pd.Series:
+        by_day = part.groupby(["i", "assessment_date"], sort=True)["score"].mean().dropna()
+        return by_day.groupby(level="i").last()
+
+    base = latest(x[(m >= x["s"] - 1) & (m <= x["s"])])
+    follow = latest(x[(m >= x["s"] + 1) & (m <= x["s"] + w)])
     change = (follow - base).dropna()
     out[change.index.to_numpy()] = change.to_numpy()
     return out
