@@ -38,16 +38,18 @@ INTRO = (
     "Each row is one run of N synthetic counties, each with true effects drawn at random (rate ratios from 0.7 to "
     "1.25 per agency and on section 136, wellbeing shifts from -0.2 to 0.5 SD: benefits, no effect and harms). "
     "Coverage is the share of 95% intervals containing the true effect over every intervention x outcome x county "
-    "(target 0.90 to 0.99); bias is the mean of estimate minus truth, on the log scale for rate ratios and in "
-    "points for scores; the naive method is the before/after comparison of the same people. Rows are given for all "
-    "the intervals and by outcome family (contacts: all and per agency; s136; questionnaire scores). Counties are "
-    "read with perfect linkage (`pipelines/evaluation/truth_panel.py`), so this measures the statistics alone."
+    "(target 0.90 to 0.99). Bias is the mean amount by which an estimate claims more benefit than the truth (on the "
+    "log scale for rate ratios, in points for scores; negative: less benefit than the truth). The naive method is "
+    "the before/after comparison of the same people. Rows are given for all the intervals and by outcome family "
+    "(contacts: all and per agency; s136; questionnaire scores). Counties are read with perfect linkage "
+    "(`pipelines/evaluation/truth_panel.py`), so this measures the statistics alone."
 )
 HEADER = (
-    "| counties | people x months | method | outcomes | intervals | coverage | mean bias, log rate ratio | "
-    "mean bias, score points | seconds per county |\n|---|---|---|---|---|---|---|---|---|"
+    "| counties | people x months | method | outcomes | intervals | coverage | bias towards benefit, log rate ratio | "
+    "bias towards benefit, score points | seconds per county |\n|---|---|---|---|---|---|---|---|---|"
 )
 METHODS = ("did_matched", "naive_before_after")
+LOWER_IS_BETTER = frozenset({"core10_total", "honos_total"})  # distress and problem ratings: a fall is a benefit
 WINDOW = 3  # effects.csv states the contact and s136 truth for 3 months either side of the step-up month
 SCORE_WINDOW = 12  # follow-up questionnaires come 4 to 10 months after step up
 AGENCY_OUTCOMES = (
@@ -97,7 +99,14 @@ def score_estimates(estimates: pd.DataFrame, truth: pd.DataFrame, county: int) -
             continue
         ratio = r.measure == "rate_ratio"
         truth_value = float(r.true_effect)
-        bias = math.log(r.estimate) - math.log(truth_value) if ratio else float(r.estimate) - truth_value
+        # bias towards benefit: positive when the estimate claims more benefit than the truth (a lower rate ratio, a
+        # larger gain on a scale where higher is better, a larger fall where lower is better)
+        if ratio:
+            bias = math.log(truth_value) - math.log(r.estimate)
+        else:
+            bias = float(r.estimate) - truth_value
+            if r.outcome in LOWER_IS_BETTER:
+                bias = -bias
         out.append(
             {
                 "county": county,
