@@ -396,13 +396,14 @@ def run(
     return results
 
 
-def write_section(path: Path, title: str, rows: Sequence[str]) -> None:
-    """Append a dated run under the section's marker (creating the section if missing); other sections untouched."""
+def append_run(path: Path, section: str, intro: str, marker: str, header: str, title: str, rows: Sequence[str]) -> None:
+    """Append a dated run under ``marker`` in benchmarks.md (creating the section, with its intro, if missing),
+    leaving every other section untouched. Shared by the benches that keep a history of runs."""
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if MARKER not in text:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{INTRO}\n{MARKER}\n"
+    if marker not in text:
+        text = text.rstrip("\n") + f"\n\n{section}\n\n{intro}\n{marker}\n"
     lines = text.splitlines()
-    at = lines.index(MARKER)
+    at = lines.index(marker)
     end = len(lines)
     for i in range(at + 1, len(lines)):
         if lines[i].startswith("## "):
@@ -410,11 +411,16 @@ def write_section(path: Path, title: str, rows: Sequence[str]) -> None:
             break
     while end > at + 1 and not lines[end - 1].strip():
         end -= 1
-    block = ["", title, "", *HEADER.splitlines(), *rows]
+    block = ["", title, "", *header.splitlines(), *rows]
     if end < len(lines):
         block.append("")
     lines[end:end] = block
     path.write_text("\n".join(lines) + "\n")
+
+
+def write_section(path: Path, title: str, rows: Sequence[str]) -> None:
+    """Append a dated run of this bench (see ``append_run``)."""
+    append_run(path, SECTION, INTRO, MARKER, HEADER, title, rows)
 
 
 def main(args: argparse.Namespace) -> int:

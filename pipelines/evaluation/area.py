@@ -82,6 +82,8 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.stattools import durbin_watson
 
+from pipelines.evaluation.config import ESTIMATE_COLUMNS
+
 INTERVENTION = "high_intensity_team"
 ITS_OUTCOMES: tuple[str, ...] = (
     "police_mental_health_incidents",
@@ -126,26 +128,6 @@ ITS_COLUMNS: list[str] = [
     "note",
 ]
 
-ESTIMATE_COLUMNS: list[str] = [
-    "linkage",
-    "intervention",
-    "outcome",
-    "window_months",
-    "method",
-    "subgroup",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "measure",
-    "n_treated",
-    "n_comparison",
-    "treated_change",
-    "comparison_change",
-    "p_value",
-    "mde",
-    "small_n",
-    "note",
-]
 
 _FEW_CLUSTERS_NOTE = (
     f"fewer than {FEW_CLUSTERS} localities: standard errors clustered on so few areas are unreliable (too narrow), "

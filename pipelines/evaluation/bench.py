@@ -201,24 +201,10 @@ def format_rows(summary: pd.DataFrame, counties: int, people: int, months: int, 
 
 
 def write_section(path: Path, title: str, rows: Sequence[str]) -> None:
-    """Append a dated run under this section's marker (creating the section if missing); other sections untouched."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if MARKER not in text:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{INTRO}\n{MARKER}\n"
-    lines = text.splitlines()
-    at = lines.index(MARKER)
-    end = len(lines)
-    for i in range(at + 1, len(lines)):
-        if lines[i].startswith("## "):
-            end = i
-            break
-    while end > at + 1 and not lines[end - 1].strip():
-        end -= 1
-    block = ["", title, "", *HEADER.splitlines(), *rows]
-    if end < len(lines):
-        block.append("")
-    lines[end:end] = block
-    path.write_text("\n".join(lines) + "\n")
+    """Append a dated run of this bench under its section of benchmarks.md."""
+    from pipelines.disclosure.bench import append_run
+
+    append_run(path, SECTION, INTRO, MARKER, HEADER, title, rows)
 
 
 def estimate_from_truth(root: Path) -> pd.DataFrame:

@@ -27,6 +27,28 @@ LINKAGES: tuple[str, ...] = ("standard", "strict", "lenient")
 HEADLINE_LINKAGE = "standard"
 WINDOWS: tuple[int, ...] = (3, 6, 12)
 
+# the columns of evaluation.estimates, in order (the person-level designs and the area designs write the same)
+ESTIMATE_COLUMNS: list[str] = [
+    "linkage",
+    "intervention",
+    "outcome",
+    "window_months",
+    "method",
+    "subgroup",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "measure",
+    "n_treated",
+    "n_comparison",
+    "treated_change",
+    "comparison_change",
+    "p_value",
+    "mde",
+    "small_n",
+    "note",
+]
+
 METHOD_NAIVE = "naive_before_after"
 METHOD_DID = "did_matched"
 

@@ -49,6 +49,7 @@ from pipelines.evaluation.balance import BALANCE_COLUMNS, balance
 from pipelines.evaluation.config import (
     CALIPER,
     COUNT_OUTCOMES,
+    ESTIMATE_COLUMNS,
     EXACT_VARIABLES,
     HEADLINE_LINKAGE,
     INTERVENTIONS,
@@ -65,27 +66,6 @@ from pipelines.evaluation.config import (
     disclosure_threshold,
 )
 from pipelines.evaluation.matching import MATCH_COLUMNS, MatchResult, Panel, build_panel, features, match
-
-ESTIMATE_COLUMNS = [
-    "linkage",
-    "intervention",
-    "outcome",
-    "window_months",
-    "method",
-    "subgroup",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "measure",
-    "n_treated",
-    "n_comparison",
-    "treated_change",
-    "comparison_change",
-    "p_value",
-    "mde",
-    "small_n",
-    "note",
-]
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipelines.ingest.landing import file_sha256 as sha256
 from pipelines.settings import REPO_ROOT
 
 PACK_FORMAT = 1
@@ -92,14 +93,6 @@ class PackReport:
         out += [f"  left out: {why}" for why in self.left_out]
         out.append(f"  re-create the estimates: python {self.out / 'reproduce.py'}")
         return out
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _rekey(values: pd.Series, salt: bytes) -> pd.Series:
