@@ -23,8 +23,7 @@ episodes as (
 
 period as (
 
-    select cast(datediff('month', min(contact_month), max(contact_month)) as integer) as last_month_index
-    from {{ ref('fct_contacts') }}
+    {{ evaluation_period() }}
 
 ),
 

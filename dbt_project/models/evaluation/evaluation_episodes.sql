@@ -13,7 +13,7 @@ person_keys as (
 
 period as (
 
-    select min(contact_month) as first_month from {{ ref('fct_contacts') }}
+    {{ evaluation_period() }}
 
 ),
 

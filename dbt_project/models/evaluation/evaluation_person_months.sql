@@ -19,21 +19,13 @@ people as (
 
 period as (
 
-    select
-        min(contact_month) as first_month,
-        max(contact_month) as last_month
-    from {{ ref('fct_contacts') }}
+    {{ evaluation_period() }}
 
 ),
 
 months as (
 
-    select
-        cast(series.month_start as date) as month_start,
-        cast(datediff('month', bounds.first_month, series.month_start) as integer) as month_index
-    from period as bounds
-    cross join
-        unnest(generate_series(bounds.first_month, bounds.last_month, interval 1 month)) as series (month_start)
+    {{ evaluation_months('period') }}
 
 ),
 

@@ -13,6 +13,8 @@ partitions that hold a record of a person now known to have opted out (and repor
 as materialised, so the warehouse rebuilds them). Person keys leave out every excluded record.
 """
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
@@ -196,7 +198,7 @@ def pseudonymised_person_keys(
     )
 
 
-def rollout_path(zones: Zones):
+def rollout_path(zones: Zones) -> Path:
     return zones.pseudonymised / "reference" / "programme_rollout.parquet"
 
 
