@@ -12,7 +12,7 @@ export DAGSTER_HOME ?= $(HFC_DATA_DIR)/dagster
 # sqlfluff compiles the dbt project without building anything
 SQLFLUFF_ENV := HFC_WAREHOUSE_BUILD_PATH=:memory: HFC_PSEUDONYMISED_DIR=$(HFC_DATA_DIR)/pseudonymised
 
-.PHONY: help install run test test-quick ui docs lint fix bench clean
+.PHONY: help install browser run test test-quick ui docs lint fix bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -26,10 +26,17 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 install: $(VENV)/.installed ## create .venv and install the locked stack (uv.lock)
 
+# The browser tests drive Debian's chromium through Playwright (Playwright's own browser download does not work here)
+CHROMIUM ?= /usr/bin/chromium
+browser: ## install Debian's chromium for the browser tests, if it is not there (apt-get, as root or through sudo)
+	@test -x $(CHROMIUM) || { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
 run: install ## build the synthetic county (if data/landing is empty) and run every asset into warehouse/outcomes.duckdb
 	$(BIN)/hfc demo
 
-test: install ## run the whole test suite (unit, assets, dbt, end to end)
+test: install browser ## run the whole test suite (unit, assets, dbt, end to end)
 	$(BIN)/pytest -n 2
 
 test-quick: install ## the quick loop: everything but tests marked slow
