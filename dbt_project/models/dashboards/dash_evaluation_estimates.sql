@@ -30,17 +30,59 @@ estimates as (
 
 area_events as (
 
-    {%- for outcome in area_outcomes %}
     select
-        locality_code,
-        intervention,
-        is_live,
-        'area_{{ outcome }}' as outcome,
-        '{{ outcome }}' as series_outcome,
-        {{ outcome }} as events
-    from {{ ref('area_months') }}
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
+        area_months.locality_code,
+        area_months.intervention,
+        area_months.is_live,
+        'area_' || series.series_outcome as outcome,
+        series.series_outcome,
+        case series.series_outcome
+            {%- for outcome in area_outcomes %}
+                when '{{ outcome }}' then area_months.{{ outcome }}
+            {%- endfor %}
+        end as events
+    from {{ ref('area_months') }} as area_months
+    cross join (
+        values
+        {%- for outcome in area_outcomes %}
+            ('{{ outcome }}'){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as series (series_outcome)
+
+),
+
+method_notes as (
+
+    select
+        notes.method,
+        notes.method_note
+    from (
+        values
+        (
+            'naive_before_after',
+            'Before and after only, with no comparison group: it includes regression to the mean (people are '
+            || 'referred at a peak of their crises, and their contacts fall afterwards whatever is done), so it '
+            || 'overstates any benefit.'
+        ),
+        (
+            'did_matched',
+            'Against a matched comparison group: the comparison change is what regression to the mean and the '
+            || 'trend alone did. Intention to treat: comparisons enrolled later stay in the comparison, which pulls '
+            || 'the estimate towards no effect.'
+        ),
+        (
+            'staggered_cs',
+            'Area demand, with localities going live at different times and those not yet live as the comparison: '
+            || 'a team working with a few dozen people per locality can move area demand by a few percent at most. '
+            || 'With under ten localities, read the interval as descriptive.'
+        ),
+        (
+            'interrupted_time_series',
+            'Area demand before and after go-live, without a comparison area: descriptive, and a change in '
+            || 'recording practice at go-live would look like an effect. With under ten localities, read the '
+            || 'interval as descriptive.'
+        )
+    ) as notes (method, method_note)
 
 ),
 
@@ -128,38 +170,23 @@ controlled as (
 noted as (
 
     select
-        *,
+        controlled.*,
         concat_ws(
             ' ',
-            case method
-                when 'naive_before_after' then
-                    'Before and after only, with no comparison group: it includes regression to the mean (people '
-                    || 'are referred at a peak of their crises, and their contacts fall afterwards whatever is '
-                    || 'done), so it overstates any benefit.'
-                when 'did_matched' then
-                    'Against a matched comparison group: the comparison change is what regression to the mean and '
-                    || 'the trend alone did. Intention to treat: comparisons enrolled later stay in the comparison, '
-                    || 'which pulls the estimate towards no effect.'
-                when 'staggered_cs' then
-                    'Area demand, with localities going live at different times and those not yet live as the '
-                    || 'comparison: a team working with a few dozen people per locality can move area demand by a '
-                    || 'few percent at most. With under ten localities, read the interval as descriptive.'
-                when 'interrupted_time_series' then
-                    'Area demand before and after go-live, without a comparison area: descriptive, and a change in '
-                    || 'recording practice at go-live would look like an effect. With under ten localities, read '
-                    || 'the interval as descriptive.'
-            end,
+            method_notes.method_note,
             case
-                when is_small_n and method in ('naive_before_after', 'did_matched') then
+                when controlled.is_small_n and controlled.method in ('naive_before_after', 'did_matched') then
                     'Small numbers: fewer than 50 treated people or comparisons, so the interval is wide; an '
                     || 'interval that includes no effect is not evidence of no effect.'
             end,
-            case when is_withheld then 'Withheld: too few people behind it to show.' end,
+            case when controlled.is_withheld then 'Withheld: too few people behind it to show.' end,
             case
-                when estimate is null and not is_withheld then 'Not estimable: no events in a window, or no variation.'
+                when controlled.estimate is null and not controlled.is_withheld
+                    then 'Not estimable: no events in a window, or no variation.'
             end
         ) as note
     from controlled
+    left join method_notes on controlled.method = method_notes.method
 
 )
 

@@ -138,7 +138,7 @@ quoted as (
         themes.theme,
         themes.theme_description,
         chosen.theme || '-' || chosen.quote_number as quote_id,
-        chosen.sentence as quote,
+        chosen.sentence as quote,  -- noqa: RF04
         themes.responses
     from chosen
     inner join themes on chosen.theme = themes.theme
