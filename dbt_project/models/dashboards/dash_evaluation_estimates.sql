@@ -144,8 +144,8 @@ counted as (
         estimates.p_value,
         coalesce(estimates.small_n, true) as is_small_n,
         estimates.method in ('did_matched', 'staggered_cs') as has_comparison,
-        coalesce(estimates.n_treated, area_counts.n_treated) as n_treated,
-        coalesce(estimates.n_comparison, area_counts.n_comparison) as n_comparison
+        cast(coalesce(estimates.n_treated, area_counts.n_treated) as bigint) as n_treated,
+        cast(coalesce(estimates.n_comparison, area_counts.n_comparison) as bigint) as n_comparison
     from estimates
     left join area_counts
         on
@@ -179,7 +179,7 @@ noted as (
                     'Small numbers: fewer than 50 treated people or comparisons, so the interval is wide; an '
                     || 'interval that includes no effect is not evidence of no effect.'
             end,
-            case when controlled.is_withheld then 'Withheld: too few people behind it to show.' end,
+            case when controlled.is_withheld then 'Withheld: the numbers behind it are too small to show.' end,
             case
                 when controlled.estimate is null and not controlled.is_withheld
                     then 'Not estimable: no events in a window, or no variation.'
@@ -196,17 +196,17 @@ select
     window_months,
     method,
     measure,
-    case when is_shown then round(estimate, 3) end as estimate,
+    case when is_shown then round(cast(estimate as double), 3) end as estimate,
     case when is_withheld then 'count_suppressed' end as estimate_suppression,
-    case when is_shown then round(ci_low, 3) end as ci_low,
+    case when is_shown then round(cast(ci_low as double), 3) end as ci_low,
     case when is_withheld then 'count_suppressed' end as ci_low_suppression,
-    case when is_shown then round(ci_high, 3) end as ci_high,
+    case when is_shown then round(cast(ci_high as double), 3) end as ci_high,
     case when is_withheld then 'count_suppressed' end as ci_high_suppression,
-    {{ disclosure_statistic('round(treated_change, 3)', 'n_treated') }} as treated_change,
+    {{ disclosure_statistic('round(cast(treated_change as double), 3)', 'n_treated') }} as treated_change,
     {{ disclosure_statistic_suppression('n_treated') }} as treated_change_suppression,
-    {{ disclosure_statistic('round(comparison_change, 3)', 'n_comparison') }} as comparison_change,
+    {{ disclosure_statistic('round(cast(comparison_change as double), 3)', 'n_comparison') }} as comparison_change,
     {{ disclosure_statistic_suppression('n_comparison') }} as comparison_change_suppression,
-    case when is_shown then round(p_value, 4) end as p_value,
+    case when is_shown then round(cast(p_value as double), 4) end as p_value,
     case when is_withheld then 'count_suppressed' end as p_value_suppression,
     {{ disclosure_count_columns('n_treated') }},
     {{ disclosure_count_columns('n_comparison') }},
