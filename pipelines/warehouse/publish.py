@@ -75,7 +75,11 @@ def check_quotes_against_build(path: Path, build: Path, threshold: int) -> int:
     with duckdb.connect(":memory:") as con:
         con.execute(f"attach '{path}' as published (read_only)")
         con.execute(f"attach '{build}' as build (read_only)")
-        return require_quotes_follow_the_rule(con, "published", "build", threshold)
+        try:
+            return require_quotes_follow_the_rule(con, "published", "build", threshold)
+        except duckdb.Error:
+            # e.g. the build lacks the coded themes or the narratives the check reads: unverified is unpublished
+            raise QuoteRuleBroken("the quotes could not be checked against the build, refusing to publish") from None
 
 
 def publish(build: Path, published: Path, restricted_to: Path | None = None, threshold: int | None = None) -> Published:

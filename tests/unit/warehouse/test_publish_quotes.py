@@ -94,3 +94,10 @@ def test_a_date_beside_a_quote_stops_the_publication(tmp_path: Path) -> None:
 def test_more_than_three_quotes_for_a_theme_stop_the_publication(tmp_path: Path) -> None:
     rows = [("kindness_and_respect", f"kindness_and_respect-{n}", GOOD) for n in range(1, 5)]
     _publish_fails(tmp_path, _build(tmp_path / "full.duckdb", rows), r"more quotes for theme kindness_and_respect")
+
+
+def test_quotes_that_cannot_be_checked_against_the_build_are_not_published(tmp_path: Path) -> None:
+    build = _build(tmp_path / "full.duckdb", [("kindness_and_respect", "kindness_and_respect-1", GOOD)])
+    with duckdb.connect(str(build)) as con:
+        con.execute("drop table restricted.stg_feedback__narratives")
+    _publish_fails(tmp_path, build, r"could not be checked against the build")
