@@ -30,8 +30,8 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import lil_matrix
 
-from pipelines.disclosure.check import COMPLEMENTARY, GROUPED
-from pipelines.disclosure.relations import Cell, Relations, TableSpec, row_key, table_relations
+from pipelines.disclosure.check import COMPLEMENTARY, GROUPED, PRIMARY
+from pipelines.disclosure.relations import Cell, DeclarationError, Relations, TableSpec, count_keys, table_relations
 
 TOLERANCE = 1e-6
 
@@ -98,22 +98,39 @@ def read_release(
     threshold: int,
     rounding_base: int,
 ) -> Published:
-    """The bounds every published table puts on its cells, and the relations among them."""
+    """The bounds every published table puts on its cells, and the relations among them.
+
+    A cell shown in several places (rows that differ only in coordinates its count ignores, or tables that share
+    its measure) is one unknown: every appearance must say the same (one number, or withheld for one reason), or
+    the declarations linking them are false (``DeclarationError``, naming the places, never the numbers)."""
     published = Published(threshold, rounding_base)
+    said: dict[Cell, tuple[str, int | None]] = {}
     for table, spec in sorted(specs.items()):
         rows = tables[table]
         relations = table_relations(spec, rows)
         published.relations.equalities |= relations.equalities
         published.relations.at_most |= relations.at_most
-        for row in rows:
-            key = row_key(spec, row)
+        keys = count_keys(spec, rows)
+        for i, row in enumerate(rows):
             coordinates = tuple((c.column, row[c.column]) for c in spec.coordinates)
             for count in spec.counts:
-                cell = Cell(count.measure, key)
-                published.locations.setdefault(cell, []).append(Location(table, count.column, coordinates))
+                cell = Cell(count.measure, keys[count.column][i])
+                location = Location(table, count.column, coordinates)
                 value = row[count.column]
                 reason = row.get(f"{count.column}_suppression")
-                if value is not None and not (isinstance(value, float) and math.isnan(value)):
+                shown = value is not None and not (isinstance(value, float) and math.isnan(value))
+                statement = ("shown", int(value)) if shown else (str(reason or PRIMARY), None)
+                if said.setdefault(cell, statement) != statement:
+                    first = published.locations[cell][0]
+                    raise DeclarationError(
+                        f"{first.describe()} and {location.describe()} are declared one cell ({cell.measure}) but "
+                        "are published differently: a measure or an ignores in a disclosure declaration is wrong"
+                    )
+                if cell in published.locations:
+                    published.locations[cell].append(location)
+                    continue  # the same statement again: it adds no bound
+                published.locations[cell] = [location]
+                if shown:
                     low, high = rounding_interval(int(value), threshold, rounding_base)
                     published.bound(cell, low, high)
                     published.values[cell] = int(value)

@@ -260,7 +260,7 @@ def apply(
     grouped: Iterable[Cell] = (),
 ) -> int:
     """Null every location of each withheld cell and each cell withheld with its small group (and the statistics
-    resting on them); the rows changed."""
+    resting on them): a cell shown in several rows or tables is withheld in all of them. The rows changed."""
     changed = 0
     reasons = [(cell, COMPLEMENTARY) for cell in withheld] + [(cell, GROUPED) for cell in grouped]
     for cell, reason in reasons:
@@ -268,9 +268,8 @@ def apply(
             spec = specs[location.table]
             column = location.column
             sets = [f'"{column}" = null', f"\"{column}_suppression\" = '{reason}'"]
-            for statistic, behind in spec.statistics:
-                if behind == column:
-                    sets += [f'"{statistic}" = null', f"\"{statistic}_suppression\" = '{STATISTIC_WITHHELD}'"]
+            for statistic in spec.statistics_behind(column):
+                sets += [f'"{statistic}" = null', f"\"{statistic}_suppression\" = '{STATISTIC_WITHHELD}'"]
             where = " and ".join(f'"{c}" is not distinct from ?' for c, _ in location.coordinates)
             con.execute(
                 f'update "{schema}"."{location.table}" set {", ".join(sets)} where {where}',
