@@ -10,7 +10,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.disclosure.audit import audit, read_release
+import pipelines.disclosure.audit as audit_module
+from pipelines.disclosure.audit import Components, audit, read_release, still_narrowed
 from pipelines.disclosure.check import COMPLEMENTARY, PRIMARY, STATISTIC_WITHHELD, disclosure_failures
 from pipelines.disclosure.relations import Cell, DeclarationError, TableSpec
 from pipelines.disclosure.release import ReleaseRefused, write_release
@@ -224,3 +225,21 @@ def test_a_release_carries_ignores_and_every_count_behind_a_statistic() -> None:
     assert again == spec
     assert again.count("people_in_contact").ignores == ("event_type",)
     assert again.statistics_behind("people_in_contact") == ("percent_of_people",)
+
+
+def test_protection_builds_the_components_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = audit_module.components
+
+    def counted(relations: Any) -> Any:
+        calls.append(1)
+        return real(relations)
+
+    monkeypatch.setattr(audit_module, "components", counted)
+    published = read_release(specs(), LINK_ATTACK, T, BASE)
+    women = Cell("people_in_contact", (("sex", "F"),))
+    groups = Components(published.relations)
+    assert still_narrowed(published, women, groups) and still_narrowed(published, women)
+    calls.clear()
+    assert protect(published).audit.passed
+    assert len(calls) == 1
