@@ -2,7 +2,8 @@
     Safety events by each equality dimension on its own (marts.fct_safety_events, the dimensions from dim_person as
     dash_equality cuts them): people with an event of each type, beside the group's people in contact (the same
     count as dash_equality.people_in_contact), and the percent of the group with such an event. Every event type is
-    shown against every group, a group with no such event as 0.
+    shown against every group, a group with no such event as 0. The percent is of the published (rounded) counts,
+    never the true ones: a percent of true counts beside rounded ones would give the true counts back.
 -#}
 with
 
@@ -73,7 +74,8 @@ select
     {{ disclosure_count_columns('people') }},
     {{ disclosure_count_columns('people_in_contact') }},
     {{ disclosure_statistic(
-        'round(100.0 * people / people_in_contact, 1)', 'least(people, people_in_contact)'
+        'round(100.0 * ' ~ disclosure_count('people') ~ ' / ' ~ disclosure_count('people_in_contact') ~ ', 1)',
+        'least(people, people_in_contact)'
     ) }} as percent_of_people,
     {{ disclosure_statistic_suppression('least(people, people_in_contact)') }} as percent_of_people_suppression
 from counted
