@@ -22,7 +22,7 @@ further in rare configurations (docs/disclosure.md, "Residual risks"). Unrelated
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +30,8 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import lil_matrix
 
-from pipelines.disclosure.check import COMPLEMENTARY, GROUPED
-from pipelines.disclosure.relations import Cell, Relations, TableSpec, row_key, table_relations
+from pipelines.disclosure.check import COMPLEMENTARY, GROUPED, PRIMARY
+from pipelines.disclosure.relations import Cell, DeclarationError, Relations, TableSpec, count_keys, table_relations
 
 TOLERANCE = 1e-6
 
@@ -98,22 +98,39 @@ def read_release(
     threshold: int,
     rounding_base: int,
 ) -> Published:
-    """The bounds every published table puts on its cells, and the relations among them."""
+    """The bounds every published table puts on its cells, and the relations among them.
+
+    A cell shown in several places (rows that differ only in coordinates its count ignores, or tables that share
+    its measure) is one unknown: every appearance must say the same (one number, or withheld for one reason), or
+    the declarations linking them are false (``DeclarationError``, naming the places, never the numbers)."""
     published = Published(threshold, rounding_base)
+    said: dict[Cell, tuple[str, int | None]] = {}
     for table, spec in sorted(specs.items()):
         rows = tables[table]
         relations = table_relations(spec, rows)
         published.relations.equalities |= relations.equalities
         published.relations.at_most |= relations.at_most
-        for row in rows:
-            key = row_key(spec, row)
+        keys = count_keys(spec, rows)
+        for i, row in enumerate(rows):
             coordinates = tuple((c.column, row[c.column]) for c in spec.coordinates)
             for count in spec.counts:
-                cell = Cell(count.measure, key)
-                published.locations.setdefault(cell, []).append(Location(table, count.column, coordinates))
+                cell = Cell(count.measure, keys[count.column][i])
+                location = Location(table, count.column, coordinates)
                 value = row[count.column]
                 reason = row.get(f"{count.column}_suppression")
-                if value is not None and not (isinstance(value, float) and math.isnan(value)):
+                shown = value is not None and not (isinstance(value, float) and math.isnan(value))
+                statement = ("shown", int(value)) if shown else (str(reason or PRIMARY), None)
+                if said.setdefault(cell, statement) != statement:
+                    first = published.locations[cell][0]
+                    raise DeclarationError(
+                        f"{first.describe()} and {location.describe()} are declared one cell ({cell.measure}) but "
+                        "are published differently: a measure or an ignores in a disclosure declaration is wrong"
+                    )
+                if cell in published.locations:
+                    published.locations[cell].append(location)
+                    continue  # the same statement again: it adds no bound
+                published.locations[cell] = [location]
+                if shown:
                     low, high = rounding_interval(int(value), threshold, rounding_base)
                     published.bound(cell, low, high)
                     published.values[cell] = int(value)
@@ -176,7 +193,10 @@ class _UnionFind:
                 self.parent[b] = a
 
 
-def components(relations: Relations) -> list[tuple[list[Cell], list[Any]]]:
+Component = tuple[list[Cell], list[Any]]
+
+
+def components(relations: Relations) -> list[Component]:
     """Groups of cells tied by relations, each with its relations: what one linear programme must hold at once."""
     uf = _UnionFind()
     for whole, parts in relations.equalities:
@@ -191,6 +211,29 @@ def components(relations: Relations) -> list[tuple[list[Cell], list[Any]]]:
     for relation in sorted(relations.at_most):
         grouped[uf.find(relation[0])][1].append(("le", relation))
     return list(grouped.values())
+
+
+class Components:
+    """The components of one set of relations, with the component of each cell.
+
+    They depend on the relations alone, never on the bounds, and complementary suppression changes only bounds
+    (a withheld or grouped cell keeps its relations): one ``Components`` serves every audit of a release and every
+    trial withholding made while protecting it. Build a new one if the relations change."""
+
+    def __init__(self, relations: Relations) -> None:
+        self.groups = components(relations)
+        self.index = {cell: i for i, (cells, _) in enumerate(self.groups) for cell in cells}
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def __iter__(self) -> Iterator[Component]:
+        return iter(self.groups)
+
+    def containing(self, cell: Cell) -> Component | None:
+        """The component ``cell`` is in, or None if no relation mentions it."""
+        i = self.index.get(cell)
+        return None if i is None else self.groups[i]
 
 
 class _Programme:
@@ -263,12 +306,13 @@ def _narrowed(programme: _Programme, cell: Cell, published: Published, needed: i
     return high - low < needed - 1 - TOLERANCE
 
 
-def audit(published: Published, touching: set[Cell] | None = None) -> AuditResult:
+def audit(published: Published, touching: set[Cell] | None = None, groups: Components | None = None) -> AuditResult:
     """Every small cell (suppressed by the rule, or withheld with its small group) that the release lets a reader
-    narrow to too few possible values (only in the groups of related cells that hold a cell of ``touching``)."""
+    narrow to too few possible values (only in the groups of related cells that hold a cell of ``touching``).
+    ``groups``: the components of ``published.relations``, if already built."""
     threshold = published.threshold
     needed = protection_values(threshold, published.rounding_base)
-    groups = components(published.relations)
+    groups = groups if groups is not None else Components(published.relations)
     result = AuditResult(
         threshold=threshold,
         protection_values=needed,
@@ -296,14 +340,15 @@ def audit(published: Published, touching: set[Cell] | None = None) -> AuditResul
     return result
 
 
-def still_narrowed(published: Published, cell: Cell) -> bool:
-    """Whether a reader can narrow ``cell`` too far under ``published`` (only its own group's programme, one cell)."""
-    for cells, relations in components(published.relations):
-        if cell in cells:
-            programme = _Programme(cells, relations, published)
-            if not programme.feasible():
-                raise InconsistentRelations("the published cells cannot all hold under the declared relations")
-            return _narrowed(
-                programme, cell, published, protection_values(published.threshold, published.rounding_base)
-            )
-    return False
+def still_narrowed(published: Published, cell: Cell, groups: Components | None = None) -> bool:
+    """Whether a reader can narrow ``cell`` too far under ``published`` (only its own group's programme, one cell).
+    ``groups``: the components of ``published.relations``, if already built."""
+    groups = groups if groups is not None else Components(published.relations)
+    found = groups.containing(cell)
+    if found is None:
+        return False
+    cells, relations = found
+    programme = _Programme(cells, relations, published)
+    if not programme.feasible():
+        raise InconsistentRelations("the published cells cannot all hold under the declared relations")
+    return _narrowed(programme, cell, published, protection_values(published.threshold, published.rounding_base))

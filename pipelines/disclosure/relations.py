@@ -24,6 +24,14 @@ config:
   years). Every table is complete for its coordinates (a GROUP BY: a missing row is a true zero), so each group of
   rows that differ only in the summed dimensions adds up to a parent cell, published or not.
 - ``within``: this count is at most another count of the same row. ``parts``: a count is the sum of others in its row.
+- ``ignores``: coordinates (columns) this count does not depend on, such as a group's people in contact repeated on
+  each event type's row: ``people_in_contact: {measure: people_in_contact, ignores: [event_type]}``. Its key drops
+  them, so every row showing it shows one cell, the same cell as a table without those coordinates shows (linked
+  through the measure). Every appearance of a cell must be published alike (the same number, or withheld for the
+  same reason), or ``read_release`` stops with a ``DeclarationError``; withholding it withholds every appearance.
+- ``statistics`` (usually from the model's ``disclosure_safe`` test): each statistic and the count, or list of
+  counts, behind it (``percent_of_people: [people, people_in_contact]``): it is shown only where all of them
+  survive, and withheld with any of them.
 
 Dates in a ``month`` coordinate become ``YYYY-MM``; booleans ``true``/``false``; everything else its text.
 """
@@ -80,6 +88,7 @@ class CountSpec:
     measure: str
     additive_over: tuple[str, ...] = ()
     within: str | None = None
+    ignores: tuple[str, ...] = ()  # coordinate columns the count does not depend on: not in its cells' keys
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,8 @@ class TableSpec:
     coordinates: tuple[Coordinate, ...]
     counts: tuple[CountSpec, ...]
     parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    statistics: tuple[tuple[str, str], ...] = ()
+    # each statistic with the counts behind it: shown only where all of them survive
+    statistics: tuple[tuple[str, tuple[str, ...]], ...] = ()
     totals: tuple[str, ...] = DEFAULT_TOTALS
 
     @property
@@ -102,6 +112,10 @@ class TableSpec:
             if spec.column == column:
                 return spec
         raise DeclarationError(f"{self.table}: {column} is not a declared count")
+
+    def statistics_behind(self, column: str) -> tuple[str, ...]:
+        """The statistics that rest on the count ``column`` (withheld whenever it is)."""
+        return tuple(statistic for statistic, behind in self.statistics if column in behind)
 
     def to_json(self) -> dict[str, Any]:
         coordinates: dict[str, Any] = {}
@@ -117,16 +131,17 @@ class TableSpec:
             "counts": {
                 c.column: {"measure": c.measure, "additive_over": list(c.additive_over)}
                 | ({"within": c.within} if c.within else {})
+                | ({"ignores": list(c.ignores)} if c.ignores else {})
                 for c in self.counts
             },
             "parts": {whole: list(parts) for whole, parts in self.parts},
-            "statistics": dict(self.statistics),
+            "statistics": {s: behind[0] if len(behind) == 1 else list(behind) for s, behind in self.statistics},
             "totals": list(self.totals),
         }
 
     @classmethod
     def from_json(
-        cls, table: str, declared: Mapping[str, Any], statistics: Mapping[str, str] | None = None
+        cls, table: str, declared: Mapping[str, Any], statistics: Mapping[str, str | Sequence[str]] | None = None
     ) -> TableSpec:
         if not isinstance(declared, Mapping):
             raise DeclarationError(f"{table}: the disclosure declaration must be a mapping")
@@ -149,10 +164,17 @@ class TableSpec:
                     measure=str(value.get("measure") or f"{table}.{column}"),
                     additive_over=tuple(value.get("additive_over") or ()),
                     within=value.get("within"),
+                    ignores=tuple(value.get("ignores") or ()),
                 )
             )
         parts = tuple((whole, tuple(p)) for whole, p in (declared.get("parts") or {}).items())
-        stats = dict(declared.get("statistics") or {}) | dict(statistics or {})
+        stats: dict[str, tuple[str, ...]] = {}
+        for source in (declared.get("statistics") or {}, statistics or {}):
+            for statistic, behind in source.items():
+                counted = (behind,) if isinstance(behind, str) else tuple(behind or ())
+                if not counted:
+                    raise DeclarationError(f"{table}.{statistic}: a statistic must name the count behind it")
+                stats[str(statistic)] = tuple(sorted(set(stats.get(str(statistic), ())) | set(counted)))
         spec = cls(
             table=table,
             coordinates=tuple(coordinates),
@@ -177,6 +199,17 @@ class TableSpec:
         for c in self.coordinates:
             if c.dimension_from and c.dimension_from not in named:
                 raise DeclarationError(f"{self.table}.{c.column}: dimension_from {c.dimension_from} is not declared")
+        plain = {c.column: c.dimension for c in self.coordinates if c.dimension}
+        for c in self.counts:
+            for column in c.ignores:
+                if column not in plain:
+                    raise DeclarationError(
+                        f"{self.table}.{c.column}: ignores {column}, which is not a coordinate naming one dimension"
+                    )
+                if plain[column] in c.additive_over:
+                    raise DeclarationError(
+                        f"{self.table}.{c.column}: ignores {column} but adds up over it: it cannot be both"
+                    )
 
     def validate_columns(self, columns: Iterable[str]) -> None:
         """Every column of the table is a coordinate, a count, a statistic or a suppression reason, and vice versa."""
@@ -211,12 +244,14 @@ def rollup(dimension: str, value: str, level: str) -> str:
     raise DeclarationError(f"no roll-up of {dimension} to {level}")
 
 
-def row_key(spec: TableSpec, row: Mapping[str, Any]) -> Key:
-    """The canonical key of a row: its coordinates, without those at a total value."""
+def row_key(spec: TableSpec, row: Mapping[str, Any], ignores: Iterable[str] = ()) -> Key:
+    """The canonical key of a row: its coordinates, without those at a total value (and without the coordinate
+    columns in ``ignores``: those a count does not depend on)."""
     names = {c.column: row[c.column] for c in spec.coordinates if c.names_dimension}
+    ignored = set(ignores)
     key: dict[str, str] = {}
     for c in spec.coordinates:
-        if c.names_dimension:
+        if c.names_dimension or c.column in ignored:
             continue
         dimension = str(names[c.dimension_from]) if c.dimension_from else str(c.dimension)
         value = row[c.column]
@@ -261,13 +296,13 @@ def _parent_options(dimension: str, value: str, additive: set[str]) -> list[tupl
 def table_relations(spec: TableSpec, rows: Sequence[Mapping[str, Any]]) -> Relations:
     """Every relation one table's rows imply: sums over additive dimensions, within and parts in each row."""
     relations = Relations()
-    keys = [row_key(spec, row) for row in rows]
+    keys = count_keys(spec, rows)
     for count in spec.counts:
         additive = set(count.additive_over)
         if not additive:
             continue
         groups: dict[tuple[Any, ...], set[Cell]] = {}
-        for key in keys:
+        for key in sorted(set(keys[count.column])):
             per_dimension = []
             for dimension, value in key:
                 per_dimension.append(
@@ -289,15 +324,30 @@ def table_relations(spec: TableSpec, rows: Sequence[Mapping[str, Any]]) -> Relat
                 groups.setdefault(group, set()).add(Cell(count.measure, key))
         for (_, parent_key), children in groups.items():
             relations.equalities.add((Cell(count.measure, parent_key), tuple(sorted(children))))
-    for key in keys:
+
+    def cell(column: str, i: int) -> Cell:
+        return Cell(spec.count(column).measure, keys[column][i])
+
+    for i in range(len(rows)):
         for count in spec.counts:
             if count.within:
-                relations.at_most.add((Cell(count.measure, key), Cell(spec.count(count.within).measure, key)))
+                relations.at_most.add((cell(count.column, i), cell(count.within, i)))
         for whole, parts in spec.parts:
-            relations.equalities.add(
-                (Cell(spec.count(whole).measure, key), tuple(sorted(Cell(spec.count(p).measure, key) for p in parts)))
-            )
+            relations.equalities.add((cell(whole, i), tuple(sorted(cell(p, i) for p in parts))))
     return relations
+
+
+def count_keys(spec: TableSpec, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Key]]:
+    """Per count column, the key of its cell in each row (rows share a cell where they differ only in coordinates
+    the count ignores)."""
+    by_ignores: dict[tuple[str, ...], list[Key]] = {}
+    keys: dict[str, list[Key]] = {}
+    for count in spec.counts:
+        ignores = tuple(sorted(count.ignores))
+        if ignores not in by_ignores:
+            by_ignores[ignores] = [row_key(spec, row, ignores) for row in rows]
+        keys[count.column] = by_ignores[ignores]
+    return keys
 
 
 def _disclosure_safe_statistics(model: Mapping[str, Any]) -> dict[str, str]:

@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.disclosure.audit import AuditResult, Published, audit, read_release, still_narrowed
+from pipelines.disclosure.audit import AuditResult, Components, Published, audit, read_release, still_narrowed
 from pipelines.disclosure.check import COMPLEMENTARY, GROUPED, STATISTIC_WITHHELD
 from pipelines.disclosure.relations import Cell, DeclarationError, TableSpec, project_specs
 
@@ -139,14 +139,17 @@ def _trial(published: Published) -> Published:
     )
 
 
-def _beyond_any_withholding(cell: Cell, published: Published, by_cell: Mapping[Cell, list[tuple[Cell, ...]]]) -> bool:
+def _beyond_any_withholding(
+    cell: Cell, published: Published, by_cell: Mapping[Cell, list[tuple[Cell, ...]]], groups: Components
+) -> bool:
     """Whether ``cell`` stays narrowed with every published cell that bears on it withheld: the reasons alone
-    betray it, so no complementary pattern can protect it."""
+    betray it, so no complementary pattern can protect it. (The trial shares ``published``'s relations, so their
+    components ``groups`` hold for it too.)"""
     trial = _trial(published)
     for layer in _reachable(cell, trial, by_cell):
         for other in layer:
             withhold(trial, other)
-    return still_narrowed(trial, cell)
+    return still_narrowed(trial, cell, groups)
 
 
 def _small_group(cell: Cell, published: Published, by_cell: Mapping[Cell, list[tuple[Cell, ...]]]) -> set[Cell]:
@@ -175,14 +178,16 @@ def protect(published: Published, max_rounds: int = MAX_ROUNDS) -> Protection:
     """Withhold cells, fewest and smallest first, until ``audit(published)`` passes."""
     by_cell = _relations_by_cell(published)
     sums = _relations_by_cell(published, sums_only=True)
-    protection = Protection(audit=audit(published))
+    # withholding and grouping change bounds only, never relations: the components are built once
+    groups = Components(published.relations)
+    protection = Protection(audit=audit(published, groups=groups))
     while not protection.audit.passed:
         picks: set[Cell] = set()
         grouping: set[Cell] = set()
         for finding in protection.audit.findings:
             if finding.cell in grouping:
                 continue
-            if _beyond_any_withholding(finding.cell, published, by_cell):
+            if _beyond_any_withholding(finding.cell, published, by_cell, groups):
                 grouping |= _small_group(finding.cell, published, by_cell)
                 continue
             if protection.rounds >= max_rounds:
@@ -204,9 +209,9 @@ def protect(published: Published, max_rounds: int = MAX_ROUNDS) -> Protection:
             protection.grouped.append(cell)
         protection.rounds += 1
         # every group with a finding got a pick; the others passed and are unchanged
-        protection.audit = audit(published, touching=picks | grouping)
+        protection.audit = audit(published, touching=picks | grouping, groups=groups)
     if protection.rounds:
-        protection.audit = audit(published)
+        protection.audit = audit(published, groups=groups)
     return protection
 
 
@@ -260,7 +265,7 @@ def apply(
     grouped: Iterable[Cell] = (),
 ) -> int:
     """Null every location of each withheld cell and each cell withheld with its small group (and the statistics
-    resting on them); the rows changed."""
+    resting on them): a cell shown in several rows or tables is withheld in all of them. The rows changed."""
     changed = 0
     reasons = [(cell, COMPLEMENTARY) for cell in withheld] + [(cell, GROUPED) for cell in grouped]
     for cell, reason in reasons:
@@ -268,9 +273,8 @@ def apply(
             spec = specs[location.table]
             column = location.column
             sets = [f'"{column}" = null', f"\"{column}_suppression\" = '{reason}'"]
-            for statistic, behind in spec.statistics:
-                if behind == column:
-                    sets += [f'"{statistic}" = null', f"\"{statistic}_suppression\" = '{STATISTIC_WITHHELD}'"]
+            for statistic in spec.statistics_behind(column):
+                sets += [f'"{statistic}" = null', f"\"{statistic}_suppression\" = '{STATISTIC_WITHHELD}'"]
             where = " and ".join(f'"{c}" is not distinct from ?' for c, _ in location.coordinates)
             con.execute(
                 f'update "{schema}"."{location.table}" set {", ".join(sets)} where {where}',

@@ -3,8 +3,9 @@
     Every way a dash_* mart could break the disclosure rule (macros/disclosure.sql), one failing row each:
     - a count (every integer column) between 1 and the threshold, or not a multiple of the rounding base;
     - a count without its <name>_suppression column, or null without a reason, or shown with one;
-    - a statistic (`statistics`: column -> the count of people behind it) shown where that count did not survive
-      (null or 0), or a non-integer number column that is not declared as a statistic.
+    - a statistic (`statistics`: column -> the count of people behind it, or a list of counts) shown where that
+      count (any of them) did not survive (null or 0), or a non-integer number column that is not declared as a
+      statistic.
 -#}
 {%- set threshold = disclosure_threshold() -%}
 {%- set base = disclosure_rounding_base() -%}
@@ -33,10 +34,13 @@
                 {%- do checks.append("select '" ~ name ~ "', 'count without a suppression column'") -%}
             {%- endif -%}
         {%- elif name in statistics -%}
-            {%- do checks.append(
-                "select '" ~ name ~ "', 'statistic shown where its count did not survive' from " ~ model
-                ~ " where " ~ name ~ " is not null and coalesce(" ~ statistics[name] ~ ", 0) = 0"
-            ) -%}
+            {%- set behind = [statistics[name]] if statistics[name] is string else statistics[name] -%}
+            {%- for count in behind -%}
+                {%- do checks.append(
+                    "select '" ~ name ~ "', 'statistic shown where its count did not survive' from " ~ model
+                    ~ " where " ~ name ~ " is not null and coalesce(" ~ count ~ ", 0) = 0"
+                ) -%}
+            {%- endfor -%}
         {%- elif type.startswith('double') or type.startswith('float') or type.startswith('decimal')
             or type.startswith('real') or type.startswith('numeric') -%}
             {%- do checks.append("select '" ~ name ~ "', 'number column not declared as a statistic'") -%}
