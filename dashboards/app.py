@@ -1,0 +1,41 @@
+"""Entry point: ``streamlit run dashboards/app.py`` (``hfc dashboard`` runs it on 127.0.0.1).
+
+Six pages, each at a fixed address (the browser test and links rely on them): Overview (``/`` and ``/overview``),
+Outcomes, People and equality, Voices, Evaluation, Data quality. The sidebar filters are drawn here, before the
+page, so they keep their values from page to page and stay in the address bar.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `streamlit run` puts dashboards/ on the path, not the repository
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboards import filters, theme  # noqa: E402
+
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("pages/overview.py", "Overview", "overview"),
+    ("pages/outcomes.py", "Outcomes", "outcomes"),
+    ("pages/equality.py", "People and equality", "equality"),
+    ("pages/voices.py", "Voices", "voices"),
+    ("pages/evaluation.py", "Evaluation", "evaluation"),
+    ("pages/data_quality.py", "Data quality", "data-quality"),
+)
+
+st.set_page_config(
+    page_title="Crisis services: outcomes for commissioners",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+here = Path(__file__).resolve().parent
+navigation = st.navigation(
+    [st.Page(str(here / path), title=title, url_path=url, default=(url == "overview")) for path, title, url in PAGES]
+)
+st.html(theme.CSS)
+filters.sidebar()
+navigation.run()

@@ -1,0 +1,125 @@
+"""The app's only way to the warehouse: read-only, the ``dashboards`` schema only, ``dash_*`` tables only.
+
+- The connection is DuckDB read-only with external access off, so nothing else on disk can be read through it.
+- A table name that is not ``dash_<lowercase letters, digits, underscores>`` (optionally ``dashboards.``-qualified)
+  is refused with ``TableRefused`` before any SQL is built: the person-level ``marts``, ``staging`` and
+  ``evaluation`` schemas are out of reach whatever a page asks for.
+- Publishing swaps a new warehouse file in (a new inode). Connections and cached tables are keyed on the file's
+  path, inode, modification time and size, so the next rerun after a swap reads the new file; an open connection
+  keeps reading the old file's inode until it is dropped, so a reader never sees a half-written table.
+- A table that is not there (an older build, a mart not yet added) gives an ``st.error`` naming it, never a
+  traceback, and the section that needed it is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from pipelines import settings
+
+SCHEMA = "dashboards"
+_TABLE = re.compile(r"(?:dashboards\.)?(dash_[a-z0-9_]+)")
+
+log = logging.getLogger(__name__)
+
+
+class TableRefused(ValueError):
+    """A page asked for something that is not a ``dashboards.dash_*`` table."""
+
+
+@dataclass(frozen=True)
+class WarehouseFile:
+    """Identity of the published file as it is now: a swapped-in build has another inode (or mtime, size)."""
+
+    path: str
+    inode: int
+    mtime_ns: int
+    size: int
+
+
+def check_table_name(name: object) -> str:
+    """The bare ``dash_*`` name, or ``TableRefused``."""
+    if not isinstance(name, str):
+        raise TableRefused("the dashboards read only dashboards.dash_* tables")
+    match = _TABLE.fullmatch(name)
+    if match is None:
+        raise TableRefused(f"the dashboards read only dashboards.dash_* tables, not {name!r}")
+    return match.group(1)
+
+
+def warehouse_file() -> WarehouseFile | None:
+    """The published warehouse (``HFC_WAREHOUSE_PATH``, else ``warehouse/outcomes.duckdb``), or None if absent."""
+    path = settings.warehouse_path()
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return WarehouseFile(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _connection(file: WarehouseFile) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(file.path, read_only=True, config={"enable_external_access": False})
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _read(file: WarehouseFile, table: str) -> pd.DataFrame | None:
+    cursor = _connection(file).cursor()
+    try:
+        found = cursor.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [SCHEMA, table],
+        ).fetchone()
+        if not found or not found[0]:
+            return None
+        # the name matched ^dash_[a-z0-9_]+$ and is a table of the schema: safe to quote into the statement
+        return cursor.execute(f'select * from "{SCHEMA}"."{table}"').df()
+    finally:
+        cursor.close()
+
+
+def available(table: str) -> bool:
+    """Whether the published warehouse has ``dashboards.<table>`` (quietly: for filter options)."""
+    return load(table, quiet=True) is not None
+
+
+def load(table: str, *, quiet: bool = False) -> pd.DataFrame | None:
+    """A copy of ``dashboards.<table>``; None (after an ``st.error`` naming it, unless quiet) when it is missing."""
+    name = check_table_name(table)
+    file = warehouse_file()
+    if file is None:
+        if not quiet:
+            st.error(
+                f"The published warehouse was not found at {settings.warehouse_path()}, so table "
+                f"{SCHEMA}.{name} cannot be shown. Build it with `make run`, or set HFC_WAREHOUSE_PATH."
+            )
+        return None
+    try:
+        frame = _read(file, name)
+    except duckdb.Error as error:
+        # the class only: a DuckDB message may quote a path or a statement, never needed by a reader
+        log.warning("reading %s.%s failed: %s", SCHEMA, name, type(error).__name__)
+        if not quiet:
+            st.error(f"Table {SCHEMA}.{name} could not be read from the published warehouse ({type(error).__name__}).")
+        return None
+    if frame is None:
+        if not quiet:
+            st.error(
+                f"Table {SCHEMA}.{name} is not in the published warehouse, so this section cannot be shown. "
+                "It appears after the next build that includes it."
+            )
+        return None
+    return frame.copy()
+
+
+def warehouse_label() -> str:
+    """The file the app reads, for the page footer."""
+    return str(Path(settings.warehouse_path()))

@@ -1,0 +1,220 @@
+"""Data quality: load reconciliation, linkage quality by group, drift flags: how far to trust a figure."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from dashboards import data, filters
+from dashboards.components import Col, Page, esc, labelled, palette, suppressed_cells
+from dashboards.theme import STATUS
+
+page = Page("Data quality")
+f = filters.current()
+page.intro(
+    "Whether every delivery from every agency arrived and loaded in full, how well records are linked to the same "
+    "person in each group, and whether a delivery looked unlike the ones before it.",
+    "A month whose delivery did not reconcile, a group that links less well, or a drifted feed makes the figures "
+    "that depend on them less reliable: check here before relying on a surprising number elsewhere.",
+)
+YES_NO = {"True": "yes", "False": "no"}
+
+# reconciliation
+page.section(
+    "Load reconciliation",
+    "For each feed and delivery: rows received, loaded, quarantined (failed a check) and excluded (national data "
+    "opt-out). A delivery reconciles when every row received is accounted for.",
+)
+recon = data.load("dash_load_reconciliation")
+if recon is not None:
+    recon = recon[recon["delivery_period"].astype(str).map(f.month_ok)].sort_values(["feed", "delivery_period"])
+    recon["status"] = recon["is_reconciled"].map({True: "Reconciled", False: "Not reconciled"}).fillna("Not known")
+    bad = recon[recon["status"] != "Reconciled"]
+    alt_html = (
+        f"Grid of feeds by delivery month, {esc(f.period_words())}, marking each delivery reconciled (circle) or "
+        f"not (cross). {len(bad)} of {len(recon)} deliveries shown did not reconcile"
+        + (": " + esc(", ".join(f"{a} {b}" for a, b in zip(bad["feed"], bad["delivery_period"], strict=True))[:400]))
+        if not bad.empty
+        else f"Grid of feeds by delivery month, {esc(f.period_words())}: every one of the {len(recon)} deliveries "
+        "shown reconciled"
+    ) + "."
+    statuses = ["Reconciled", "Not reconciled", "Not known"]
+    chart = (
+        alt.Chart(recon)
+        .mark_point(filled=True, size=90)
+        .encode(
+            x=alt.X("delivery_period:O", title="Delivery month", axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("feed:N", title=None),
+            color=alt.Color(
+                "status:N",
+                title=None,
+                scale=alt.Scale(domain=statuses, range=[STATUS["ok"], STATUS["block"], "#768692"]),
+            ),
+            shape=alt.Shape(
+                "status:N", title=None, scale=alt.Scale(domain=statuses, range=["circle", "cross", "square"])
+            ),
+            tooltip=["feed", "delivery_period", "status"],
+        )
+        .properties(height=alt.Step(26))
+    )
+    page.chart(
+        chart,
+        alt_html=alt_html,
+        frame=recon,
+        cols=[
+            Col("feed", "Feed"),
+            Col("delivery_period", "Delivery month"),
+            Col("rows_received", "Rows received", "count"),
+            Col("rows_loaded", "Rows loaded", "count"),
+            Col("rows_quarantined", "Rows quarantined", "count"),
+            Col("rows_excluded", "Rows excluded (opt-out)", "count"),
+            Col("is_reconciled", "Reconciled", labels=YES_NO),
+        ],
+        caption="Load reconciliation by feed and delivery",
+        file_stem="load_reconciliation",
+    )
+
+# linkage
+page.section(
+    "Linkage quality by group",
+    "How well records of the same person are linked, measured against a known answer: precision (links that are "
+    "right), recall (true links found) and F1 (both together), from 0 to 1, by ethnic group. Lower recall for a "
+    "group means its people's contacts are split and undercounted.",
+)
+linkage = data.load("dash_linkage_quality")
+if linkage is not None:
+    linkage = linkage.sort_values(["measured_by", "scope", "feed_left", "feed_right", "ethnicity_group"]).copy()
+    linkage["comparison"] = [
+        f"{labelled(m)}, {s}: {a} with {b}"
+        for m, s, a, b in zip(
+            linkage["measured_by"], linkage["scope"], linkage["feed_left"], linkage["feed_right"], strict=True
+        )
+    ]
+    metrics = {"pairwise_precision": "Precision", "pairwise_recall": "Recall", "pairwise_f1": "F1"}
+    long = linkage.melt(
+        id_vars=["comparison", "ethnicity_group"], value_vars=list(metrics), var_name="metric", value_name="value"
+    )
+    long["metric_label"] = long["metric"].map(metrics)
+    long["value"] = pd.to_numeric(long["value"], errors="coerce").astype("float64")
+    shown = long[long["metric"] == "pairwise_recall"].dropna(subset=["value"])
+    if shown.empty:
+        alt_html = "No published linkage quality figures."
+    else:
+        low = shown.loc[shown["value"].idxmin()]
+        alt_html = (
+            "Dot chart of linkage precision, recall and F1 by ethnic group for each comparison measured. The lowest "
+            f"recall is {float(low['value']):.3f}, for {esc(low['ethnicity_group'])} ({esc(low['comparison'])})."
+        )
+    labels = list(metrics.values())
+    chart = (
+        alt.Chart(long)
+        .mark_point(filled=True, size=70)
+        .encode(
+            y=alt.Y("ethnicity_group:N", title=None),
+            x=alt.X("value:Q", title="0 to 1 (1 is perfect)", scale=alt.Scale(zero=False)),
+            color=alt.Color("metric_label:N", title=None, sort=labels, scale=palette(labels)),
+            shape=alt.Shape("metric_label:N", title=None, sort=labels),
+            row=alt.Row("comparison:N", title=None),
+            tooltip=["comparison", "ethnicity_group", "metric_label", alt.Tooltip("value:Q", format=".3f")],
+        )
+        .properties(width=420, height=alt.Step(18))
+    )
+    page.chart(
+        chart,
+        alt_html=alt_html,
+        frame=linkage,
+        cols=[
+            Col("measured_by", "Measured by"),
+            Col("scope", "Scope"),
+            Col("feed_left", "Feed"),
+            Col("feed_right", "Linked with"),
+            Col("ethnicity_group", "Ethnic group"),
+            Col("records", "Records", "count"),
+            Col("pairwise_precision", "Precision", "statistic", decimals=3),
+            Col("pairwise_recall", "Recall", "statistic", decimals=3),
+            Col("pairwise_f1", "F1", "statistic", decimals=3),
+            Col("missed_link_rate", "Missed links", "statistic", decimals=3),
+            Col("false_link_rate", "False links", "statistic", decimals=3),
+        ],
+        caption="Linkage quality by ethnic group",
+        file_stem="linkage_quality",
+    )
+
+# drift
+page.section(
+    "Drift flags",
+    "Each delivery is compared with the months before it. A flag means a measure moved beyond its threshold: "
+    "'warn' asks for a look, 'block' held the delivery back until someone checked it.",
+)
+drift = data.load("dash_drift_flags")
+if drift is not None:
+    drift = drift[drift["delivery_period"].astype(str).map(f.month_ok)].sort_values(
+        ["feed", "metric", "delivery_period"]
+    )
+    drift = drift.copy()
+    drift["status"] = [
+        (str(sev) if bool(flag) else "ok") if not pd.isna(flag) else "not known"
+        for flag, sev in zip(drift["is_drifted"], drift["severity"], strict=True)
+    ]
+    drift["status_label"] = drift["status"].map(
+        {"ok": "No drift", "warn": "Drift: warn", "block": "Drift: block", "not known": "Not known"}
+    )
+    drift["feed_metric"] = drift["feed"].astype(str) + ": " + drift["metric"].astype(str)
+    flagged = drift[drift["status"].isin(["warn", "block"])]
+    alt_html = (
+        f"Grid of each feed's measures by delivery month, {esc(f.period_words())}: {len(flagged)} of {len(drift)} "
+        "measures shown drifted"
+        + (
+            " ("
+            + esc(
+                ", ".join(
+                    f"{a} in {b}" for a, b in zip(flagged["feed_metric"], flagged["delivery_period"], strict=True)
+                )[:400]
+            )
+            + ")"
+            if not flagged.empty
+            else ""
+        )
+        + f". {suppressed_cells(drift, ['rows_in_delivery'])} delivery sizes are suppressed."
+    )
+    statuses = ["No drift", "Drift: warn", "Drift: block", "Not known"]
+    chart = (
+        alt.Chart(drift)
+        .mark_point(filled=True, size=80)
+        .encode(
+            x=alt.X("delivery_period:O", title="Delivery month", axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("feed_metric:N", title=None),
+            color=alt.Color(
+                "status_label:N",
+                title=None,
+                scale=alt.Scale(domain=statuses, range=[STATUS["ok"], STATUS["warn"], STATUS["block"], "#768692"]),
+            ),
+            shape=alt.Shape(
+                "status_label:N",
+                title=None,
+                scale=alt.Scale(domain=statuses, range=["circle", "triangle-up", "cross", "square"]),
+            ),
+            tooltip=["feed", "metric", "delivery_period", "status_label"],
+        )
+        .properties(height=alt.Step(20))
+    )
+    page.chart(
+        chart,
+        alt_html=alt_html,
+        frame=drift,
+        cols=[
+            Col("feed", "Feed"),
+            Col("delivery_period", "Delivery month"),
+            Col("metric", "Measure"),
+            Col("metric_description", "What it measures"),
+            Col("statistic", "Value", "statistic", decimals=3),
+            Col("threshold", "Threshold", "statistic", decimals=3),
+            Col("rows_in_delivery", "Rows in the delivery", "count"),
+            Col("reference_periods", "Compared with"),
+            Col("is_drifted", "Drifted", labels=YES_NO),
+            Col("severity", "Severity"),
+        ],
+        caption="Drift flags by feed, measure and delivery",
+        file_stem="drift_flags",
+    )
+page.complete()
