@@ -1,6 +1,7 @@
 """The app's only way to the warehouse: read-only, the ``dashboards`` schema only, ``dash_*`` tables only.
 
-- The connection is DuckDB read-only with external access off, so nothing else on disk can be read through it.
+- The connection attaches the file read-only, then turns external access off and locks its configuration, so
+  nothing else on disk can be read or written through it.
 - A table name that is not ``dash_<lowercase letters, digits, underscores>`` (optionally ``dashboards.``-qualified)
   is refused with ``TableRefused`` before any SQL is built: the person-level ``marts``, ``staging`` and
   ``evaluation`` schemas are out of reach whatever a page asks for.
@@ -26,6 +27,7 @@ import streamlit as st
 from pipelines import settings
 
 SCHEMA = "dashboards"
+CATALOG = "published"
 _TABLE = re.compile(r"(?:dashboards\.)?(dash_[a-z0-9_]+)")
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,17 @@ def warehouse_file() -> WarehouseFile | None:
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _connection(file: WarehouseFile) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(file.path, read_only=True, config={"enable_external_access": False})
+    """A fresh in-memory database with the warehouse attached read-only, then sealed.
+
+    Not ``duckdb.connect(path)``: DuckDB keeps one instance per path in a process, so a second connect to the same
+    path after a swap would reuse the instance that still has the old file open and show the old build.
+    """
+    connection = duckdb.connect(":memory:")
+    escaped = file.path.replace("'", "''")
+    connection.execute(f"attach '{escaped}' as {CATALOG} (read_only)")
+    connection.execute("set enable_external_access = false")
+    connection.execute("set lock_configuration = true")
+    return connection
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -75,13 +87,14 @@ def _read(file: WarehouseFile, table: str) -> pd.DataFrame | None:
     cursor = _connection(file).cursor()
     try:
         found = cursor.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [SCHEMA, table],
+            "select count(*) from information_schema.tables "
+            "where table_catalog = ? and table_schema = ? and table_name = ?",
+            [CATALOG, SCHEMA, table],
         ).fetchone()
         if not found or not found[0]:
             return None
         # the name matched ^dash_[a-z0-9_]+$ and is a table of the schema: safe to quote into the statement
-        return cursor.execute(f'select * from "{SCHEMA}"."{table}"').df()
+        return cursor.execute(f'select * from {CATALOG}."{SCHEMA}"."{table}"').df()
     finally:
         cursor.close()
 

@@ -1,0 +1,60 @@
+"""Shared by the dashboard tests: run a page of the app under AppTest, and scan what it rendered."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+PAGES = {
+    "overview": "pages/overview.py",
+    "outcomes": "pages/outcomes.py",
+    "equality": "pages/equality.py",
+    "voices": "pages/voices.py",
+    "evaluation": "pages/evaluation.py",
+    "data-quality": "pages/data_quality.py",
+}
+_COUNT = re.compile(r'<(td|span) data-kind="count"(?: data-reason="([^"]*)")?>(.*?)</\1>', re.S)
+
+
+def run_page(page: str, query: Mapping[str, str] | None = None) -> AppTest:
+    """A fresh session opened at ``/<page>?<query>`` (AppTest drops the entry script's widgets from the tree after
+    a page switch, so each case starts a new session, as a link does)."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page != "overview":
+        at.switch_page(PAGES[page]).run()
+    return at
+
+
+def page_html(at: AppTest) -> str:
+    return "\n".join(element.value for element in at.html)
+
+
+def count_cells(text: str) -> list[tuple[str | None, str]]:
+    """(reason, shown text) of every count the page shows, in tables and in text alternatives."""
+    return [(reason or None, shown.strip()) for _, reason, shown in _COUNT.findall(text)]
+
+
+def disclosure_problems(cells: Iterable[tuple[str | None, str]], threshold: int, base: int) -> list[str]:
+    """Cells that break the rule, described without their value when it is a small count."""
+    problems: list[str] = []
+    for reason, shown in cells:
+        if reason is not None:
+            if shown != "suppressed":
+                problems.append(f"a withheld cell ({reason}) does not read 'suppressed'")
+            continue
+        if shown in ("suppressed", "not available"):
+            problems.append("a cell reads suppressed without a reason") if shown == "suppressed" else None
+            continue
+        value = int(shown.replace(",", ""))
+        if 0 < value <= threshold:
+            problems.append("a count from 1 to the threshold is shown")
+        elif value % base:
+            problems.append(f"a count not a multiple of {base} is shown: {value}")
+    return problems
