@@ -33,9 +33,14 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 here = Path(__file__).resolve().parent
-navigation = st.navigation(
-    [st.Page(str(here / path), title=title, url_path=url, default=(url == "overview")) for path, title, url in PAGES]
+# Streamlit serves the default page at / only (its url_path must still be unique, so it gets one nobody uses); a
+# hidden page running the same script answers /overview
+pages = [st.Page(str(here / PAGES[0][0]), title=PAGES[0][1], url_path="home", default=True)]
+pages += [st.Page(str(here / path), title=title, url_path=url) for path, title, url in PAGES[1:]]
+pages.append(
+    st.Page(str(here / "pages/overview_address.py"), title="Overview", url_path="overview", visibility="hidden")
 )
+navigation = st.navigation(pages)
 st.html(theme.CSS)
 filters.sidebar()
 navigation.run()

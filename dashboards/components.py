@@ -246,6 +246,13 @@ def suppressed_cells(frame: pd.DataFrame, columns: Iterable[str]) -> int:
     return int(sum(frame[f"{c}_suppression"].notna().sum() for c in columns if f"{c}_suppression" in frame.columns))
 
 
+def suppressed_note(frame: pd.DataFrame, columns: Iterable[str], things: str, effect: str) -> str:
+    """ "Some <things> are suppressed and <effect>." in words: a small number in prose would read like a count."""
+    if suppressed_cells(frame, columns):
+        return f"Some {things} are suppressed and {effect}."
+    return f"No {things} are suppressed."
+
+
 def line_over_months(
     frame: pd.DataFrame, value: str, value_title: str, colour: str | None, colour_title: str, tooltip: list[str]
 ) -> alt.Chart:

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 
 from dashboards import data, filters
-from dashboards.components import Col, Page, esc, labelled, palette, suppressed_cells
+from dashboards.components import Col, Page, esc, labelled, palette, suppressed_note
 from dashboards.theme import STATUS
 
 page = Page("Data quality")
@@ -30,14 +30,15 @@ if recon is not None:
     recon = recon[recon["delivery_period"].astype(str).map(f.month_ok)].sort_values(["feed", "delivery_period"])
     recon["status"] = recon["is_reconciled"].map({True: "Reconciled", False: "Not reconciled"}).fillna("Not known")
     bad = recon[recon["status"] != "Reconciled"]
+    listed = ", ".join(f"{a} {b}" for a, b in zip(bad["feed"], bad["delivery_period"], strict=True))
     alt_html = (
         f"Grid of feeds by delivery month, {esc(f.period_words())}, marking each delivery reconciled (circle) or "
-        f"not (cross). {len(bad)} of {len(recon)} deliveries shown did not reconcile"
-        + (": " + esc(", ".join(f"{a} {b}" for a, b in zip(bad["feed"], bad["delivery_period"], strict=True))[:400]))
-        if not bad.empty
-        else f"Grid of feeds by delivery month, {esc(f.period_words())}: every one of the {len(recon)} deliveries "
-        "shown reconciled"
-    ) + "."
+        + (
+            f"not (cross). These deliveries did not reconcile: {esc(listed[:600])}."
+            if not bad.empty
+            else "not (cross). Every delivery shown reconciled."
+        )
+    )
     statuses = ["Reconciled", "Not reconciled", "Not known"]
     chart = (
         alt.Chart(recon)
@@ -161,21 +162,12 @@ if drift is not None:
     )
     drift["feed_metric"] = drift["feed"].astype(str) + ": " + drift["metric"].astype(str)
     flagged = drift[drift["status"].isin(["warn", "block"])]
+    listed = ", ".join(f"{a} in {b}" for a, b in zip(flagged["feed_metric"], flagged["delivery_period"], strict=True))
     alt_html = (
-        f"Grid of each feed's measures by delivery month, {esc(f.period_words())}: {len(flagged)} of {len(drift)} "
-        "measures shown drifted"
-        + (
-            " ("
-            + esc(
-                ", ".join(
-                    f"{a} in {b}" for a, b in zip(flagged["feed_metric"], flagged["delivery_period"], strict=True)
-                )[:400]
-            )
-            + ")"
-            if not flagged.empty
-            else ""
-        )
-        + f". {suppressed_cells(drift, ['rows_in_delivery'])} delivery sizes are suppressed."
+        f"Grid of each feed's measures by delivery month, {esc(f.period_words())}, marking each as no drift (circle), "
+        "warn (triangle) or block (cross). "
+        + (f"Drifted: {esc(listed[:600])}. " if not flagged.empty else "No measure shown drifted. ")
+        + suppressed_note(drift, ["rows_in_delivery"], "delivery sizes", "not shown")
     )
     statuses = ["No drift", "Drift: warn", "Drift: block", "Not known"]
     chart = (

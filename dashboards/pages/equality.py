@@ -16,7 +16,7 @@ from dashboards.components import (
     labelled,
     palette,
     published,
-    suppressed_cells,
+    suppressed_note,
 )
 
 DIMENSIONS = {
@@ -101,7 +101,7 @@ if equality is not None:
         alt_html = (
             f"Bar chart of people in contact with any agency, and people with crisis contacts, by {esc(dim_words)}. "
             f"The largest group is {esc(top['group'])} with {count_span(top['people_in_contact'])} people in contact. "
-            f"{suppressed_cells(rows, ['people_in_contact', 'people_with_crisis_contacts'])} cells are suppressed."
+            + suppressed_note(rows, ["people_in_contact", "people_with_crisis_contacts"], "cells", "not shown")
         )
     page.chart(
         grouped_bars(
@@ -130,10 +130,8 @@ if dimension != "sex":
         rows["sex_label"] = [group_label("sex", v) for v in rows["sex"]]
         rows = rows.sort_values(["dimension_value", "sex"])
         shown = rows.dropna(subset=["people_in_contact"])
-        alt_html = (
-            f"Bar chart of people in contact by {esc(dim_words)} and sex. "
-            f"{len(shown)} of {len(rows)} group and sex cells are published; "
-            f"{suppressed_cells(rows, ['people_in_contact'])} are suppressed."
+        alt_html = f"Bar chart of people in contact by {esc(dim_words)} and sex. " + suppressed_note(
+            rows, ["people_in_contact"], "group and sex cells", "have no bar"
         )
         page.chart(
             grouped_bars(
@@ -215,8 +213,7 @@ if clinical is not None:
     }
     alt_html = (
         f"Bar chart, one panel per questionnaire, of people with reliable improvement, no reliable change and "
-        f"reliable deterioration by {esc(dim_words)}. "
-        f"{suppressed_cells(rows, list(measures))} cells are suppressed and have no bar."
+        f"reliable deterioration by {esc(dim_words)}. " + suppressed_note(rows, list(measures), "cells", "have no bar")
     )
     page.chart(
         grouped_bars(rows, measures, "People", facet="measure_code"),
@@ -247,7 +244,7 @@ if access is not None:
     shown = rows.dropna(subset=["people"])
     alt_html = (
         f"Bar chart, one panel per programme, of people in the programme by {esc(dim_words)}. "
-        f"{len(shown)} cells are published and {suppressed_cells(rows, ['people'])} suppressed."
+        + suppressed_note(rows, ["people"], "cells", "have no bar")
     )
     page.chart(
         grouped_bars(rows, {"people": "People in the programme"}, "People", facet="programme"),

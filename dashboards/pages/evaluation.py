@@ -121,7 +121,7 @@ if estimates is not None:
             alt.Tooltip("ci_high:Q", format=".2f"),
         ],
     )
-    reference = alt.Chart(pd.DataFrame({"x": [no_effect]})).mark_rule(strokeDash=[4, 4], color="#425563")
+    reference = alt.Chart(pd.DataFrame({"no_effect": [no_effect]})).mark_rule(strokeDash=[4, 4], color="#425563")
     no_change = base.mark_rule(strokeDash=[4, 4], color="#425563").encode(x="no_effect:Q")
     chart = (
         alt.layer(intervals, dots, no_change, data=rows)
@@ -183,7 +183,7 @@ if estimates is not None:
             tooltip=["programme", "group_label", alt.Tooltip("change:Q", format=".2f")],
         )
     )
-    chart = alt.layer(dots, reference.encode(x="x:Q")).properties(width=480, height=alt.Step(30))
+    chart = alt.layer(dots, reference.encode(x="no_effect:Q")).properties(width=480, height=alt.Step(30))
     page.chart(
         chart,
         alt_html=alt_html,

@@ -15,7 +15,7 @@ from dashboards.components import (
     line_over_months,
     palette,
     published,
-    suppressed_cells,
+    suppressed_note,
     with_month,
 )
 
@@ -62,7 +62,7 @@ if clinical is not None:
             f"questionnaire, by programme. The most people improving: {esc(best['measure_code'])} in "
             f"{esc(labelled(best['intervention_code']))}, {count_span(best['people_improved'])} of "
             f"{count_span(best['people_with_change'])} people with a change. "
-            f"{suppressed_cells(clinical, list(CHANGE))} cells are suppressed and have no bar."
+            + suppressed_note(clinical, list(CHANGE), "cells", "have no bar")
         )
     chart = (
         alt.Chart(long)
@@ -116,10 +116,10 @@ if events is not None:
     else:
         top = shown.loc[shown["events"].idxmax()]
         alt_html = (
-            f"Small line charts of events each month for {events['event_type'].nunique()} kinds of crisis and "
+            "Small line charts of events each month, one for each kind of crisis and "
             f"safety event, {esc(f.period_words())}. The busiest month shown is {esc(top['event'])} in "
             f"{esc(top['month'])} with {count_span(top['events'])} events. "
-            f"{suppressed_cells(events, ['events'])} monthly counts are suppressed and appear as gaps."
+            + suppressed_note(events, ["events"], "monthly counts", "appear as gaps")
         )
     chart = (
         alt.Chart(published(events, ["events"]))
@@ -161,7 +161,7 @@ if events is not None:
             f"Line chart of crisis care not provided, and of that care not provided while a crisis plan was in "
             f"force, each month, {esc(f.period_words())}: from {count_span(shown['events'].min())} to "
             f"{count_span(shown['events'].max())} events a month. "
-            f"{suppressed_cells(plan, ['events'])} monthly counts are suppressed and appear as gaps."
+            + suppressed_note(plan, ["events"], "monthly counts", "appear as gaps")
         )
     page.chart(
         line_over_months(plan, "events", "Events", "event", "Event", ["event", "month", "events", "people"]),

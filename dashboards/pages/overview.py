@@ -14,7 +14,7 @@ from dashboards.components import (
     labelled,
     line_over_months,
     palette,
-    suppressed_cells,
+    suppressed_note,
     with_month,
 )
 
@@ -61,8 +61,8 @@ if frame is not None:
             f"Line chart of contacts each month with each agency in {esc(where)}, {esc(f.period_words())}. "
             f"The highest month shown is {esc(top['agency_name'])} in {esc(top['month'])} with "
             f"{count_span(top['contacts'])} contacts; the lowest is {esc(low['agency_name'])} in {esc(low['month'])} "
-            f"with {count_span(low['contacts'])}. {suppressed_cells(frame, ['contacts'])} monthly counts are "
-            "suppressed and appear as gaps."
+            f"with {count_span(low['contacts'])}. "
+            + suppressed_note(frame, ["contacts"], "monthly counts", "appear as gaps")
         )
     chart = line_over_months(
         frame,
@@ -107,7 +107,7 @@ if cohorts is not None:
             f"Line chart of people in the {esc(f.cohort)} cohort ({esc(version)}) each month, "
             f"{esc(f.period_words())}: from {count_span(shown['members'].min())} to "
             f"{count_span(shown['members'].max())} people a month. "
-            f"{suppressed_cells(cohort, ['members'])} months are suppressed and appear as gaps."
+            + suppressed_note(cohort, ["members"], "months", "appear as gaps")
         )
     chart = line_over_months(cohort, "members", "People in the cohort", None, "", ["month", "members"])
     page.chart(

@@ -14,7 +14,7 @@ from dashboards.components import (
     esc,
     labelled,
     published,
-    suppressed_cells,
+    suppressed_note,
 )
 from pipelines import settings
 
@@ -43,8 +43,8 @@ if themes is not None:
         alt_html = (
             f"Small line charts, one per theme, of responses each quarter, {esc(f.period_words())}. The most in a "
             f"quarter: {esc(top['theme_label'])} in {esc(top['submitted_quarter'])}, with "
-            f"{count_span(top['responses'])} responses. {suppressed_cells(themes, ['responses'])} quarters are "
-            "suppressed and appear as gaps."
+            f"{count_span(top['responses'])} responses. "
+            + suppressed_note(themes, ["responses"], "quarters", "appear as gaps")
         )
     chart = (
         alt.Chart(published(themes, ["responses"]))

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
@@ -57,4 +59,34 @@ def disclosure_problems(cells: Iterable[tuple[str | None, str]], threshold: int,
             problems.append("a count from 1 to the threshold is shown")
         elif value % base:
             problems.append(f"a count not a multiple of {base} is shown: {value}")
+    return problems
+
+
+# numeric chart columns that are statistics or positions, not counts
+_NOT_A_COUNT = re.compile(
+    r"percent|share|rating|estimate|ci_|change|p_value|no_effect|gini|statistic|threshold|median|mean"
+)
+
+
+def chart_frames(at: AppTest) -> list[pd.DataFrame]:
+    """The data each chart was given (what its marks and tooltips can show)."""
+    frames = []
+    for chart in at.get("vega_lite_chart"):
+        for dataset in chart.proto.datasets:
+            frames.append(pa.ipc.open_stream(dataset.data.data).read_all().to_pandas())
+    return frames
+
+
+def chart_count_problems(frame: pd.DataFrame, threshold: int, base: int) -> list[str]:
+    """Whole-number columns of a chart's data that break the rule (a withheld cell must be null, not 0 or small)."""
+    problems = []
+    for column in frame.columns:
+        values = pd.to_numeric(frame[column], errors="coerce") if frame[column].dtype.kind in "iuf" else None
+        if values is None or _NOT_A_COUNT.search(column) or column == "top_percent":
+            continue
+        shown = values.dropna()
+        if shown.empty or not (shown == shown.round()).all():
+            continue
+        if ((shown > 0) & (shown <= threshold)).any() or (shown % base != 0).any():
+            problems.append(column)
     return problems

@@ -15,7 +15,15 @@ import pytest
 import streamlit
 
 from tests.dashboards.conftest import BASE, REASONS, THRESHOLD
-from tests.dashboards.dash_helpers import PAGES, count_cells, disclosure_problems, page_html, run_page
+from tests.dashboards.dash_helpers import (
+    PAGES,
+    chart_count_problems,
+    chart_frames,
+    count_cells,
+    disclosure_problems,
+    page_html,
+    run_page,
+)
 
 COMBINATIONS: list[dict[str, str]] = [
     {},
@@ -85,6 +93,9 @@ def test_page_renders_and_obeys_disclosure(
     assert html.count("<caption") == html.count('<table class="hfc-table"')
     assert "<th>" not in html and 'scope="col"' in html
 
+    for frame in chart_frames(at):  # what marks and tooltips can show
+        assert chart_count_problems(frame, THRESHOLD, BASE) == [], list(frame.columns)
+
     cells = count_cells(html)
     assert cells, "no counts shown"
     assert disclosure_problems(cells, THRESHOLD, BASE) == []
@@ -116,5 +127,6 @@ def test_suppressed_cells_are_gaps_in_charts(use_warehouse: Path) -> None:
     at = run_page("overview", {"from": "2024-03", "to": "2024-03"})
     html = page_html(at)
     assert 'data-reason="suppressed_1_to_threshold">suppressed</td>' in html
-    assert "contacts are suppressed" in html or "monthly counts are suppressed" in html
-    assert "1 monthly counts are suppressed" in html
+    assert "Some monthly counts are suppressed and appear as gaps." in html
+    contacts = chart_frames(at)[0].set_index("agency")["contacts"]
+    assert contacts.isna()["council"] and contacts.notna()["police"]
