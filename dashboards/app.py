@@ -1,5 +1,9 @@
 """Entry point: ``streamlit run dashboards/app.py`` (``hfc dashboard`` runs it on 127.0.0.1).
 
+The page scripts live in ``dashboards/views/``, not ``pages/``: a ``pages/`` folder beside the entry script switches
+Streamlit into its older multipage mode, which runs a page requested by its address without this script (no
+sys.path set-up, no sidebar filters).
+
 Six pages, each at a fixed address (the browser test and links rely on them): Overview (``/`` and ``/overview``),
 Outcomes, People and equality, Voices, Evaluation, Data quality. The sidebar filters are drawn here, before the
 page, so they keep their values from page to page and stay in the address bar.
@@ -19,12 +23,12 @@ import streamlit as st  # noqa: E402
 from dashboards import filters, theme  # noqa: E402
 
 PAGES: tuple[tuple[str, str, str], ...] = (
-    ("pages/overview.py", "Overview", "overview"),
-    ("pages/outcomes.py", "Outcomes", "outcomes"),
-    ("pages/equality.py", "People and equality", "equality"),
-    ("pages/voices.py", "Voices", "voices"),
-    ("pages/evaluation.py", "Evaluation", "evaluation"),
-    ("pages/data_quality.py", "Data quality", "data-quality"),
+    ("views/overview.py", "Overview", "overview"),
+    ("views/outcomes.py", "Outcomes", "outcomes"),
+    ("views/equality.py", "People and equality", "equality"),
+    ("views/voices.py", "Voices", "voices"),
+    ("views/evaluation.py", "Evaluation", "evaluation"),
+    ("views/data_quality.py", "Data quality", "data-quality"),
 )
 
 st.set_page_config(
@@ -38,7 +42,7 @@ here = Path(__file__).resolve().parent
 pages = [st.Page(str(here / PAGES[0][0]), title=PAGES[0][1], url_path="home", default=True)]
 pages += [st.Page(str(here / path), title=title, url_path=url) for path, title, url in PAGES[1:]]
 pages.append(
-    st.Page(str(here / "pages/overview_address.py"), title="Overview", url_path="overview", visibility="hidden")
+    st.Page(str(here / "views/overview_address.py"), title="Overview", url_path="overview", visibility="hidden")
 )
 navigation = st.navigation(pages)
 st.html(theme.CSS)

@@ -88,11 +88,14 @@ class Col:
     decimals: int = 2
     percent: bool = False
     labels: dict[str, str] | None = None  # for dimensions: code -> words
+    pretty: bool = False  # for dimensions without labels: high_intensity_team -> High intensity team
 
     def cell(self, row: pd.Series, notes: set[str]) -> str:
         value = row.get(self.name)
         if self.kind == "dimension":
             shown = value if is_missing(value) else (self.labels or {}).get(str(value), value)
+            if self.pretty and not is_missing(shown) and not self.labels:
+                shown = labelled(shown)
             return f"<td>{esc('' if is_missing(shown) else shown)}</td>"
         reason = row.get(f"{self.name}_suppression")
         if is_missing(value):
@@ -151,8 +154,19 @@ def count_axis(title: str) -> alt.Axis:
     return alt.Axis(title=title, format=",d", tickMinStep=step)
 
 
+def percent_axis(title: str) -> alt.Axis:
+    """An axis for percentages, in steps of at least 10 points (a tick of 2 or 4 would read like a small count)."""
+    return alt.Axis(title=title, tickMinStep=10)
+
+
+def row_header() -> alt.Header:
+    """Facet row labels written horizontally, in full."""
+    return alt.Header(labelAngle=0, labelAlign="left", labelLimit=260, labelFontWeight="bold")
+
+
 def svg(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """Ask Vega-Embed for the SVG renderer (Streamlit would switch big charts to canvas) and no action menu."""
+    chart = chart.configure_axis(labelLimit=260, labelFontSize=12, titleFontSize=12)
     return chart.properties(usermeta={"embedOptions": {"renderer": "svg", "actions": False}})
 
 

@@ -12,19 +12,18 @@ from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 PAGES = {
-    "overview": "pages/overview.py",
-    "outcomes": "pages/outcomes.py",
-    "equality": "pages/equality.py",
-    "voices": "pages/voices.py",
-    "evaluation": "pages/evaluation.py",
-    "data-quality": "pages/data_quality.py",
+    "overview": "views/overview.py",
+    "outcomes": "views/outcomes.py",
+    "equality": "views/equality.py",
+    "voices": "views/voices.py",
+    "evaluation": "views/evaluation.py",
+    "data-quality": "views/data_quality.py",
 }
 _COUNT = re.compile(r'<(td|span) data-kind="count"(?: data-reason="([^"]*)")?>(.*?)</\1>', re.S)
 
 
 def run_page(page: str, query: Mapping[str, str] | None = None) -> AppTest:
-    """A fresh session opened at ``/<page>?<query>`` (AppTest drops the entry script's widgets from the tree after
-    a page switch, so each case starts a new session, as a link does)."""
+    """A fresh session opened at ``?<query>``, then moved to ``page``, as a link followed by a click would be."""
     at = AppTest.from_file(str(APP), default_timeout=60)
     for key, value in (query or {}).items():
         at.query_params[key] = value

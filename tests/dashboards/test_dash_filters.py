@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.dashboards.dash_helpers import page_html, run_page
+import pytest
+
+from tests.dashboards.dash_helpers import PAGES, page_html, run_page
 
 DEFAULTS = {"from": "2024-01", "to": "2024-06", "programme": "all", "area": "all", "cohort": "NHSE_HIU_YEAR"}
 
@@ -81,5 +83,33 @@ def test_programme_filters_outcomes_equality_and_evaluation(use_warehouse: Path)
     for page, table_index in (("outcomes", 0), ("evaluation", 0), ("equality", -1)):
         every = tables(page_html(run_page(page)))[table_index]
         one = tables(page_html(run_page(page, {"programme": "street_triage"})))[table_index]
-        assert "high_intensity_team" in every and "street_triage" in every, page
-        assert "high_intensity_team" not in one and "street_triage" in one, page
+        assert "High intensity team" in every and "Street triage" in every, page
+        assert "High intensity team" not in one and "Street triage" in one, page
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "page"),
+    [
+        ("from", "2024-04", "overview"),
+        ("to", "2024-02", "overview"),
+        ("area", "LOC2", "overview"),
+        ("cohort", "TOP1PCT_LOCAL", "overview"),
+        ("programme", "street_triage", "outcomes"),
+    ],
+)
+def test_each_sidebar_filter_changes_the_page_and_the_url(use_warehouse: Path, key: str, value: str, page: str) -> None:
+    at = run_page(page)
+    before = tables(page_html(at))
+    at.sidebar.selectbox(key=f"hfc_filter_{key}").set_value(value).run()
+    assert not at.exception
+    assert at.query_params[key] == value
+    assert tables(page_html(at)) != before
+
+
+def test_filters_follow_the_reader_from_page_to_page(use_warehouse: Path) -> None:
+    at = run_page("overview")
+    at.sidebar.selectbox(key="hfc_filter_programme").set_value("street_triage").run()
+    at.switch_page(PAGES["evaluation"]).run()
+    assert at.query_params["programme"] == "street_triage"
+    assert at.sidebar.selectbox(key="hfc_filter_programme").value == "street_triage"
+    assert "High intensity team" not in tables(page_html(at))[0]

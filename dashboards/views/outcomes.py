@@ -15,6 +15,7 @@ from dashboards.components import (
     line_over_months,
     palette,
     published,
+    row_header,
     suppressed_note,
     with_month,
 )
@@ -74,7 +75,7 @@ if clinical is not None:
             color=alt.Color(
                 "change_label:N", title="Change", sort=list(CHANGE.values()), scale=palette(list(CHANGE.values()))
             ),
-            row=alt.Row("programme:N", title="Programme"),
+            row=alt.Row("programme:N", title=None, header=row_header()),
             tooltip=["programme", "measure_code", "change_label", alt.Tooltip("value:Q", format=",d", title="people")],
         )
         .properties(height=alt.Step(10), width=520)
@@ -84,7 +85,7 @@ if clinical is not None:
         alt_html=alt_html,
         frame=clinical,
         cols=[
-            Col("intervention_code", "Programme"),
+            Col("intervention_code", "Programme", pretty=True),
             Col("measure_code", "Questionnaire"),
             Col("people", "People assessed", "count"),
             Col("people_with_change", "People with a change", "count"),
@@ -139,7 +140,7 @@ if events is not None:
         frame=events,
         cols=[
             Col("month", "Month"),
-            Col("event_type", "Event"),
+            Col("event_type", "Event", pretty=True),
             Col("events", "Events", "count"),
             Col("people", "People", "count"),
         ],
@@ -169,7 +170,7 @@ if events is not None:
         frame=plan,
         cols=[
             Col("month", "Month"),
-            Col("event_type", "Event"),
+            Col("event_type", "Event", pretty=True),
             Col("events", "Events", "count"),
             Col("people", "People", "count"),
         ],

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import data, filters
-from dashboards.components import Col, Page, esc, labelled, palette
+from dashboards.components import Col, Page, esc, labelled, palette, row_header
 
 METHODS = {
     "naive_before_after": "Naive before/after (includes regression to the mean)",
@@ -126,14 +126,14 @@ if estimates is not None:
     chart = (
         alt.layer(intervals, dots, no_change, data=rows)
         .properties(width=480, height=alt.Step(26))
-        .facet(row=alt.Row("programme:N", title=None))
+        .facet(row=alt.Row("programme:N", title=None, header=row_header()))
     )
     page.chart(
         chart,
         alt_html=alt_html,
         frame=rows,
         cols=[
-            Col("intervention_code", "Programme"),
+            Col("intervention_code", "Programme", pretty=True),
             Col("method", "Method", labels=METHODS),
             Col("measure", "Measure"),
             Col("estimate", "Estimate", "statistic"),
@@ -189,7 +189,7 @@ if estimates is not None:
         alt_html=alt_html,
         frame=change,
         cols=[
-            Col("intervention_code", "Programme"),
+            Col("intervention_code", "Programme", pretty=True),
             Col("treated_change", "Change in the programme", "statistic"),
             Col("comparison_change", "Change in the comparison group", "statistic"),
             Col("estimate", "Difference credited to the programme", "statistic"),

@@ -15,7 +15,9 @@ from dashboards.components import (
     esc,
     labelled,
     palette,
+    percent_axis,
     published,
+    row_header,
     suppressed_note,
 )
 
@@ -68,9 +70,9 @@ def grouped_bars(frame: pd.DataFrame, measures: dict[str, str], x_title: str, fa
         encoding["color"] = alt.Color("measure_label:N", title=None, sort=labels, scale=palette(labels))
     else:
         encoding["color"] = alt.value("#005EB8")
-    chart = alt.Chart(long).mark_bar().encode(**encoding).properties(height=alt.Step(12), width=480)
+    chart = alt.Chart(long).mark_bar().encode(**encoding).properties(height=alt.Step(16), width=480)
     if facet:
-        chart = chart.encode(row=alt.Row(f"{facet}:N", title=None))
+        chart = chart.encode(row=alt.Row(f"{facet}:N", title=None, header=row_header()))
     return chart
 
 
@@ -173,14 +175,24 @@ if safety is not None:
         alt_html = (
             f"Small bar charts, one per kind of event, of the percentage of each {esc(dim_words)} group's people who "
             f"had that event. The highest is {esc(top['event'])} among {esc(top['group'])}: "
-            f"{float(top['percent']):.1f}%. {int(rows['percent'].isna().sum())} percentages are not shown."
+            f"{float(top['percent']):.1f}%. "
+            + (
+                "Some percentages are not shown because a count behind them is suppressed."
+                if rows["percent"].isna().any()
+                else ""
+            )
         )
+    axis_max = max(10.0, float(rows["percent"].max())) if rows["percent"].notna().any() else 10.0
     chart = (
         alt.Chart(rows)
         .mark_bar(color="#005EB8")
         .encode(
             y=alt.Y("group:N", title=None),
-            x=alt.X("percent:Q", title="% of the group's people in contact"),
+            x=alt.X(
+                "percent:Q",
+                axis=percent_axis("% of the group's people in contact"),
+                scale=alt.Scale(domain=[0, axis_max]),
+            ),
             facet=alt.Facet("event:N", columns=3, title=None),
             tooltip=["event", "group", alt.Tooltip("percent:Q", format=".1f", title="%")],
         )
@@ -191,7 +203,7 @@ if safety is not None:
         alt_html=alt_html,
         frame=rows,
         cols=[
-            Col("event_type", "Event"),
+            Col("event_type", "Event", pretty=True),
             Col("group", "Group"),
             Col("people", "People with the event", "count"),
             Col("people_in_contact", "People in contact", "count"),
@@ -251,7 +263,7 @@ if access is not None:
         alt_html=alt_html,
         frame=rows,
         cols=[
-            Col("intervention_code", "Programme"),
+            Col("intervention_code", "Programme", pretty=True),
             Col("group", "Group"),
             Col("people", "People in the programme", "count"),
         ],

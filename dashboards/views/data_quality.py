@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 
 from dashboards import data, filters
-from dashboards.components import Col, Page, esc, labelled, palette, suppressed_note
+from dashboards.components import Col, Page, esc, labelled, palette, row_header, suppressed_note
 from dashboards.theme import STATUS
 
 page = Page("Data quality")
@@ -115,7 +115,7 @@ if linkage is not None:
             x=alt.X("value:Q", title="0 to 1 (1 is perfect)", scale=alt.Scale(zero=False)),
             color=alt.Color("metric_label:N", title=None, sort=labels, scale=palette(labels)),
             shape=alt.Shape("metric_label:N", title=None, sort=labels),
-            row=alt.Row("comparison:N", title=None),
+            row=alt.Row("comparison:N", title=None, header=row_header()),
             tooltip=["comparison", "ethnicity_group", "metric_label", alt.Tooltip("value:Q", format=".3f")],
         )
         .properties(width=420, height=alt.Step(18))

@@ -62,7 +62,7 @@ if themes is not None:
         alt_html=alt_html,
         frame=themes,
         cols=[
-            Col("theme", "Theme"),
+            Col("theme", "Theme", pretty=True),
             Col("submitted_quarter", "Quarter"),
             Col("responses", "Responses", "count"),
         ],
@@ -100,7 +100,7 @@ if themes is not None:
         alt_html=alt_html,
         frame=rated,
         cols=[
-            Col("theme", "Theme"),
+            Col("theme", "Theme", pretty=True),
             Col("submitted_quarter", "Quarter"),
             Col("rated_responses", "Rated responses", "count"),
             Col("mean_rating", "Mean rating", "statistic", decimals=2),
@@ -134,7 +134,7 @@ if quote_rows is not None:
     page.table(
         chosen,
         [
-            Col("theme", "Theme"),
+            Col("theme", "Theme", pretty=True),
             Col("quote_id", "Quote"),
             Col("quote", "Words"),
             Col("responses", "Responses with the theme", "count"),
