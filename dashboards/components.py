@@ -166,7 +166,7 @@ def row_header() -> alt.Header:
 
 def svg(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """Ask Vega-Embed for the SVG renderer (Streamlit would switch big charts to canvas) and no action menu."""
-    chart = chart.configure_axis(labelLimit=260, labelFontSize=12, titleFontSize=12)
+    chart = chart.configure_axis(labelLimit=260, labelFontSize=12, titleFontSize=12).configure_legend(labelLimit=320)
     return chart.properties(usermeta={"embedOptions": {"renderer": "svg", "actions": False}})
 
 

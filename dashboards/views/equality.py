@@ -70,7 +70,8 @@ def grouped_bars(frame: pd.DataFrame, measures: dict[str, str], x_title: str, fa
         encoding["color"] = alt.Color("measure_label:N", title=None, sort=labels, scale=palette(labels))
     else:
         encoding["color"] = alt.value("#005EB8")
-    chart = alt.Chart(long).mark_bar().encode(**encoding).properties(height=alt.Step(16), width=480)
+    step = 12 if len(labels) > 1 else 22  # with several measures the step is per bar, so a group gets several
+    chart = alt.Chart(long).mark_bar().encode(**encoding).properties(height=alt.Step(step), width=480)
     if facet:
         chart = chart.encode(row=alt.Row(f"{facet}:N", title=None, header=row_header()))
     return chart

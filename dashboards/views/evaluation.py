@@ -11,10 +11,10 @@ from dashboards import data, filters
 from dashboards.components import Col, Page, esc, labelled, palette, row_header
 
 METHODS = {
-    "naive_before_after": "Naive before/after (includes regression to the mean)",
-    "did_matched": "Against a matched comparison group",
+    "naive_before_after": "Naive before/after",
+    "did_matched": "Matched comparison",
     "staggered_cs": "Staggered go-live by area",
-    "interrupted_time_series": "Interrupted time series of area demand",
+    "interrupted_time_series": "Area time series",
 }
 MEASURES = {
     "rate_ratio": ("rate ratio (1 = no change; below 1 = fewer)", 1.0),
@@ -84,7 +84,7 @@ if estimates is not None:
     page.section(
         "Adjusted estimates beside the naive before/after",
         f"Each dot is an estimate ({measure_words}); the line through it is its 95% interval. The dashed line is "
-        "no change.",
+        "no change. The naive before/after includes regression to the mean; the matched comparison removes it.",
     )
     shown = rows.dropna(subset=["estimate"])
     parts = []
@@ -106,13 +106,13 @@ if estimates is not None:
         y=alt.Y("method_label:N", title=None),
         x=alt.X("ci_low:Q", title=labelled(measure_words)),
         x2="ci_high:Q",
-        color=alt.Color("method_label:N", title="Method", scale=palette(sorted(rows["method_label"].unique()))),
+        color=alt.Color("method_label:N", legend=None, scale=palette(sorted(rows["method_label"].unique()))),
     )
     dots = base.mark_point(filled=True, size=80).encode(
         y="method_label:N",
         x="estimate:Q",
-        color=alt.Color("method_label:N", title="Method"),
-        shape=alt.Shape("method_label:N", title="Method"),
+        color=alt.Color("method_label:N", legend=None),
+        shape=alt.Shape("method_label:N", legend=None),
         tooltip=[
             "programme",
             "method_label",
