@@ -14,6 +14,7 @@ from dashboards.components import (
     labelled,
     line_over_months,
     palette,
+    percent_axis,
     suppressed_note,
     with_month,
 )
@@ -193,9 +194,15 @@ if concentration is not None:
         .mark_line(point=True, invalid="break-paths-show-domains")
         .encode(
             x=alt.X(
-                "top_percent:Q", title="Top % of people (by their number of contacts)", scale=alt.Scale(domain=[0, 20])
+                "top_percent:Q",
+                scale=alt.Scale(domain=[0, 20]),
+                # ticks at 0, 10 and 20 only: a tick of 2 or 4 would read like a small count (the points are at the
+                # top 1, 5, 10 and 20%, named in the tooltips and the table)
+                axis=alt.Axis(title="Top % of people (by their number of contacts)", values=[0, 10, 20]),
             ),
-            y=alt.Y("share_percent:Q", title="Share of all contacts (%)", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y(
+                "share_percent:Q", axis=percent_axis("Share of all contacts (%)"), scale=alt.Scale(domain=[0, 100])
+            ),
             color=alt.Color("period_label:N", title="Period", scale=palette(periods)),
             shape=alt.Shape("period_label:N", title="Period"),
             tooltip=["period_label", "top_label", alt.Tooltip("share_percent:Q", format=".1f", title="share %")],
