@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -287,3 +287,10 @@ def line_over_months(
         .mark_line(point=True, invalid="break-paths-show-domains")
         .encode(**encoding)
     )
+
+
+def rows_where(frame: pd.DataFrame, column: str, keep: Callable[[str], bool]) -> pd.DataFrame:
+    """The rows whose ``column`` (as text) passes ``keep``; safe on an empty table (pandas would read an empty mask
+    of objects as a list of column names)."""
+    mask = [bool(keep(str(value))) for value in frame[column]]
+    return frame.loc[pd.Series(mask, index=frame.index, dtype=bool)].copy()

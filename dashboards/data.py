@@ -33,6 +33,72 @@ _TABLE = re.compile(r"(?:dashboards\.)?(dash_[a-z0-9_]+)")
 log = logging.getLogger(__name__)
 
 
+def _with_reasons(dimensions: str, measures: str) -> tuple[str, ...]:
+    """Dimension columns, then each count or statistic with its ``_suppression`` column."""
+    names = measures.split()
+    return (*dimensions.split(), *names, *(f"{n}_suppression" for n in names))
+
+
+# The columns the app reads from each table (docs: /work/briefs/dash_contract.md and the marts' yml files). A table
+# without one of them is reported like a missing table, so a changed mart never shows a reader a traceback.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "dash_contacts_by_month_agency": _with_reasons(
+        "contact_month agency", "contacts people crisis_contacts mental_health_contacts"
+    ),
+    "dash_contacts_by_locality": _with_reasons(
+        "contact_month locality_code agency", "contacts people crisis_contacts mental_health_contacts"
+    ),
+    "dash_cohort_sizes": _with_reasons(
+        "definition_id definition_version month_start", "members members_in_incomplete_window"
+    ),
+    "dash_demand_concentration": _with_reasons(
+        "agency_scope period_kind period",
+        " ".join(f"people_top_{k}_percent share_of_contacts_top_{k}_percent" for k in (1, 5, 10, 20))
+        + " gini_coefficient",
+    ),
+    "dash_clinical_change": _with_reasons(
+        "measure_code intervention_code",
+        "people people_with_change people_improved people_no_reliable_change people_deteriorated "
+        "people_change_not_classified people_clinically_significant people_clinically_significant_deterioration "
+        "mean_change",
+    ),
+    "dash_safety_events": _with_reasons("event_month event_type", "events people"),
+    "dash_equality": _with_reasons(
+        "dimension dimension_value", "people_in_contact people_with_crisis_contacts crisis_contacts"
+    ),
+    "dash_equality_crossed": _with_reasons(
+        "dimension dimension_value sex", "people_in_contact people_with_crisis_contacts crisis_contacts"
+    ),
+    "dash_intervention_access": _with_reasons("intervention_code dimension dimension_value", "people"),
+    "dash_intervention_episodes": ("intervention_code",),
+    "dash_feedback_themes": _with_reasons("theme submitted_quarter", "responses rated_responses mean_rating"),
+    "dash_feedback_quotes": _with_reasons("theme theme_description quote_id quote", "responses"),
+    "dash_evaluation_estimates": _with_reasons(
+        "intervention_code outcome window_months method measure is_small_n note",
+        "estimate ci_low ci_high treated_change comparison_change p_value n_treated n_comparison",
+    ),
+    "dash_load_reconciliation": _with_reasons(
+        "feed delivery_period is_reconciled", "rows_received rows_loaded rows_quarantined rows_excluded"
+    ),
+    "dash_linkage_quality": _with_reasons(
+        "measured_by scope feed_left feed_right ethnicity_group",
+        "records pairwise_precision pairwise_recall pairwise_f1 missed_link_rate false_link_rate",
+    ),
+    "dash_safety_by_equality": _with_reasons(
+        "event_type dimension dimension_value", "people people_in_contact percent_of_people"
+    ),
+    "dash_clinical_change_by_equality": _with_reasons(
+        "measure_code dimension dimension_value",
+        "people_with_change people_improved people_no_reliable_change people_deteriorated "
+        "people_clinically_significant",
+    ),
+    "dash_drift_flags": _with_reasons(
+        "feed delivery_period metric metric_description reference_periods is_drifted severity",
+        "statistic threshold rows_in_delivery",
+    ),
+}
+
+
 class TableRefused(ValueError):
     """A page asked for something that is not a ``dashboards.dash_*`` table."""
 
@@ -128,6 +194,14 @@ def load(table: str, *, quiet: bool = False) -> pd.DataFrame | None:
             st.error(
                 f"Table {SCHEMA}.{name} is not in the published warehouse, so this section cannot be shown. "
                 "It appears after the next build that includes it."
+            )
+        return None
+    missing = [c for c in COLUMNS.get(name, ()) if c not in frame.columns]
+    if missing:
+        if not quiet:
+            st.error(
+                f"Table {SCHEMA}.{name} in the published warehouse lacks the columns {', '.join(missing)}, so this "
+                "section cannot be shown."
             )
         return None
     return frame.copy()

@@ -66,4 +66,4 @@ def select(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
         publishable(q, r, s, threshold)
         for q, r, s in zip(frame["quote"], frame["responses"], frame["responses_suppression"], strict=True)
     ]
-    return frame[keep]
+    return frame.loc[pd.Series(keep, index=frame.index, dtype=bool)]

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 
 from dashboards import data, filters
-from dashboards.components import Col, Page, esc, labelled, palette, row_header, suppressed_note
+from dashboards.components import Col, Page, esc, labelled, palette, row_header, rows_where, suppressed_note
 from dashboards.theme import STATUS
 
 page = Page("Data quality")
@@ -27,7 +27,7 @@ page.section(
 )
 recon = data.load("dash_load_reconciliation")
 if recon is not None:
-    recon = recon[recon["delivery_period"].astype(str).map(f.month_ok)].sort_values(["feed", "delivery_period"])
+    recon = rows_where(recon, "delivery_period", f.month_ok).sort_values(["feed", "delivery_period"])
     recon["status"] = recon["is_reconciled"].map({True: "Reconciled", False: "Not reconciled"}).fillna("Not known")
     bad = recon[recon["status"] != "Reconciled"]
     listed = ", ".join(f"{a} {b}" for a, b in zip(bad["feed"], bad["delivery_period"], strict=True))
@@ -149,9 +149,7 @@ page.section(
 )
 drift = data.load("dash_drift_flags")
 if drift is not None:
-    drift = drift[drift["delivery_period"].astype(str).map(f.month_ok)].sort_values(
-        ["feed", "metric", "delivery_period"]
-    )
+    drift = rows_where(drift, "delivery_period", f.month_ok).sort_values(["feed", "metric", "delivery_period"])
     drift = drift.copy()
     drift["status"] = [
         (str(sev) if bool(flag) else "ok") if not pd.isna(flag) else "not known"

@@ -60,7 +60,10 @@ if estimates is not None:
         format_func=labelled,
         key="hfc_evaluation_outcome",
     )
-    windows = sorted(rows.loc[rows["outcome"] == outcome, "window_months"].dropna().astype(str).unique(), key=str)
+    windows = sorted(
+        rows.loc[rows["outcome"] == outcome, "window_months"].dropna().astype(str).unique(),
+        key=lambda w: (not w.isdigit(), int(w) if w.isdigit() else 0, w),
+    )
     window = right.selectbox(
         "Months after the start", windows, index=0 if windows else None, key="hfc_evaluation_window"
     )

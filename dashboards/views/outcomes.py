@@ -16,6 +16,7 @@ from dashboards.components import (
     palette,
     published,
     row_header,
+    rows_where,
     suppressed_note,
     with_month,
 )
@@ -109,7 +110,7 @@ page.section(
 )
 if events is not None:
     events = with_month(events, "event_month")
-    events = events[events["month"].map(f.month_ok)].sort_values(["event_type", "month"])
+    events = rows_where(events, "month", f.month_ok).sort_values(["event_type", "month"])
     events["event"] = events["event_type"].map(labelled)
     shown = events.dropna(subset=["events"])
     if shown.empty:

@@ -15,6 +15,7 @@ from dashboards.components import (
     line_over_months,
     palette,
     percent_axis,
+    rows_where,
     suppressed_note,
     with_month,
 )
@@ -50,7 +51,7 @@ else:
     where = f"area {f.area}"
 if frame is not None:
     frame = with_month(frame, "contact_month")
-    frame = frame[frame["month"].map(f.month_ok)].sort_values(["month", "agency"])
+    frame = rows_where(frame, "month", f.month_ok).sort_values(["month", "agency"])
     frame["agency_name"] = frame["agency"].map(lambda a: AGENCIES.get(str(a), labelled(a)))
     shown = frame.dropna(subset=["contacts"])
     if shown.empty:
@@ -98,7 +99,7 @@ page.section(
 cohorts = data.load("dash_cohort_sizes")
 if cohorts is not None:
     cohort = with_month(cohorts[cohorts["definition_id"].astype(str) == f.cohort], "month_start")
-    cohort = cohort[cohort["month"].map(f.month_ok)].sort_values("month")
+    cohort = rows_where(cohort, "month", f.month_ok).sort_values("month")
     version = str(cohort["definition_version"].iloc[0]) if not cohort.empty else ""
     shown = cohort.dropna(subset=["members"])
     if shown.empty:
@@ -139,7 +140,7 @@ if concentration is not None:
         (kind == "whole_period") or (kind == "year" and f.year_ok(str(period)))
         for kind, period in zip(rows["period_kind"], rows["period"], strict=True)
     ]
-    rows = rows[keep]
+    rows = rows.loc[pd.Series(keep, index=rows.index, dtype=bool)]
     long_rows: list[dict[str, object]] = []
     for _, row in rows.iterrows():
         label = "Whole period" if row["period_kind"] == "whole_period" else f"Year {row['period']}"

@@ -14,6 +14,7 @@ from dashboards.components import (
     esc,
     labelled,
     published,
+    rows_where,
     suppressed_note,
 )
 from pipelines import settings
@@ -30,7 +31,7 @@ page.intro(
 
 themes = data.load("dash_feedback_themes")
 if themes is not None:
-    themes = themes[themes["submitted_quarter"].astype(str).map(f.quarter_ok)].copy()
+    themes = rows_where(themes, "submitted_quarter", f.quarter_ok).copy()
     themes["theme_label"] = themes["theme"].map(labelled)
     themes = themes.sort_values(["theme", "submitted_quarter"])
 

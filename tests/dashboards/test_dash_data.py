@@ -11,7 +11,7 @@ import pytest
 
 from dashboards import data
 from tests.dashboards.conftest import build_warehouse
-from tests.dashboards.dash_helpers import run_page
+from tests.dashboards.dash_helpers import PAGES, run_page
 
 
 @pytest.mark.parametrize(
@@ -79,3 +79,40 @@ def test_a_missing_warehouse_is_an_error(tmp_path: Path, monkeypatch: pytest.Mon
     at = run_page("overview")
     assert not at.exception
     assert at.error and "dashboards.dash_contacts_by_month_agency" in at.error[0].value
+
+
+def test_a_table_without_a_contract_column_is_named_in_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = build_warehouse(tmp_path / "outcomes.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute("alter table dashboards.dash_safety_events drop column people_suppression")
+    con.close()
+    monkeypatch.setenv("HFC_WAREHOUSE_PATH", str(path))
+    at = run_page("outcomes")
+    assert not at.exception
+    assert any("dashboards.dash_safety_events" in e.value and "people_suppression" in e.value for e in at.error)
+
+
+def test_the_fixture_has_every_column_the_app_reads(use_warehouse: Path) -> None:
+    for table, columns in data.COLUMNS.items():
+        frame = data.load(table, quiet=True)
+        assert frame is not None, table
+        assert set(columns) <= set(frame.columns), table
+
+
+def test_empty_tables_render_without_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build whose tables have no rows (nothing published yet) draws every page, with no exception."""
+    path = build_warehouse(tmp_path / "outcomes.duckdb")
+    con = duckdb.connect(str(path))
+    for (table,) in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'dashboards'"
+    ).fetchall():
+        con.execute(f"delete from dashboards.{table}")
+    con.close()
+    monkeypatch.setenv("HFC_WAREHOUSE_PATH", str(path))
+    for page in PAGES:
+        at = run_page(page)
+        assert not at.exception, page
+        assert not at.error, page
+        assert '<div id="hfc-page-complete"' in "".join(h.value for h in at.html), page
