@@ -90,7 +90,7 @@ if themes is not None:
         .mark_line(point=True, invalid="break-paths-show-domains", color="#003087")
         .encode(
             x=alt.X("submitted_quarter:O", title="Quarter", axis=alt.Axis(labelAngle=-45)),
-            y=alt.Y("rating:Q", title="Mean rating", scale=alt.Scale(domain=[1, 5])),
+            y=alt.Y("rating:Q", axis=alt.Axis(title="Mean rating", format=".1f"), scale=alt.Scale(domain=[1, 5])),
             facet=alt.Facet("theme_label:N", columns=4, title=None),
             tooltip=["theme_label", "submitted_quarter", alt.Tooltip("rating:Q", format=".2f")],
         )
