@@ -54,7 +54,7 @@ if recon is not None:
             shape=alt.Shape(
                 "status:N", title=None, scale=alt.Scale(domain=statuses, range=["circle", "cross", "square"])
             ),
-            tooltip=["feed", "delivery_period", "status"],
+            tooltip=["feed:N", "delivery_period:N", "status:N"],
         )
         .properties(height=alt.Step(26))
     )
@@ -116,7 +116,7 @@ if linkage is not None:
             color=alt.Color("metric_label:N", title=None, sort=labels, scale=palette(labels)),
             shape=alt.Shape("metric_label:N", title=None, sort=labels),
             row=alt.Row("comparison:N", title=None, header=row_header()),
-            tooltip=["comparison", "ethnicity_group", "metric_label", alt.Tooltip("value:Q", format=".3f")],
+            tooltip=["comparison:N", "ethnicity_group:N", "metric_label:N", alt.Tooltip("value:Q", format=".3f")],
         )
         .properties(width=420, height=alt.Step(18))
     )
@@ -184,7 +184,7 @@ if drift is not None:
                 title=None,
                 scale=alt.Scale(domain=statuses, range=["circle", "triangle-up", "cross", "square"]),
             ),
-            tooltip=["feed", "metric", "delivery_period", "status_label"],
+            tooltip=["feed:N", "metric:N", "delivery_period:N", "status_label:N"],
         )
         .properties(height=alt.Step(20))
     )

@@ -63,7 +63,7 @@ def grouped_bars(frame: pd.DataFrame, measures: dict[str, str], x_title: str, fa
     encoding: dict[str, object] = {
         "y": alt.Y("group:N", title=None, sort=list(dict.fromkeys(frame["group"]))),
         "x": alt.X("value:Q", axis=count_axis(x_title)),
-        "tooltip": ["group", "measure_label", alt.Tooltip("value:Q", format=",d", title="published")],
+        "tooltip": ["group:N", "measure_label:N", alt.Tooltip("value:Q", format=",d", title="published")],
     }
     if len(labels) > 1:
         encoding["yOffset"] = alt.YOffset("measure_label:N", sort=labels)
@@ -195,7 +195,7 @@ if safety is not None:
                 scale=alt.Scale(domain=[0, axis_max]),
             ),
             facet=alt.Facet("event:N", columns=3, title=None),
-            tooltip=["event", "group", alt.Tooltip("percent:Q", format=".1f", title="%")],
+            tooltip=["event:N", "group:N", alt.Tooltip("percent:Q", format=".1f", title="%")],
         )
         .properties(width=200, height=alt.Step(14))
     )

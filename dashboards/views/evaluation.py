@@ -117,8 +117,8 @@ if estimates is not None:
         color=alt.Color("method_label:N", legend=None),
         shape=alt.Shape("method_label:N", legend=None),
         tooltip=[
-            "programme",
-            "method_label",
+            "programme:N",
+            "method_label:N",
             alt.Tooltip("estimate:Q", format=".2f"),
             alt.Tooltip("ci_low:Q", format=".2f"),
             alt.Tooltip("ci_high:Q", format=".2f"),
@@ -183,7 +183,7 @@ if estimates is not None:
             x=alt.X("change:Q", title=labelled(measure_words)),
             color=alt.Color("group_label:N", title=None, sort=groups, scale=palette(groups)),
             shape=alt.Shape("group_label:N", title=None, sort=groups),
-            tooltip=["programme", "group_label", alt.Tooltip("change:Q", format=".2f")],
+            tooltip=["programme:N", "group_label:N", alt.Tooltip("change:Q", format=".2f")],
         )
     )
     chart = alt.layer(dots, reference.encode(x="no_effect:Q")).properties(width=480, height=alt.Step(30))

@@ -77,7 +77,12 @@ if clinical is not None:
                 "change_label:N", title="Change", sort=list(CHANGE.values()), scale=palette(list(CHANGE.values()))
             ),
             row=alt.Row("programme:N", title=None, header=row_header()),
-            tooltip=["programme", "measure_code", "change_label", alt.Tooltip("value:Q", format=",d", title="people")],
+            tooltip=[
+                "programme:N",
+                "measure_code:N",
+                "change_label:N",
+                alt.Tooltip("value:Q", format=",d", title="people"),
+            ],
         )
         .properties(height=alt.Step(10), width=520)
     )
@@ -130,7 +135,7 @@ if events is not None:
             x=alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=-45)),
             y=alt.Y("events:Q", axis=count_axis("Events")),
             facet=alt.Facet("event:N", columns=3, title=None),
-            tooltip=["event", "month", "events", "people"],
+            tooltip=["event:N", "month:N", "events:Q", "people:Q"],
         )
         .properties(width=220, height=120)
         .resolve_scale(y="independent")
@@ -166,7 +171,7 @@ if events is not None:
             + suppressed_note(plan, ["events"], "monthly counts", "appear as gaps")
         )
     page.chart(
-        line_over_months(plan, "events", "Events", "event", "Event", ["event", "month", "events", "people"]),
+        line_over_months(plan, "events", "Events", "event", "Event", ["event:N", "month:N", "events:Q", "people:Q"]),
         alt_html=alt_html,
         frame=plan,
         cols=[

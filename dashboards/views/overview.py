@@ -72,7 +72,7 @@ if frame is not None:
         "Contacts in the month",
         "agency_name",
         "Agency",
-        ["month", "agency_name", "contacts", "people"],
+        ["month:N", "agency_name:N", "contacts:Q", "people:Q"],
     ).properties(height=320)
     page.chart(
         chart,
@@ -111,7 +111,7 @@ if cohorts is not None:
             f"{count_span(shown['members'].max())} people a month. "
             + suppressed_note(cohort, ["members"], "months", "appear as gaps")
         )
-    chart = line_over_months(cohort, "members", "People in the cohort", None, "", ["month", "members"])
+    chart = line_over_months(cohort, "members", "People in the cohort", None, "", ["month:N", "members:Q"])
     page.chart(
         chart.properties(height=260),
         alt_html=alt_html,
@@ -206,7 +206,7 @@ if concentration is not None:
             ),
             color=alt.Color("period_label:N", title="Period", scale=palette(periods)),
             shape=alt.Shape("period_label:N", title="Period"),
-            tooltip=["period_label", "top_label", alt.Tooltip("share_percent:Q", format=".1f", title="share %")],
+            tooltip=["period_label:N", "top_label:N", alt.Tooltip("share_percent:Q", format=".1f", title="share %")],
         )
         .properties(height=280)
     )

@@ -54,7 +54,7 @@ if themes is not None:
             x=alt.X("submitted_quarter:O", title="Quarter", axis=alt.Axis(labelAngle=-45)),
             y=alt.Y("responses:Q", axis=count_axis("Responses")),
             facet=alt.Facet("theme_label:N", columns=4, title=None),
-            tooltip=["theme_label", "submitted_quarter", "responses"],
+            tooltip=["theme_label:N", "submitted_quarter:N", "responses:Q"],
         )
         .properties(width=170, height=110)
     )
@@ -92,7 +92,7 @@ if themes is not None:
             x=alt.X("submitted_quarter:O", title="Quarter", axis=alt.Axis(labelAngle=-45)),
             y=alt.Y("rating:Q", axis=alt.Axis(title="Mean rating", format=".1f"), scale=alt.Scale(domain=[1, 5])),
             facet=alt.Facet("theme_label:N", columns=4, title=None),
-            tooltip=["theme_label", "submitted_quarter", alt.Tooltip("rating:Q", format=".2f")],
+            tooltip=["theme_label:N", "submitted_quarter:N", alt.Tooltip("rating:Q", format=".2f")],
         )
         .properties(width=170, height=110)
     )
