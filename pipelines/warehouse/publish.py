@@ -3,8 +3,10 @@
 dbt builds one DuckDB file that holds everything, de-identified free text included (schema ``restricted``), because
 the classifiers read the text. What readers open is a fresh copy of every other schema: dropping a schema in place
 would leave its pages in the file, so the published file is written table by table into a new database and swapped
-in atomically. A last check refuses to publish if any free-text column of a feed spec appears outside
-``restricted``. The restricted schema can be published on its own to a configured path (``HFC_PUBLISH_RESTRICTED_TO``).
+in atomically. Two last checks refuse to publish: any free-text column of a feed spec outside ``restricted``, and any
+quote in ``dashboards.dash_feedback_quotes`` (the one deliberate exception, docs/disclosure.md) that breaks the quote
+rule, re-checked in Python against the build (``pipelines.disclosure.quotes``). The restricted schema can be
+published on its own to a configured path (``HFC_PUBLISH_RESTRICTED_TO``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from pipelines.disclosure.quotes import QuoteRuleBroken, require_quotes_follow_the_rule
+from pipelines.settings import disclosure_threshold
 
 RESTRICTED_SCHEMA = "restricted"
 
@@ -26,6 +31,7 @@ class FreeTextOutsideRestricted(RuntimeError):
 class Published:
     tables: int
     restricted_tables: int
+    quotes: int = 0
 
 
 def free_text_columns() -> frozenset[str]:
@@ -63,8 +69,23 @@ def check_no_free_text(path: Path) -> None:
         raise FreeTextOutsideRestricted(f"free text outside the restricted store, refusing to publish: {where}")
 
 
-def publish(build: Path, published: Path, restricted_to: Path | None = None) -> Published:
-    """Write ``published`` from ``build`` without the restricted schema; optionally the restricted schema alone."""
+def check_quotes_against_build(path: Path, build: Path, threshold: int) -> int:
+    """Raise ``QuoteRuleBroken`` if a quote in the file at ``path`` breaks the quote rule, with ``build`` (the full
+    build, restricted schema included) as the evidence; the number of quotes checked."""
+    with duckdb.connect(":memory:") as con:
+        con.execute(f"attach '{path}' as published (read_only)")
+        con.execute(f"attach '{build}' as build (read_only)")
+        try:
+            return require_quotes_follow_the_rule(con, "published", "build", threshold)
+        except duckdb.Error:
+            # e.g. the build lacks the coded themes or the narratives the check reads: unverified is unpublished
+            raise QuoteRuleBroken("the quotes could not be checked against the build, refusing to publish") from None
+
+
+def publish(build: Path, published: Path, restricted_to: Path | None = None, threshold: int | None = None) -> Published:
+    """Write ``published`` from ``build`` without the restricted schema; optionally the restricted schema alone.
+    ``threshold`` is the disclosure threshold the quotes' themes must exceed (default: the configured one)."""
+    threshold = disclosure_threshold() if threshold is None else threshold
     published.parent.mkdir(parents=True, exist_ok=True)
     staged = published.with_name(f".{published.name}.publishing")
     staged.unlink(missing_ok=True)
@@ -86,8 +107,9 @@ def publish(build: Path, published: Path, restricted_to: Path | None = None) -> 
             os.replace(staged_restricted, restricted_to)
     try:
         check_no_free_text(staged)
-    except FreeTextOutsideRestricted:
+        quotes = check_quotes_against_build(staged, build, threshold)
+    except (FreeTextOutsideRestricted, QuoteRuleBroken):
         staged.unlink(missing_ok=True)
         raise
     os.replace(staged, published)
-    return Published(tables=len(public), restricted_tables=len(restricted))
+    return Published(tables=len(public), restricted_tables=len(restricted), quotes=quotes)

@@ -29,6 +29,16 @@ def test_every_dashboard_mart_is_published_with_rows(demo_run) -> None:
         }
         assert expected and tables == expected, sorted(tables ^ expected)
         empty = [t for t in sorted(tables) if con.execute(f"select count(*) from dashboards.{t}").fetchall()[0][0] == 0]
+        # on a county this small a mart may rightly be empty: quotes need a theme with more responses than the
+        # threshold, and evaluation estimates need a design that could be estimated (the query says only whether)
+        may_be_empty = {
+            "dash_feedback_quotes": "select count(*) = 0 from (select theme from marts.fct_feedback_themes "
+            "where theme != 'no_theme_coded' group by theme "
+            f"having count(distinct feedback_key) > {disclosure_threshold()})",
+            "dash_evaluation_estimates": "select count(*) = 0 from evaluation.estimates "
+            "where linkage = 'standard' and subgroup = 'all' and estimate is not null",
+        }
+        empty = [t for t in empty if not (t in may_be_empty and con.execute(may_be_empty[t]).fetchall()[0][0])]
     assert not empty, f"empty dashboard marts on the demo county: {empty}"
 
 
