@@ -112,9 +112,10 @@ if themes is not None:
 
 page.section(
     "In people's own words",
-    "A few quotes per theme. A quote is shown only if its theme has enough responses to publish, no "
-    "placeholder for removed details is left in it, it has no digits, and no word but a sentence's first "
-    "(and 'I') starts with a capital, since a capital inside a sentence is usually a name or a place.",
+    "A few sentences from people's feedback, chosen by a fixed rule, never by hand: a quote comes from a theme "
+    "with enough responses to publish, is one short sentence with no placeholder for removed details, no digits, "
+    "no capital letter inside it (usually a name or a place) and none of a list of words that could point at "
+    "someone (family, life events, places).",
 )
 quote_rows = data.load("dash_feedback_quotes")
 if quote_rows is not None:

@@ -20,16 +20,17 @@ BASE = 5
 REASONS = ("suppressed_1_to_threshold", "suppressed_complementary", "suppressed_small_group", "count_suppressed")
 MONTHS = [f"2024-{m:02d}" for m in range(1, 7)]
 
-# a quote per rule: only the first two may be shown
+# quotes per part of the rule (pipelines.disclosure.quotes): only the good ones may be shown
 GOOD_QUOTES = (
-    "They listened to me and I felt heard. It made a difference.",
+    "They listened to me and I felt heard.",
     "I'm grateful the team came back the next day.",
 )
 BAD_QUOTES = {
     "placeholder": "The nurse [PERSON_1] was kind to me.",
     "capital": "The staff on Willow ward were kind.",
     "digit": "I waited 9 hours in the corridor.",
-    "theme_suppressed": "it was fine.",
+    "denied_word": "My mum came with me and they were kind.",
+    "theme_suppressed": "It was fine in the end.",
 }
 
 
@@ -204,7 +205,7 @@ def _tables() -> dict[str, pd.DataFrame]:
         for theme, (i, q) in itertools.product(themes, enumerate(("2024-Q1", "2024-Q2")))
     ]
     quotes = [("kindness_and_respect", q, 60) for q in GOOD_QUOTES]
-    quotes += [("waiting", BAD_QUOTES[k], 50) for k in ("placeholder", "capital", "digit")]
+    quotes += [("waiting", BAD_QUOTES[k], 50) for k in ("placeholder", "capital", "digit", "denied_word")]
     quotes += [("follow_up", BAD_QUOTES["theme_suppressed"], "suppressed_1_to_threshold")]
     t["dash_feedback_quotes"] = [
         {
