@@ -18,6 +18,8 @@ METHODS = {
 }
 MEASURES = {
     "rate_ratio": ("rate ratio (1 = no change; below 1 = fewer)", 1.0),
+    "difference_in_points": ("difference in points (0 = no change)", 0.0),
+    "difference_per_locality_month": ("difference per locality and month (0 = no change)", 0.0),
     "mean_difference": ("difference in points (0 = no change)", 0.0),
 }
 CAVEATS = (
@@ -65,7 +67,11 @@ if estimates is not None:
         key=lambda w: (not w.isdigit(), int(w) if w.isdigit() else 0, w),
     )
     window = right.selectbox(
-        "Months after the start", windows, index=0 if windows else None, key="hfc_evaluation_window"
+        "Months after the start",
+        windows,
+        index=0 if windows else None,
+        format_func=lambda w: f"{w} months" if str(w).isdigit() else labelled(w),
+        key="hfc_evaluation_window",
     )
     rows = rows[(rows["outcome"] == outcome) & (rows["window_months"].astype(str) == str(window))].copy()
     rows["programme"] = rows["intervention_code"].map(labelled)

@@ -232,7 +232,7 @@ def _tables() -> dict[str, pd.DataFrame]:
             "outcome": outcome,
             "window_months": window,
             "method": method,
-            "measure": "rate_ratio" if ratio else "mean_difference",
+            "measure": "rate_ratio" if ratio else "difference_in_points",
             "is_small_n": p == 1,
             "note": "fewer than 50 people in the programme" if p == 1 else "",
         }
