@@ -18,6 +18,10 @@ page.intro(
     "that depend on them less reliable: check here before relying on a surprising number elsewhere.",
 )
 YES_NO = {"True": "yes", "False": "no"}
+MEASURED_BY = {
+    "truth": "Against the synthetic truth (demo)",
+    "estimated": "Estimated from the match probabilities",
+}
 
 # reconciliation
 page.section(
@@ -85,14 +89,13 @@ page.section(
 linkage = data.load("dash_linkage_quality")
 if linkage is not None:
     linkage = linkage.sort_values(["measured_by", "scope", "feed_left", "feed_right", "ethnicity_group"]).copy()
-    linkage["comparison"] = [
-        f"{labelled(m)}, {s}: {a} with {b}"
-        for m, s, a, b in zip(
-            linkage["measured_by"], linkage["scope"], linkage["feed_left"], linkage["feed_right"], strict=True
-        )
-    ]
+    # the chart shows linkage overall and by ethnic group (every feed with every feed); the table has every row,
+    # the pairs of feeds too
+    overall = (linkage["feed_left"].astype(str) == "all") & (linkage["feed_right"].astype(str) == "all")
+    by_group = linkage.loc[overall] if overall.any() else linkage
+    by_group = by_group.assign(comparison=[MEASURED_BY.get(str(m), labelled(m)) for m in by_group["measured_by"]])
     metrics = {"pairwise_precision": "Precision", "pairwise_recall": "Recall", "pairwise_f1": "F1"}
-    long = linkage.melt(
+    long = by_group.melt(
         id_vars=["comparison", "ethnicity_group"], value_vars=list(metrics), var_name="metric", value_name="value"
     )
     long["metric_label"] = long["metric"].map(metrics)
@@ -103,7 +106,8 @@ if linkage is not None:
     else:
         low = shown.loc[shown["value"].idxmin()]
         alt_html = (
-            "Dot chart of linkage precision, recall and F1 by ethnic group for each comparison measured. The lowest "
+            "Dot chart of linkage precision, recall and F1 overall and by ethnic group, for each way of measuring "
+            "them (the table below also has each pair of feeds). The lowest "
             f"recall is {float(low['value']):.3f}, for {esc(low['ethnicity_group'])} ({esc(low['comparison'])})."
         )
     labels = list(metrics.values())
@@ -125,7 +129,7 @@ if linkage is not None:
         alt_html=alt_html,
         frame=linkage,
         cols=[
-            Col("measured_by", "Measured by"),
+            Col("measured_by", "Measured by", labels=MEASURED_BY),
             Col("scope", "Scope"),
             Col("feed_left", "Feed"),
             Col("feed_right", "Linked with"),

@@ -265,7 +265,7 @@ def _tables() -> dict[str, pd.DataFrame]:
     ]
     t["dash_linkage_quality"] = [
         {
-            "measured_by": "synthetic_truth",
+            "measured_by": "truth",
             "scope": "all_pairs",
             "feed_left": "all",
             "feed_right": "all",
