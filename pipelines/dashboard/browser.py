@@ -100,9 +100,20 @@ _COLLECT = """
   const errors = [...document.querySelectorAll('[data-testid="stException"], [data-testid="stAlertContentError"]')]
     .filter(e => e.matches('[data-testid="stException"]') || !e.closest('[data-testid="stException"]'))
     .map(e => [e.getAttribute('data-testid'), e.innerText.replace(/\\s+/g, ' ').trim().slice(0, 200)]);
+  // what would fetch (now or later: a lazy image below the fold) from another host, as the Data Docs are checked
+  const fetching = 'img[src], script[src], link[href], iframe[src], source[src], source[srcset], video[src],'
+    + ' audio[src], object[data], embed[src], image[href]';
+  const external = [...document.querySelectorAll(fetching)].map(e =>
+    e.getAttribute('src') || e.getAttribute('href') || e.getAttribute('data') || e.getAttribute('srcset') || '')
+    .filter(u => {
+      try {
+        const url = new URL(u.trim(), location.href);
+        return /^(http|https|ws|wss|ftp):$/.test(url.protocol) && url.hostname !== '127.0.0.1';
+      } catch (e) { return false; }
+    });
   const marker = document.getElementById('hfc-page-complete');
   return {
-    chunks, tables, charts, rules, errors,
+    chunks, tables, charts, rules, errors, external,
     lang: document.documentElement.lang || '',
     charts_expected: marker ? (parseInt(marker.dataset.charts || '0', 10) || 0) : null,
     timing: window.__hfc || null,
@@ -165,6 +176,7 @@ class PageResult:
     url: str
     complete: bool = False
     outside_requests: list[str] = field(default_factory=list)
+    external_resources: list[str] = field(default_factory=list)  # elements that would fetch from another host
     requests: int = 0
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
@@ -190,6 +202,7 @@ class PageResult:
         if not self.complete:
             out.append("page did not complete (no #hfc-page-complete, script still running, or charts not drawn)")
         out += [f"request left the machine: {u}" for u in self.outside_requests]
+        out += [f"an element would fetch from outside: {u}" for u in self.external_resources]
         out += [f"console error: {mask_digits(m)}" for m in self.console_errors]
         out += [f"page error: {mask_digits(m)}" for m in self.page_errors]
         out += [f"error element {testid}: {text}" for testid, text in self.error_elements]
@@ -310,6 +323,7 @@ class Browser:
     def _read(data: Mapping[str, Any], result: PageResult) -> None:
         result.free_text = list(data["chunks"])
         result.rule_text = list(data["rules"])
+        result.external_resources = list(data["external"])
         result.lang = data["lang"]
         result.error_elements = [(testid, mask_digits(text)) for testid, text in data["errors"]]
         result.charts_expected = data["charts_expected"]

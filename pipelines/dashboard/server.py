@@ -69,6 +69,8 @@ def streamlit_command(app: Path, port: int) -> list[str]:
         "false",
         "--global.developmentMode",
         "false",
+        "--client.toolbarMode",
+        "viewer",  # no deploy, rerun or clear-cache buttons for a commissioner
     ]
 
 
