@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -32,11 +33,11 @@ SERIOUS = {"serious", "critical"}
 _BASE_PATH_PROBE = re.compile(r"/[^/]+(?:/[^/]+)*/_stcore/(?:health|host-config)$")
 
 # Runs before any page script: counts drawn Vega SVGs (an ``svg.marks`` with a mark inside) at every DOM change and
-# keeps when the count changed, and when the page-complete marker appeared (``performance.now()``: ms since
-# navigation started).
+# keeps when the count changed, when the page-complete marker appeared, and when Streamlit started the page's script
+# (``performance.now()``: ms since navigation started).
 _TIMING_SCRIPT = """
 (() => {
-  const state = { drawn: 0, changes: [], complete: null };
+  const state = { drawn: 0, changes: [], complete: null, started: null };
   window.__hfc = state;
   const drawn = () => {
     let n = 0;
@@ -51,6 +52,15 @@ _TIMING_SCRIPT = """
     if (state.complete === null && document.getElementById('hfc-page-complete')) state.complete = performance.now();
   });
   observer.observe(document, { childList: true, subtree: true });
+  // when Streamlit's frontend is up and the page's script starts (the part before it is Streamlit's own)
+  const started = new MutationObserver(() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (state.started === null && app && app.getAttribute('data-test-script-state') === 'running') {
+      state.started = performance.now();
+    }
+  });
+  started.observe(document, { subtree: true, childList: true, attributes: true,
+    attributeFilter: ['data-test-script-state'] });
 })();
 """
 
@@ -81,6 +91,7 @@ _COLLECT = """
   }
   const tables = [...document.querySelectorAll('table.hfc-table')].map(t => ({
     caption: t.caption ? t.caption.innerText.trim() : '',
+    unscoped: [...t.querySelectorAll('thead th')].filter(h => h.getAttribute('scope') !== 'col').length,
     headers: [...t.querySelectorAll('thead th, tr:first-child th')].map(h => h.innerText.trim()),
     rows: [...t.querySelectorAll('tbody tr, tr')].filter(r => r.querySelector('td')).map(r =>
       [...r.querySelectorAll('td, th')].map(c => ({
@@ -111,9 +122,12 @@ _COLLECT = """
         return /^(http|https|ws|wss|ftp):$/.test(url.protocol) && url.hostname !== '127.0.0.1';
       } catch (e) { return false; }
     });
+  const headings = [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]
+    .filter(h => h.offsetParent !== null).map(h => parseInt(h.tagName.slice(1), 10));
+  const alternatives = document.querySelectorAll('.hfc-alt').length;
   const marker = document.getElementById('hfc-page-complete');
   return {
-    chunks, tables, charts, rules, errors, external,
+    chunks, tables, charts, rules, errors, external, headings, alternatives,
     lang: document.documentElement.lang || '',
     charts_expected: marker ? (parseInt(marker.dataset.charts || '0', 10) || 0) : null,
     timing: window.__hfc || null,
@@ -156,6 +170,7 @@ class HtmlTable:
     caption: str
     headers: list[str]
     rows: list[list[Cell]]
+    unscoped: int = 0  # header cells without scope="col"
 
 
 @dataclass
@@ -185,7 +200,10 @@ class PageResult:
     charts_drawn: int = 0
     ms_to_last_chart: float | None = None
     ms_to_complete: float | None = None
+    ms_to_script_start: float | None = None  # Streamlit's frontend up, the page's script started
     lang: str = ""
+    headings: list[int] = field(default_factory=list)  # levels, in document order (visible ones)
+    alternatives: int = 0  # text alternatives of charts (.hfc-alt)
     text: str = ""  # page.inner_text("body")
     free_text: list[str] = field(default_factory=list)
     rule_text: list[str] = field(default_factory=list)
@@ -209,11 +227,28 @@ class PageResult:
         out += [f"download failed: {m}" for m in self.download_errors]
         if not self.lang:
             out.append("the page language is not set (<html lang>)")
+        out += heading_problems(self.headings)
+        if self.alternatives < self.charts_drawn:
+            out.append(f"{self.charts_drawn} charts but {self.alternatives} text alternatives (.hfc-alt)")
+        for i, table in enumerate(self.tables):
+            if table.unscoped:
+                out.append(f"table {i + 1}: {table.unscoped} column header(s) without scope=col")
         for v in self.axe_violations:
             out.append(
                 f"axe {v['impact']}: {v['id']} ({v['help']}) on {len(v['targets'])} element(s): {v['targets'][:3]}"
             )
         return out
+
+
+def heading_problems(levels: list[int]) -> list[str]:
+    """Headings in order: the first is an h1, and none skips a level on the way down (h2 then h4)."""
+    out = []
+    if levels and levels[0] != 1:
+        out.append(f"the first heading is an h{levels[0]}, not an h1")
+    for before, after in pairwise(levels):
+        if after > before + 1:
+            out.append(f"headings skip a level: h{before} then h{after}")
+    return out
 
 
 def _last_chart_ms(timing: Mapping[str, Any] | None, final: int) -> float | None:
@@ -324,11 +359,13 @@ class Browser:
         result.free_text = list(data["chunks"])
         result.rule_text = list(data["rules"])
         result.external_resources = list(data["external"])
+        result.headings = list(data["headings"])
+        result.alternatives = int(data["alternatives"])
         result.lang = data["lang"]
         result.error_elements = [(testid, mask_digits(text)) for testid, text in data["errors"]]
         result.charts_expected = data["charts_expected"]
         result.tables = [
-            HtmlTable(t["caption"], t["headers"], [[Cell(**c) for c in row] for row in t["rows"]])
+            HtmlTable(t["caption"], t["headers"], [[Cell(**c) for c in row] for row in t["rows"]], t["unscoped"])
             for t in data["tables"]
         ]
         result.charts = [
@@ -337,6 +374,7 @@ class Browser:
         timing = data["timing"] or {}
         result.charts_drawn = int(timing.get("drawn", 0))
         result.ms_to_complete = timing.get("complete")
+        result.ms_to_script_start = timing.get("started")
         result.ms_to_last_chart = _last_chart_ms(timing, result.charts_drawn)
 
     @staticmethod

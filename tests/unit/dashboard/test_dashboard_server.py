@@ -102,3 +102,12 @@ def test_the_filter_sample_covers_each_filter_together_and_fallbacks() -> None:
     loads = sample_loads(values)
     assert [p for p, params in loads if not params] == [p for p, _ in PAGES]
     assert {p for p, params in loads if params} == {p for p, _ in PAGES}  # every page sees some filter
+
+
+def test_headings_must_start_at_h1_and_never_skip_a_level_down() -> None:
+    from pipelines.dashboard.browser import heading_problems
+
+    assert heading_problems([1, 2, 3, 2, 3, 3, 2]) == []
+    assert heading_problems([]) == []
+    assert heading_problems([2, 3]) == ["the first heading is an h2, not an h1"]
+    assert heading_problems([1, 3]) == ["headings skip a level: h1 then h3"]
