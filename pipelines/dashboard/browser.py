@@ -106,6 +106,9 @@ _COLLECT = """
       labels: [...g.querySelectorAll('g.role-axis-label text')].map(t => t.textContent.trim()),
     })),
     marks: [...svg.querySelectorAll('g.role-mark text')].map(t => t.textContent.trim()).filter(Boolean),
+    // each mark's description ("Month: 2025-01; People: 40"): what a screen reader reads, as a tooltip shows it
+    descriptions: [...svg.querySelectorAll('g.role-mark [aria-label]')].slice(0, 5000)
+      .map(e => e.getAttribute('aria-label')),
   }));
   const rules = [...document.querySelectorAll('[data-hfc-rule]')].map(e => e.innerText.trim());
   const errors = [...document.querySelectorAll('[data-testid="stException"], [data-testid="stAlertContentError"]')]
@@ -177,6 +180,7 @@ class HtmlTable:
 class ChartText:
     axes: list[tuple[str, list[str]]]  # (the axis's aria description, its labels)
     marks: list[str]  # text marks (labels on bars, ...)
+    descriptions: list[str] = field(default_factory=list)  # each mark's aria-label ("Month: 2025-01; People: 40")
 
 
 @dataclass
@@ -369,7 +373,8 @@ class Browser:
             for t in data["tables"]
         ]
         result.charts = [
-            ChartText([(a["description"], a["labels"]) for a in c["axes"]], c["marks"]) for c in data["charts"]
+            ChartText([(a["description"], a["labels"]) for a in c["axes"]], c["marks"], c["descriptions"])
+            for c in data["charts"]
         ]
         timing = data["timing"] or {}
         result.charts_drawn = int(timing.get("drawn", 0))

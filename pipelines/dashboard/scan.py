@@ -15,9 +15,12 @@ What it checks, by where a number is:
   ``5 percent``), durations (``3 months``, ``7 days``), points (``2 points``), footnote marks (``[1]``), and a number
   that follows a word naming a scale or a rank (``quintile 1``, ``top 5``, ``version 2``, ``out of 5``). A range's
   second number (``1-7``) is still a number;
-- **chart text**: text marks (labels on bars) as free text; axis labels of a quantitative axis whose title names
-  what counts count (people, contacts, events, ...), since a tick of 5 on a "People" axis reads as 5 people.
-  Discrete axes and legends are categories (an IMD quintile of 1 is no count), so they are not scanned.
+- **chart text**: text marks (labels on bars) as free text; each mark's description (Vega's ``aria-label``,
+  ``Month: 2025-01; People: 40``: what a screen reader reads, with the fields a tooltip shows), field by field, for
+  a field that names a count (a count word, or a count column of the warehouse) holding 1 to the threshold; and the
+  axis labels of a quantitative axis whose title names what counts count (people, contacts, events, ...), since a
+  tick of 5 on a "People" axis reads as 5 people. Discrete axes and legends are categories (an IMD quintile of 1 is
+  no count), so they are not scanned.
 
 Findings say where and what rule, never the number itself (``#`` for every digit of the context).
 """
@@ -228,19 +231,46 @@ def scan_free_text(chunks: Iterable[str], threshold: int, page: str = "") -> lis
     ]
 
 
+def _names_a_count(name: str, counts: Iterable[str] = ()) -> bool:
+    """A field or axis title that names counts: a count word ("People", "Crisis contacts") or a count column."""
+    lowered = name.strip().lower()
+    words = re.findall(r"[a-z]+", lowered)
+    return any(w in COUNT_WORDS for w in words) or lowered.replace(" ", "_") in set(counts)
+
+
+def mark_description_problems(description: str, threshold: int, counts: Iterable[str] = ()) -> list[str]:
+    """Fields of a mark's description ("Month: 2025-01; People: 5") that name a count and hold 1 to the threshold.
+    Returns the field names (never the values)."""
+    out = []
+    for part in description.split(";"):
+        name, sep, value = part.partition(":")
+        if not sep or not _names_a_count(name, counts):
+            continue
+        number = _whole(value)
+        if number is not None and 1 <= number <= threshold:
+            out.append(name.strip())
+    return out
+
+
 def _quantitative_count_axis(description: str) -> bool:
     """Vega's own axis description: "Y-axis titled 'People' for a linear scale with values from 0 to 120"."""
     if "discrete scale" in description or "scale" not in description:
         return False
     title = re.search(r"titled '([^']*)'", description)
-    words = re.findall(r"[a-z]+", (title.group(1) if title else "").lower())
-    return any(w in COUNT_WORDS for w in words)
+    return _names_a_count(title.group(1) if title else "")
 
 
-def scan_charts(charts: Sequence[ChartText], threshold: int, page: str = "") -> list[ScanFinding]:
+def scan_charts(
+    charts: Sequence[ChartText], threshold: int, page: str = "", counts: Iterable[str] = ()
+) -> list[ScanFinding]:
+    counts = set(counts)
     out: list[ScanFinding] = []
     for i, chart in enumerate(charts):
         where = f"{page}chart {i + 1}"
+        for m, description in enumerate(chart.descriptions):
+            for name in mark_description_problems(description, threshold, counts):
+                problem = f"a mark's description (what a screen reader reads) gives {name!r} from 1 to {threshold}"
+                out.append(ScanFinding(f"{where} mark {m + 1}", problem))
         for mark in chart.marks:
             out += [
                 ScanFinding(f"{where} label", f"a count-like number: {c!r}")
@@ -279,7 +309,7 @@ def scan_page(
     return [
         *scan_tables(result.tables, threshold, base, page),
         *scan_free_text(result.free_text, threshold, page),
-        *scan_charts(result.charts, threshold, page),
+        *scan_charts(result.charts, threshold, page, columns.counts if columns else ()),
         *scan_downloads(result.downloads, threshold, base, columns, page),
     ]
 

@@ -74,8 +74,11 @@ def streamlit_command(app: Path, port: int) -> list[str]:
     ]
 
 
-def server_env(warehouse: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ if base is None else base)
+def server_env(
+    warehouse: Path, base: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``base`` (default: this process's environment) with ``extra`` on top, the warehouse, and no telemetry."""
+    env = {**(os.environ if base is None else base), **(extra or {})}
     env["HFC_WAREHOUSE_PATH"] = str(warehouse)
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
     env["PYTHONUNBUFFERED"] = "1"
@@ -138,9 +141,15 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
 
 @contextlib.contextmanager
 def running(
-    app: Path, warehouse: Path, log_path: Path, port: int | None = None, timeout: float = 60.0
+    app: Path,
+    warehouse: Path,
+    log_path: Path,
+    port: int | None = None,
+    timeout: float = 60.0,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
-    """The app served on 127.0.0.1 (a free port unless given) while the block runs; stopped after it.
+    """The app served on 127.0.0.1 (a free port unless given) while the block runs; stopped after it. ``env`` adds
+    to the environment (a test's network recorder).
 
     A ServerError names the log file; the log itself is for the caller to show (``Server.log_tail``).
     """
@@ -151,7 +160,7 @@ def running(
         process = subprocess.Popen(
             streamlit_command(app, port),
             cwd=str(REPO_ROOT),
-            env=server_env(warehouse),
+            env=server_env(warehouse, extra=env),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

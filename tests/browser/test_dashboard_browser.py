@@ -10,6 +10,7 @@ a stand-in app.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -21,9 +22,16 @@ from pipelines.dashboard.scan import planted_findings, planted_values, scan_page
 from pipelines.dashboard.server import running
 from pipelines.settings import REPO_ROOT, disclosure_rounding_base, disclosure_threshold
 from tests.browser.conftest import STAND_IN_APP
+from tests.e2e.conftest import NETGUARD
 
 pytestmark = pytest.mark.slow
 README_SHOTS = REPO_ROOT / "docs" / "images" / "dashboard"
+
+
+def _local(line: str) -> bool:
+    """A line of the network recorder (``tests/e2e/netguard``): loopback, a Unix socket, or nothing."""
+    _, _kind, target = line.split("\t", 2)
+    return bool(re.match(r"^\(?'?(127\.|::1|localhost|0\.0\.0\.0)|^'/|^b'|^None$", target.strip("()")))
 
 
 def test_every_page_and_a_sample_of_filters_in_a_real_browser(demo_run, app_path: Path, tmp_path: Path) -> None:
@@ -35,7 +43,15 @@ def test_every_page_and_a_sample_of_filters_in_a_real_browser(demo_run, app_path
     loads = sample_loads(filter_values(demo_run.warehouse))
     shots = tmp_path / "screenshots"
     problems: list[str] = []
-    with running(app_path, demo_run.warehouse, tmp_path / "streamlit.log") as server, browser() as chromium:
+    network_log = tmp_path / "server_network.log"  # every connection the app's server process attempts
+    guard = {
+        "HFC_NETWORK_LOG": str(network_log),
+        "PYTHONPATH": os.pathsep.join([str(NETGUARD), os.environ.get("PYTHONPATH", "")]),
+    }
+    with (
+        running(app_path, demo_run.warehouse, tmp_path / "streamlit.log", env=guard) as server,
+        browser() as chromium,
+    ):
         for path, params in loads:
             shot = shots / f"{page_slug(path)}.png" if not params else None
             result = chromium.load(page_url(server.url, path, params), screenshot=shot)
@@ -43,6 +59,9 @@ def test_every_page_and_a_sample_of_filters_in_a_real_browser(demo_run, app_path
             problems += [str(f) for f in scan_page(result, threshold, base, columns)]
             problems += [str(f) for f in planted_findings(result, known)]
         log = server.log_tail()
+    lines = network_log.read_text().splitlines() if network_log.exists() else []
+    off = [line for line in lines if "network disabled" in line or not _local(line)]
+    problems += [f"the app's server attempted a connection off the machine: {line}" for line in off]
     if os.environ.get("HFC_SAVE_SCREENSHOTS") == "1":
         README_SHOTS.mkdir(parents=True, exist_ok=True)
         for shot in shots.glob("*.png"):

@@ -157,3 +157,15 @@ def test_planted_identifiers_are_found_in_text_tables_and_downloads_without_the_
     findings = planted_findings(page, _Known())  # type: ignore[arg-type]
     assert {f.where for f in findings} == {"u text", "u table 1 row 1", "u download 'q.csv' line 2"}
     assert all("Okonkwo" not in str(f) for f in findings)
+
+
+def test_a_mark_description_is_read_field_by_field() -> None:
+    from pipelines.dashboard.scan import mark_description_problems
+
+    assert mark_description_problems("Month: 2025-01; People: 5; IMD quintile: 1", T) == ["People"]
+    assert mark_description_problems("Month: 2025-03; Contacts: 10; Rate ratio: 1.5; Quintile: 2", T) == []
+    assert mark_description_problems("month: 2025-01; crisis_contacts: 4", T, {"crisis_contacts"}) == [
+        "crisis_contacts"
+    ]
+    findings = scan_charts([ChartText([], [], ["Month: 2025-01; People: 3"])], T)
+    assert len(findings) == 1 and "3" not in findings[0].problem.replace(str(T), "")
