@@ -222,7 +222,10 @@ class PageResult:
         """Everything that fails a page, except the disclosure scan (``pipelines.dashboard.scan``)."""
         out: list[str] = []
         if not self.complete:
-            out.append("page did not complete (no #hfc-page-complete, script still running, or charts not drawn)")
+            if self.charts_expected is None:
+                out.append("page did not complete: no #hfc-page-complete (or Streamlit's script still running)")
+            else:
+                out.append(f"page did not complete: {self.charts_drawn} of {self.charts_expected} charts drawn as SVG")
         out += [f"request left the machine: {u}" for u in self.outside_requests]
         out += [f"an element would fetch from outside: {u}" for u in self.external_resources]
         out += [f"console error: {mask_digits(m)}" for m in self.console_errors]

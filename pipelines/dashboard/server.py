@@ -125,17 +125,24 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60
     raise ServerError(f"streamlit was not healthy after {timeout:.0f} s")
 
 
-def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
-    """SIGTERM to the app's process group (Streamlit shuts its sessions down), SIGKILL if it hangs."""
+def stop(process: subprocess.Popen[bytes], timeout: float = 10.0, group: bool = True) -> None:
+    """SIGTERM to the app (its process group when it leads one; Streamlit shuts its sessions down), SIGKILL if it
+    hangs."""
+
+    def send(sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            if group:
+                os.killpg(process.pid, sig)
+            else:
+                process.send_signal(sig)
+
     if process.poll() is not None:
         return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
+    send(signal.SIGTERM)
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        send(signal.SIGKILL)
         process.wait(timeout=timeout)
 
 
@@ -187,11 +194,19 @@ def serve_foreground(app: Path, warehouse: Path, port: int) -> int:
         sys.stderr.write(f"hfc dashboard: no app at {app}\n")
         return 2
     sys.stderr.write(f"hfc dashboard: http://{HOST}:{port} (warehouse {warehouse}); Ctrl-C stops it\n")
-    process = subprocess.Popen(
-        streamlit_command(app, port), cwd=str(REPO_ROOT), env=server_env(warehouse), start_new_session=True
-    )
+    # in the terminal's process group: Ctrl-C reaches Streamlit too, which stops by itself; SIGTERM (a service
+    # manager, a test) is passed on
+    process = subprocess.Popen(streamlit_command(app, port), cwd=str(REPO_ROOT), env=server_env(warehouse))
+
+    def interrupted(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         return process.wait()
     except KeyboardInterrupt:
-        stop(process)
+        stop(process, group=False)
         return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -12,6 +12,7 @@ from pipelines.cli import main as hfc
 from pipelines.dashboard.browser import leaves_machine, mask_digits, page_url
 from pipelines.dashboard.pages import PAGES, FilterValues, filter_sample, sample_loads
 from pipelines.dashboard.server import ServerError, default_port, free_port, running, server_env, streamlit_command
+from pipelines.settings import REPO_ROOT
 
 
 def test_the_command_binds_loopback_headless_with_no_telemetry_and_no_watcher() -> None:
@@ -111,3 +112,31 @@ def test_headings_must_start_at_h1_and_never_skip_a_level_down() -> None:
     assert heading_problems([]) == []
     assert heading_problems([2, 3]) == ["the first heading is an h2, not an h1"]
     assert heading_problems([1, 3]) == ["headings skip a level: h1 then h3"]
+
+
+def test_hfc_dashboard_serves_in_the_foreground_and_stops_streamlit_on_sigterm(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import urllib.request
+
+    from pipelines.dashboard.server import wait_healthy
+
+    app, warehouse = tmp_path / "app.py", tmp_path / "w.duckdb"
+    app.write_text("import streamlit as st\nst.write('hello')\n")
+    warehouse.write_bytes(b"")
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    cmd = [sys.executable, "-m", "pipelines.cli", "dashboard", "--port", str(port), "--warehouse", str(warehouse)]
+    hfc_process = subprocess.Popen(
+        [*cmd, "--app", str(app)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", hfc_process, timeout=60)
+        hfc_process.send_signal(signal.SIGTERM)
+        assert hfc_process.wait(timeout=20) == 0
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+    finally:
+        if hfc_process.poll() is None:
+            hfc_process.kill()
