@@ -67,12 +67,16 @@ _TIMING_SCRIPT = """
 _READY = """
 () => {
   const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  if (document.querySelector('[data-testid="stException"], [data-testid="stAlertContentError"]')) return true;
+  const state = window.__hfc || {};
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') { state.idleSince = null; return false; }
+  const now = performance.now();
+  if (state.idleSince == null) state.idleSince = now;
   const marker = document.getElementById('hfc-page-complete');
-  if (!marker) return false;
-  const wanted = parseInt(marker.dataset.charts || '0', 10) || 0;
-  return (window.__hfc ? window.__hfc.drawn : 0) >= wanted;
+  if (marker) return (state.drawn || 0) >= (parseInt(marker.dataset.charts || '0', 10) || 0);
+  // an error and no marker: Streamlit says the script ended before its last elements are drawn, so give them a
+  // moment before calling the page incomplete
+  const error = document.querySelector('[data-testid="stException"], [data-testid="stAlertContentError"]');
+  return !!error && now - state.idleSince > 1000;
 }
 """
 
@@ -128,9 +132,12 @@ _COLLECT = """
   const headings = [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]
     .filter(h => h.offsetParent !== null).map(h => parseInt(h.tagName.slice(1), 10));
   const alternatives = document.querySelectorAll('.hfc-alt').length;
+  // counts the app marks in its text (a text alternative's "<span data-kind=count>"), held to the count rule
+  const inline = [...document.querySelectorAll('[data-kind="count"]')].filter(e => !e.closest('table.hfc-table'))
+    .map(e => ({ kind: 'count', reason: e.dataset.reason || '', text: e.textContent.trim() }));
   const marker = document.getElementById('hfc-page-complete');
   return {
-    chunks, tables, charts, rules, errors, external, headings, alternatives,
+    chunks, tables, charts, rules, errors, external, headings, alternatives, inline,
     lang: document.documentElement.lang || '',
     charts_expected: marker ? (parseInt(marker.dataset.charts || '0', 10) || 0) : null,
     timing: window.__hfc || null,
@@ -208,6 +215,7 @@ class PageResult:
     lang: str = ""
     headings: list[int] = field(default_factory=list)  # levels, in document order (visible ones)
     alternatives: int = 0  # text alternatives of charts (.hfc-alt)
+    inline_counts: list[Cell] = field(default_factory=list)  # [data-kind=count] outside the tables
     text: str = ""  # page.inner_text("body")
     free_text: list[str] = field(default_factory=list)
     rule_text: list[str] = field(default_factory=list)
@@ -368,6 +376,7 @@ class Browser:
         result.external_resources = list(data["external"])
         result.headings = list(data["headings"])
         result.alternatives = int(data["alternatives"])
+        result.inline_counts = [Cell(**c) for c in data["inline"]]
         result.lang = data["lang"]
         result.error_elements = [(testid, mask_digits(text)) for testid, text in data["errors"]]
         result.charts_expected = data["charts_expected"]

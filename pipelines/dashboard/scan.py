@@ -2,13 +2,18 @@
 
 What it checks, by where a number is:
 
-- **a count cell** (``td[data-kind=count]`` of a ``table.hfc-table``): reads ``suppressed`` with a ``data-reason``,
+- **a count cell** (``td[data-kind=count]`` of a ``table.hfc-table``, and any other element the app marks
+  ``data-kind=count``, such as a count in a chart's text alternative): reads ``suppressed`` with a ``data-reason``,
   or is a whole number that is 0, or above the threshold and a multiple of the rounding base;
 - **a download's count column** (a column with a ``<col>_suppression`` sibling whose values are whole numbers, or a
   column the warehouse knows as a count): the same rule; an empty cell needs its reason, a shown count must not have
   one;
-- **free text** (everything outside the tables, the charts and the rule's own statement, which the app marks with
-  ``data-hfc-rule``): no *count-like* number from 1 to the threshold. Count-like: a whole number standing alone.
+- **free text** (everything outside the tables and the charts): no *count-like* number from 1 to the threshold. The
+  rule's own statement is not a count: inside an element marked ``data-hfc-rule``, or, in a sentence about disclosure
+  (suppressed, withheld, published, rounded, threshold), the phrases that state it with this installation's numbers
+  ("from 1 to 7", "between 1 and 7", "the nearest 5", "a multiple of 5", "threshold (7)"); "1 to 5" under a
+  threshold of 7 is still found. Nor is a scale's range: one from 0 ("F1, from 0 to 1"), or one in a sentence about
+  a rating or a score ("the mean rating (1 poor to 5 excellent)"). Count-like: a whole number standing alone.
   Not count-like: digits inside a word or code (``CORE10``, ``GAD-7``, ``3IN3``, ``1st``), dates (``2025-03``,
   ``2025-03-01``, ``01/03/2025``, ``3 March 2025``, ``March 3``, ``2025 Q1``), decimals (``1.5``), signed numbers
   (``-3``, ``+2``: differences, not counts), fractions and ratios (``3/4``, ``3:1``), percentages (``5%``,
@@ -35,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines.dashboard.browser import ChartText, DownloadedFile, HtmlTable, PageResult, mask_digits
+from pipelines.dashboard.browser import Cell, ChartText, DownloadedFile, HtmlTable, PageResult, mask_digits
 
 if TYPE_CHECKING:
     from pipelines.privacy.scan import KnownValues
@@ -112,7 +117,7 @@ def scan_tables(tables: Sequence[HtmlTable], threshold: int, base: int, page: st
                 if problem:
                     header = table.headers[c] if c < len(table.headers) else f"column {c + 1}"
                     out.append(ScanFinding(f"{name} row {r + 1} column {header!r}", problem))
-        out += [ScanFinding(f"{name} caption", p) for p in count_like_numbers(table.caption, threshold)]
+        out += [ScanFinding(f"{name} caption", p) for p in count_like_numbers(table.caption, threshold, base)]
     return out
 
 
@@ -195,11 +200,50 @@ _SCALE_BEFORE = re.compile(
 )
 
 
-def count_like_numbers(text: str, threshold: int) -> list[str]:
-    """Each count-like number from 1 to ``threshold`` in ``text``, as its context with every digit masked."""
+_DISCLOSURE_WORDS = re.compile(
+    r"suppress|withh[oe]ld|not published|too small|publish|rounded|rounding|threshold|disclosure", re.IGNORECASE
+)
+
+
+def rule_spans(text: str, threshold: int, base: int | None = None) -> list[tuple[int, int]]:
+    """Where ``text`` states the disclosure rule with this installation's own numbers ("counts from 1 to 7 are not
+    published", "between 1 and 7", "rounded to the nearest 5", "a multiple of 5", "the threshold (7)"), in a sentence
+    that talks about disclosure. The wrong numbers ("1 to 5" under a threshold of 7) are not the rule."""
+    if not _DISCLOSURE_WORDS.search(text):
+        return []
+    t = threshold
+    patterns = [
+        rf"\b1\s*(?:to|-|–|—|and)\s*{t}\b",
+        rf"\bthreshold(?:\s+of|\s+is|:)?\s*\(?\s*{t}\b",
+        rf"\b{t}\s+or\s+(?:fewer|less|under|below)\b",
+        rf"\b(?:up to|at most)\s+{t}\b",
+    ]
+    if base is not None:
+        patterns.append(rf"\b(?:nearest|multiples? of|base(?:\s+of)?)\s*\(?\s*{base}\b")
+    return [(m.start(), m.end()) for m in re.finditer("|".join(patterns), text, re.IGNORECASE)]
+
+
+_SCALE_WORDS = re.compile(r"\b(?:rating|ratings|rated|scale|score|scores|scored)\b", re.IGNORECASE)
+_FROM_ZERO = re.compile(r"\b0\s*(?:to|-|–|—)\s*\d+(?:\.\d+)?\b")  # "from 0 to 1": a statistic's range, never a count's
+_SCALE_RANGE = re.compile(r"\b\d+(?:\s+[a-z]+)?\s*(?:to|-|–|—)\s*\d+\b", re.IGNORECASE)  # "1 (poor) to 5 (excellent)"
+
+
+def scale_spans(text: str) -> list[tuple[int, int]]:
+    """Ranges that describe a scale, not a count: from 0 ("F1, from 0 to 1"), or in a sentence about a rating or a
+    score ("the mean rating (1 poor to 5 excellent)")."""
+    spans = [(m.start(), m.end()) for m in _FROM_ZERO.finditer(text)]
+    if _SCALE_WORDS.search(text):
+        spans += [(m.start(), m.end()) for m in _SCALE_RANGE.finditer(text)]
+    return spans
+
+
+def count_like_numbers(text: str, threshold: int, base: int | None = None) -> list[str]:
+    """Each count-like number from 1 to ``threshold`` in ``text``, as its context with every digit masked. With
+    ``base``, the rule's own statement is recognised (``rule_spans``)."""
     if not text or not re.search(r"\d", text):
         return []
-    spans = [(m.start(), m.end()) for m in _DATES.finditer(text)]
+    spans = [(m.start(), m.end()) for m in _DATES.finditer(text)] + rule_spans(text, threshold, base)
+    spans += scale_spans(text)
     out = []
     for m in _NUMBER.finditer(text):
         start, end = m.start(), m.end()
@@ -223,11 +267,11 @@ def count_like_numbers(text: str, threshold: int) -> list[str]:
     return out
 
 
-def scan_free_text(chunks: Iterable[str], threshold: int, page: str = "") -> list[ScanFinding]:
+def scan_free_text(chunks: Iterable[str], threshold: int, page: str = "", base: int | None = None) -> list[ScanFinding]:
     return [
         ScanFinding(f"{page}text", f"a count-like number from 1 to {threshold}: {context!r}")
         for chunk in chunks
-        for context in count_like_numbers(chunk, threshold)
+        for context in count_like_numbers(chunk, threshold, base)
     ]
 
 
@@ -301,6 +345,16 @@ def scan_downloads(
     return out
 
 
+def scan_inline_counts(cells: Sequence[Cell], threshold: int, base: int, page: str = "") -> list[ScanFinding]:
+    """Counts the app marks in its text (``<span data-kind="count">``): the count cell's rule."""
+    out = []
+    for i, cell in enumerate(cells):
+        problem = count_cell_problem(cell.text, cell.reason, threshold, base)
+        if problem:
+            out.append(ScanFinding(f"{page}marked count {i + 1} in the text", problem))
+    return out
+
+
 def scan_page(
     result: PageResult, threshold: int, base: int, columns: WarehouseColumns | None = None
 ) -> list[ScanFinding]:
@@ -308,7 +362,8 @@ def scan_page(
     page = f"{result.url} "
     return [
         *scan_tables(result.tables, threshold, base, page),
-        *scan_free_text(result.free_text, threshold, page),
+        *scan_free_text(result.free_text, threshold, page, base),
+        *scan_inline_counts(result.inline_counts, threshold, base, page),
         *scan_charts(result.charts, threshold, page, columns.counts if columns else ()),
         *scan_downloads(result.downloads, threshold, base, columns, page),
     ]

@@ -76,6 +76,8 @@ def test_count_like_small_numbers_in_text_are_found(text: str) -> None:
         "see note [1]",
         "1,015 contacts and 0 people",
         "No count from eight upwards here",
+        "The mean rating (1 poor to 5 excellent) of the responses in each theme",
+        "precision, recall and F1 (both together), from 0 to 1, by ethnic group",
     ],
 )
 def test_dates_decimals_percentages_codes_and_scales_are_not_counts(text: str) -> None:
@@ -141,6 +143,8 @@ def test_scan_page_reads_every_part_and_skips_the_rule_statement() -> None:
     page.downloads = [DownloadedFile("Download", "a.csv", CSV + "2025-01,police,5,,1.5,\n")]
     page.free_text.append("2 people")
     assert len(scan_page(page, T, B)) == 2
+    page.inline_counts = [Cell("count", "", "40"), Cell("count", "", "4")]
+    assert "http://127.0.0.1/x marked count 2 in the text" in [f.where for f in scan_page(page, T, B)]
 
 
 class _Known:
@@ -169,3 +173,28 @@ def test_a_mark_description_is_read_field_by_field() -> None:
     ]
     findings = scan_charts([ChartText([], [], ["Month: 2025-01; People: 3"])], T)
     assert len(findings) == 1 and "3" not in findings[0].problem.replace(str(T), "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Counts are rounded to the nearest 5; counts from 1 to 7 are not published (shown as suppressed).",
+        "suppressed_1_to_threshold: the count is between 1 and 7, too small to publish",
+        "Counts of 1-7 are withheld and the rest rounded to a multiple of 5 (the threshold is 7).",
+    ],
+)
+def test_the_rule_stated_with_this_installations_numbers_is_not_a_count(text: str) -> None:
+    assert count_like_numbers(text, T, B) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Counts from 1 to 5 are not published.",  # not this installation's rule
+        "Counts from 1 to 7 are not published; 3 people were withheld.",  # the rule, and a count beside it
+        "Between 1 and 7 people came back.",  # no word about disclosure: a count range
+        "3 people rated it from 1 to 5.",  # the scale is no count, the 3 is
+    ],
+)
+def test_a_wrong_rule_or_a_count_beside_the_rule_is_still_found(text: str) -> None:
+    assert count_like_numbers(text, T, B)
