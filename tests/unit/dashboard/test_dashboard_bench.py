@@ -23,9 +23,9 @@ def test_a_page_is_timed_to_its_last_chart_or_to_its_marker_without_charts() -> 
 
 def test_the_row_says_whether_the_median_is_under_two_seconds() -> None:
     fast = PageTiming("Overview", cold_ms=2600.0, runs_ms=[1500.0, 1700.0, 1600.0], shell_ms=[500.0], charts=3)
-    fast.over_baseline_ms = 250.0
-    assert fast.row() == "| Overview | 2,600 | 1,600 | 1,500–1,700 | +250 | 500 | 3 | 3 | yes |"
+    fast.over_baseline_ms, fast.script_ms, fast.draw_ms = 250.0, [700.0], [400.0]
+    assert fast.row() == "| Overview | 2,600 | 1,600 | 1,500–1,700 | +250 | 500 | 700 | 400 | 3 | 3 | yes |"
     slow = PageTiming("Outcomes", cold_ms=3000.0, runs_ms=[2100.0], charts=1)
     assert slow.row().endswith("| **no** |")
     broken = PageTiming("Voices", problems=["page did not complete"])
-    assert broken.row() == "| Voices | — | — | — | — | — | 0 | 0 | errors (printed by the run) |"
+    assert broken.row() == "| Voices | — | — | — | — | — | — | — | 0 | 0 | errors (printed by the run) |"
