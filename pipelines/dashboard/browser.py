@@ -439,6 +439,7 @@ def full_page_screenshot(page: Any, path: Path) -> None:
     )
     size = page.viewport_size or VIEWPORT
     page.set_viewport_size({"width": size["width"], "height": max(int(height) + 40, size["height"])})
+    page.mouse.move(0, 0)  # no chart's hover toolbar in the picture
     page.wait_for_timeout(300)  # charts fit to the new size
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
