@@ -12,7 +12,7 @@ export DAGSTER_HOME ?= $(HFC_DATA_DIR)/dagster
 # sqlfluff compiles the dbt project without building anything
 SQLFLUFF_ENV := HFC_WAREHOUSE_BUILD_PATH=:memory: HFC_PSEUDONYMISED_DIR=$(HFC_DATA_DIR)/pseudonymised
 
-.PHONY: help install browser run test test-quick ui docs lint fix bench clean
+.PHONY: help install browser run test test-quick ui dashboard docs lint fix bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ test-quick: install ## the quick loop: everything but tests marked slow
 ui: install ## Dagster's UI on http://127.0.0.1:3000 (assets, runs, checks, partitions)
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+
+dashboard: install ## the commissioner dashboards on http://127.0.0.1:8501 (after make run; HFC_DASHBOARD_PORT to change)
+	$(BIN)/hfc dashboard
 
 docs: install ## the dbt docs (the data dictionary) as one offline page in data/reports/dbt_docs (after make run)
 	$(BIN)/hfc docs

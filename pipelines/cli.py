@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pipelines.dashboard import cli as dashboard_cli
     from pipelines.disclosure import cli as disclosure_cli
     from pipelines.disclosure import cli_bench as disclosure_bench
     from pipelines.disclosure import cli_extract
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     disclosure_cli.register(sub)
     cli_extract.register(sub)
     evaluation_cli.register(sub)
+    dashboard_cli.register(sub)
     bench = sub.add_parser("bench", help="benchmarks: results go to docs/benchmarks.md")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     privacy_cli.register_bench(bench_sub)
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     warehouse_cli.register_bench(bench_sub)
     disclosure_bench.register_bench(bench_sub)
     evaluation_cli.register_bench(bench_sub)
+    dashboard_cli.register_bench(bench_sub)
     return parser
 
 
