@@ -53,13 +53,13 @@ docs: install ## the dbt docs (the data dictionary) as one offline page in data/
 	$(BIN)/hfc docs
 
 lint: install ## ruff and sqlfluff, read-only
-	$(BIN)/ruff check pipelines tests
-	$(BIN)/ruff format --check pipelines tests
+	$(BIN)/ruff check pipelines tests dashboards
+	$(BIN)/ruff format --check pipelines tests dashboards
 	$(SQLFLUFF_ENV) $(BIN)/sqlfluff lint dbt_project/models
 
 fix: install ## apply ruff's and sqlfluff's fixes
-	$(BIN)/ruff check --fix pipelines tests
-	$(BIN)/ruff format pipelines tests
+	$(BIN)/ruff check --fix pipelines tests dashboards
+	$(BIN)/ruff format pipelines tests dashboards
 	$(SQLFLUFF_ENV) $(BIN)/sqlfluff fix dbt_project/models
 
 bench: install ## the benchmarks (de-identification, linkage, the dbt build); results go to docs/benchmarks.md

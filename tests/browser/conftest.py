@@ -1,7 +1,7 @@
 """The real-browser tests: Debian's chromium driven by Playwright (``make browser`` installs it).
 
-The county is the end-to-end one (``tests/e2e/conftest.py``'s ``demo_run``), imported so its published warehouse
-is the one the app is tested on.
+The county is the end-to-end one (``tests/conftest.py``'s ``demo_run``): the app is tested on its published
+warehouse.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import pytest
 
 from pipelines.dashboard.browser import chromium_path
 from pipelines.settings import REPO_ROOT
-from tests.e2e.conftest import demo_run  # noqa: F401 (the fixture, shared)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STAND_IN_APP = FIXTURES / "stand_in_app.py"

@@ -22,7 +22,7 @@ from pipelines.dashboard.scan import planted_findings, planted_values, scan_page
 from pipelines.dashboard.server import running
 from pipelines.settings import REPO_ROOT, Zones, disclosure_rounding_base, disclosure_threshold
 from tests.browser.conftest import STAND_IN_APP
-from tests.e2e.conftest import NETGUARD
+from tests.conftest import NETGUARD
 
 pytestmark = pytest.mark.slow
 README_SHOTS = REPO_ROOT / "docs" / "images" / "dashboard"
@@ -35,8 +35,6 @@ def _local(line: str) -> bool:
 
 
 def test_every_page_and_a_sample_of_filters_in_a_real_browser(demo_run, app_path: Path, tmp_path: Path) -> None:
-    if not app_path.exists():
-        pytest.skip(f"no dashboards app at {app_path} yet")
     threshold, base = disclosure_threshold(), disclosure_rounding_base()
     columns = warehouse_columns(demo_run.warehouse)
     known = planted_values(Zones(demo_run.data_dir).synth_truth)

@@ -1,4 +1,8 @@
-"""A tiny synthetic county, run once through the whole pipeline with ``hfc demo``, as a user would."""
+"""A tiny synthetic county, run once through the whole pipeline with ``hfc demo``, as a user would.
+
+Shared by the end-to-end tests (``tests/e2e/``) and the real-browser tests (``tests/browser/``): one fixture
+definition, so a worker running both builds the county once.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-NETGUARD = Path(__file__).parent / "netguard"
+NETGUARD = Path(__file__).parent / "e2e" / "netguard"
 PEOPLE, MONTHS = 800, 6  # long enough for a few step ups under selective enrolment (and their windows)
 
 
