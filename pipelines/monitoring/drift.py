@@ -1,0 +1,217 @@
+"""Drift of one delivery against a reference window of earlier deliveries: one row per metric tested.
+
+``evaluate`` compares a delivery's :class:`~pipelines.monitoring.profile.Profile` with the sum of the previous
+``REFERENCE_WINDOW`` deliveries' (at least ``MIN_REFERENCE_PERIODS`` of them, or nothing is tested) on:
+
+- ``rate:<name>``: each key rate (police tag and our classifier's rate side by side, NHS-number coverage,
+  conveyance, hear and treat, self-harm share of ED, questionnaire completion), by the rate test;
+- ``missing:<column>``: each published column's missing share, by the rate test;
+- ``mix:<column>``: each coded column's mix of recorded codes, by PSI; ``new_codes:<column>``: the share of the
+  delivery in codes the reference window never saw;
+- ``dist:<column>``: each numeric column's distribution over the reference window's deciles, by PSI.
+
+Results are written per delivery to ``pseudonymised/_drift/<feed>/<period>.parquet`` (counts of rows and
+statistics only: dbt reads them as ``source('drift', <feed>)``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipelines.monitoring import stats
+from pipelines.monitoring.config import MIN_REFERENCE_PERIODS, REFERENCE_WINDOW, Severity
+from pipelines.monitoring.profile import Profile, column_kinds, key_rates
+from pipelines.settings import Zones
+
+DRIFT_DIR = "_drift"
+QUARANTINE = "quarantine"
+LOAD_AUDIT_DIR = "_load_audit"  # ingest's counts per delivery (pipelines.ingest.load.AUDIT_DIR)
+COLUMNS = (
+    "feed",
+    "delivery_period",
+    "metric",
+    "metric_kind",
+    "column_name",
+    "metric_description",
+    "statistic",
+    "threshold",
+    "current_value",
+    "reference_value",
+    "rows_in_delivery",
+    "reference_rows",
+    "reference_periods",
+    "reference_period_count",
+    "is_tested",
+    "is_drifted",
+    "severity",
+    "evaluated_at",
+)
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str  # rate:mental_health_tag, missing:<column>, mix:<column>, new_codes:<column>, dist:<column>
+    kind: str  # rate, missing, mix, new_codes, dist
+    column: str | None
+    description: str
+
+
+def metrics(feed: str) -> tuple[Metric, ...]:
+    """Every metric tested on ``feed``'s deliveries, in a fixed order."""
+    kinds = column_kinds(feed)
+    out = [Metric(f"rate:{r.name}", "rate", None, f"Rate: {r.description}") for r in key_rates(feed)]
+    out.append(Metric(f"rate:{QUARANTINE}", "rate", None, "Rate: rows of the delivery ingest put in quarantine"))
+    out += [Metric(f"missing:{c}", "missing", c, f"Missing share of {c}") for c in kinds.missing]
+    out += [Metric(f"mix:{c}", "mix", c, f"Mix of recorded values of {c} (PSI)") for c in kinds.coded]
+    out += [
+        Metric(f"new_codes:{c}", "new_codes", c, f"Share in codes of {c} unseen in the reference window")
+        for c in kinds.code_lists
+    ]
+    out += [
+        Metric(f"dist:{c}", "dist", c, f"Distribution of {c} over the reference deciles (PSI)") for c in kinds.numeric
+    ]
+    return tuple(out)
+
+
+def reference_window(periods: Sequence[str], period: str, window: int = REFERENCE_WINDOW) -> list[str]:
+    """The up to ``window`` delivery periods before ``period``, oldest first."""
+    return sorted(p for p in periods if p < period)[-window:]
+
+
+def describe_periods(periods: Sequence[str]) -> str:
+    return f"{periods[0]}..{periods[-1]}" if periods else ""
+
+
+def _test(metric: Metric, current: Profile, reference: Profile) -> stats.TestResult:
+    if metric.kind == "rate":
+        name = metric.name.removeprefix("rate:")
+        if name not in current.rates or any(name not in p.rates for p in reference.parts):
+            return stats.NOT_TESTED  # the quarantine rate, where a delivery has no load audit
+        k, n = current.rates[name]
+        rk, rn = reference.rates[name]
+        return stats.rate_test(k, n, rk, rn)
+    col = metric.column or ""
+    if metric.kind == "missing":
+        return stats.rate_test(
+            current.missing[col], current.missing_rows[col], reference.missing[col], reference.missing_rows[col]
+        )
+    if metric.kind == "mix":
+        return stats.mix_test(reference.mixes[col], current.mixes[col])
+    if metric.kind == "new_codes":
+        return stats.new_code_test(reference.mixes[col], current.mixes[col])
+    ref_values = reference.numerics[col]
+    edges = stats.quantile_edges(ref_values)
+    cur_values = current.numerics[col]
+    ref_bins = stats.binned(ref_values[~np.isnan(ref_values)], edges)
+    cur_bins = stats.binned(cur_values[~np.isnan(cur_values)], edges)
+    return stats.mix_test(ref_bins, cur_bins)
+
+
+def evaluate(
+    feed: str,
+    profiles: Mapping[str, Profile],
+    period: str,
+    severity: Severity | None = None,
+    *,
+    window: int = REFERENCE_WINDOW,
+    min_periods: int = MIN_REFERENCE_PERIODS,
+    now: dt.datetime | None = None,
+) -> pd.DataFrame:
+    """One row per metric of ``feed``'s delivery ``period`` (columns :data:`COLUMNS`)."""
+    severity = severity or Severity()
+    current = profiles[period]
+    # the reference is earlier deliveries with rows: a feed's empty months before it starts are no baseline
+    ref_periods = reference_window([p for p, prof in profiles.items() if prof.rows > 0], period, window)
+    reference = Profile.combined([profiles[p] for p in ref_periods]) if len(ref_periods) >= min_periods else None
+    evaluated_at = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
+    rows = []
+    for metric in metrics(feed):
+        result = _test(metric, current, reference) if reference is not None else stats.NOT_TESTED
+        rows.append(
+            {
+                "feed": feed,
+                "delivery_period": period,
+                "metric": metric.name,
+                "metric_kind": metric.kind,
+                "column_name": metric.column,
+                "metric_description": metric.description,
+                "statistic": result.statistic,
+                "threshold": result.threshold,
+                "current_value": result.current,
+                "reference_value": result.reference,
+                "rows_in_delivery": current.rows,
+                "reference_rows": reference.rows if reference is not None else 0,
+                "reference_periods": describe_periods(ref_periods if reference is not None else []),
+                "reference_period_count": len(ref_periods) if reference is not None else 0,
+                "is_tested": result.tested,
+                "is_drifted": result.is_drifted,
+                "severity": severity.of(feed, metric.name),
+                "evaluated_at": evaluated_at,
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(COLUMNS))
+    for col in ("statistic", "threshold", "current_value", "reference_value"):
+        out[col] = out[col].astype("float64")
+    for col in ("rows_in_delivery", "reference_rows", "reference_period_count"):
+        out[col] = out[col].astype("int64")
+    for col in ("is_tested", "is_drifted"):
+        out[col] = out[col].astype(bool)
+    return out
+
+
+# -- the zones ------------------------------------------------------------------------------------------------
+
+
+def delivery_periods(zones: Zones, feed: str) -> list[str]:
+    folder = zones.pseudonymised / feed
+    return sorted(p.name.removeprefix("period=") for p in folder.glob("period=*") if any(p.glob("*.parquet")))
+
+
+def read_delivery(zones: Zones, feed: str, period: str) -> pd.DataFrame:
+    files = sorted((zones.pseudonymised / feed / f"period={period}").glob("*.parquet"))
+    if not files:
+        return pd.DataFrame()
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+
+def load_profiles(
+    zones: Zones, feed: str, periods: Sequence[str], window: int = REFERENCE_WINDOW
+) -> dict[str, Profile]:
+    """Profiles of ``periods`` and of the deliveries in their reference windows."""
+    available = delivery_periods(zones, feed)
+    wanted = set(periods)
+    for period in periods:  # a window's empty deliveries do not count (evaluate skips them), so read further back
+        wanted.update(reference_window(available, period, 2 * window))
+    profiles = {}
+    for p in sorted(wanted):
+        if p not in available and p not in periods:
+            continue
+        profile = Profile.of(feed, p, read_delivery(zones, feed, p))
+        audit = zones.pseudonymised / LOAD_AUDIT_DIR / feed / f"{p}.parquet"
+        if audit.exists():
+            row = pd.read_parquet(audit, columns=["rows_received", "rows_quarantined"]).iloc[0]
+            profile.rates[QUARANTINE] = (int(row["rows_quarantined"]), int(row["rows_received"]))
+        profiles[p] = profile
+    return profiles
+
+
+def results_path(zones: Zones, feed: str, period: str) -> Path:
+    return zones.pseudonymised / DRIFT_DIR / feed / f"{period}.parquet"
+
+
+def write_results(zones: Zones, frame: pd.DataFrame) -> list[Path]:
+    written = []
+    for (feed, period), rows in frame.groupby(["feed", "delivery_period"], sort=True):
+        target = results_path(zones, str(feed), str(period))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        rows.reset_index(drop=True).to_parquet(tmp, index=False)
+        tmp.replace(target)
+        written.append(target)
+    return written
