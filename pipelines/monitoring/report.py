@@ -120,7 +120,60 @@ def build_report(
         current_data=Dataset.from_pandas(cur, data_definition=definition),
         reference_data=Dataset.from_pandas(ref, data_definition=definition),
     )
-    return offline_html(run.get_html_str(as_iframe=False))
+    return offline_html(_html(run))
+
+
+def _html(run: object) -> str:
+    """The snapshot's page, as ``Snapshot.get_html_str`` renders it, but with Evidently's script bundle and icon
+    font read from ``reports/_static/evidently/`` (relative paths) instead of inlined: 4 MB of minified library in
+    every report would be rescanned for identifiers each time and matches the pattern families by chance."""
+    from evidently.legacy.model.dashboard import DashboardInfo
+    from evidently.legacy.model.widget import AdditionalGraphInfo, BaseWidgetInfo
+    from evidently.legacy.renderers.html_widgets import group_widget
+    from evidently.legacy.utils.dashboard import TemplateParams, file_html_template
+
+    # as evidently.core.metric_types.render_widgets, which Snapshot.get_html_str calls
+    widgets = [group_widget(title="", widgets=run._widgets), *run._tests_widgets]  # type: ignore[attr-defined]
+    graphs: dict[str, object] = {}
+    for widget in widgets:
+        for graph in widget.get_additional_graphs():
+            info = graph.params if isinstance(graph, AdditionalGraphInfo) else graph
+            graphs[str(graph.id)] = info.dict() if isinstance(info, BaseWidgetInfo) else info
+    lib, font = static_files()
+    params = TemplateParams(
+        dashboard_id="drift_report",
+        dashboard_info=DashboardInfo(name="Report", widgets=widgets),
+        additional_graphs=graphs,
+        embed_font=False,
+        embed_lib=False,
+        font_file=f"../../{STATIC_DIR}/{font.name}",
+        include_js_files=[f"../../{STATIC_DIR}/{lib.name}"],
+    )
+    return file_html_template(params)
+
+
+STATIC_DIR = "_static/evidently"
+
+
+def static_files() -> tuple[Path, Path]:
+    """Evidently's script bundle and icon font, as the installed package ships them."""
+    import evidently
+
+    static = Path(evidently.__path__[0]) / "nbextension" / "static"
+    return static / "index.js", static / "material-ui-icons.woff2"
+
+
+def install_static(zones: Zones) -> Path:
+    """Copy the bundle and the font beside the reports (``reports/_static/evidently/``), once per version."""
+    import shutil
+
+    folder = zones.reports / STATIC_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in static_files():
+        target = folder / source.name
+        if not target.exists() or target.stat().st_size != source.stat().st_size:
+            shutil.copyfile(source, target)
+    return folder
 
 
 def report_path(zones: Zones, feed: str, period: str) -> Path:
@@ -128,6 +181,7 @@ def report_path(zones: Zones, feed: str, period: str) -> Path:
 
 
 def save_report(zones: Zones, feed: str, period: str, html: str) -> Path:
+    install_static(zones)
     target = report_path(zones, feed, period)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
