@@ -43,6 +43,8 @@ COLUMNS = (
     "threshold",
     "current_value",
     "reference_value",
+    "current_count",
+    "current_denominator",
     "rows_in_delivery",
     "reference_rows",
     "reference_periods",
@@ -113,6 +115,23 @@ def _test(metric: Metric, current: Profile, reference: Profile) -> stats.TestRes
     return stats.mix_test(ref_bins, cur_bins)
 
 
+def current_counts(metric: Metric, current: Profile) -> tuple[int | None, int]:
+    """What the delivery holds for ``metric``, tested or not: (records counted, out of how many)."""
+    col = metric.column or ""
+    if metric.kind == "rate":
+        k, n = current.rates.get(metric.name.removeprefix("rate:"), (None, 0))
+        return k, n
+    if metric.kind == "missing":
+        return current.missing[col], current.missing_rows[col]
+    if metric.kind == "dist":
+        values = current.numerics[col]
+        return None, int((~np.isnan(values)).sum())
+    mix = current.mixes[col]
+    if metric.kind == "new_codes":
+        return None, sum(mix.values())
+    return None, sum(mix.values())
+
+
 def evaluate(
     feed: str,
     profiles: Mapping[str, Profile],
@@ -145,6 +164,8 @@ def evaluate(
                 "threshold": result.threshold,
                 "current_value": result.current,
                 "reference_value": result.reference,
+                "current_count": current_counts(metric, current)[0],
+                "current_denominator": current_counts(metric, current)[1],
                 "rows_in_delivery": current.rows,
                 "reference_rows": reference.rows if reference is not None else 0,
                 "reference_periods": describe_periods(ref_periods if reference is not None else []),
@@ -158,8 +179,9 @@ def evaluate(
     out = pd.DataFrame(rows, columns=list(COLUMNS))
     for col in ("statistic", "threshold", "current_value", "reference_value"):
         out[col] = out[col].astype("float64")
-    for col in ("rows_in_delivery", "reference_rows", "reference_period_count"):
+    for col in ("rows_in_delivery", "reference_rows", "reference_period_count", "current_denominator"):
         out[col] = out[col].astype("int64")
+    out["current_count"] = out["current_count"].astype("Int64")
     for col in ("is_tested", "is_drifted"):
         out[col] = out[col].astype(bool)
     return out
