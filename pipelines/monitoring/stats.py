@@ -78,14 +78,16 @@ def rate_test(
 
 def merge_bins(reference: Mapping[str, int], current: Mapping[str, int], min_bin: int = MIN_BIN) -> list[list[str]]:
     """Group codes into bins: a code with fewer than ``min_bin`` records in both the reference and the delivery is
-    merged, smallest first, into one ``other`` bin, which is itself merged into the smallest remaining bin while it
-    is still that rare. Returns the bins as lists of codes."""
+    merged into one ``other`` bin, which is itself merged into the smallest remaining bin the reference knows while
+    it is still that rare. Returns the bins as lists of codes."""
     codes = sorted(set(reference) | set(current), key=lambda c: (reference.get(c, 0) + current.get(c, 0), c))
     rare = [c for c in codes if reference.get(c, 0) < min_bin and current.get(c, 0) < min_bin]
     bins = [[c] for c in codes if c not in rare]
     if rare:
         if sum(reference.get(c, 0) for c in rare) < min_bin and sum(current.get(c, 0) for c in rare) < min_bin and bins:
-            bins[0] = bins[0] + rare
+            # into the smallest bin the reference knows, so a frequent new code keeps a bin of its own
+            known = [i for i, b in enumerate(bins) if any(reference.get(c, 0) for c in b)] or [0]
+            bins[known[0]] = bins[known[0]] + rare
         else:
             bins.append(rare)
     return bins
