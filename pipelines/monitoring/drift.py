@@ -205,22 +205,29 @@ def read_delivery(zones: Zones, feed: str, period: str) -> pd.DataFrame:
 def load_profiles(
     zones: Zones, feed: str, periods: Sequence[str], window: int = REFERENCE_WINDOW
 ) -> dict[str, Profile]:
-    """Profiles of ``periods`` and of the deliveries in their reference windows."""
+    """Profiles of ``periods`` and of the deliveries in their reference windows (the ``window`` latest earlier
+    deliveries with rows: a feed's empty months before it starts are read, and skipped)."""
     available = delivery_periods(zones, feed)
-    wanted = set(periods)
-    for period in periods:  # a window's empty deliveries do not count (evaluate skips them), so read further back
-        wanted.update(reference_window(available, period, 2 * window))
-    profiles = {}
-    for p in sorted(wanted):
-        if p not in available and p not in periods:
-            continue
-        profile = Profile.of(feed, p, read_delivery(zones, feed, p))
-        audit = zones.pseudonymised / LOAD_AUDIT_DIR / feed / f"{p}.parquet"
-        if audit.exists():
-            row = pd.read_parquet(audit, columns=["rows_received", "rows_quarantined"]).iloc[0]
-            profile.rates[QUARANTINE] = (int(row["rows_quarantined"]), int(row["rows_received"]))
-        profiles[p] = profile
-    return profiles
+    profiles: dict[str, Profile] = {}
+
+    def profile(p: str) -> Profile:
+        if p not in profiles:
+            found = Profile.of(feed, p, read_delivery(zones, feed, p))
+            audit = zones.pseudonymised / LOAD_AUDIT_DIR / feed / f"{p}.parquet"
+            if audit.exists():
+                row = pd.read_parquet(audit, columns=["rows_received", "rows_quarantined"]).iloc[0]
+                found.rates[QUARANTINE] = (int(row["rows_quarantined"]), int(row["rows_received"]))
+            profiles[p] = found
+        return profiles[p]
+
+    for period in periods:
+        profile(period)
+        kept = 0
+        for earlier in sorted((p for p in available if p < period), reverse=True):
+            kept += profile(earlier).rows > 0
+            if kept >= window:
+                break
+    return dict(sorted(profiles.items()))
 
 
 def results_path(zones: Zones, feed: str, period: str) -> Path:

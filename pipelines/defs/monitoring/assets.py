@@ -119,6 +119,7 @@ def build_drift_asset(feed: str, severity: Severity | None = None) -> dg.AssetsD
         kinds={"python", "parquet", "evidently"},
         tags={"zone": "pseudonymised"},
         check_specs=check_specs,
+        automation_condition=dg.AutomationCondition.eager(),  # each delivery as soon as it is published
         description=(
             f"Drift of each {feed} delivery against the previous deliveries (key rates, missing values, code mix, "
             "numeric distributions), with an offline Evidently report per delivery. One row per delivery and metric."

@@ -1,7 +1,16 @@
+-- depends_on: {{ source('drift', 'police_incidents') }}
+-- depends_on: {{ source('drift', 'ambulance_calls') }}
+-- depends_on: {{ source('drift', 'ed_attendances') }}
+-- depends_on: {{ source('drift', 'mh_contacts') }}
+-- depends_on: {{ source('drift', 'mh_outcome_measures') }}
+-- depends_on: {{ source('drift', 'feedback') }}
+-- depends_on: {{ source('drift', 'council_contacts') }}
+-- depends_on: {{ source('drift', 'programme_caseload') }}
 {#-
     Which months to distrust: every metric tested on every delivery, from the drift/<feed> assets
     (pipelines/monitoring). A feed whose drift has not run yet has no files; it is left out (DuckDB's read_parquet
-    fails on a glob that matches nothing), and with no drift results at all the table is empty.
+    fails on a glob that matches nothing), and with no drift results at all the table is empty. The depends_on
+    lines give dbt (and Dagster) the lineage from every drift/<feed> asset, which the loop alone would not at parse.
 -#}
 {%- set feeds = ['police_incidents', 'ambulance_calls', 'ed_attendances', 'mh_contacts', 'mh_outcome_measures',
     'feedback', 'council_contacts', 'programme_caseload'] -%}
