@@ -26,7 +26,7 @@ import pandas as pd
 
 from pipelines.monitoring import stats
 from pipelines.monitoring.config import MIN_REFERENCE_PERIODS, REFERENCE_WINDOW, Severity
-from pipelines.monitoring.profile import Profile, column_kinds, key_rates
+from pipelines.monitoring.profile import UNITS, Profile, column_kinds, key_rates
 from pipelines.settings import Zones
 
 DRIFT_DIR = "_drift"
@@ -91,20 +91,26 @@ def describe_periods(periods: Sequence[str]) -> str:
 
 
 def _test(metric: Metric, current: Profile, reference: Profile) -> stats.TestResult:
+    col = metric.column or ""
+    row_level = col in UNITS.get(current.feed, (None, ()))[1] or metric.name == f"rate:{QUARANTINE}"
+    design = (current.design_effect(row_level), reference.design_effect(row_level))
     if metric.kind == "rate":
         name = metric.name.removeprefix("rate:")
         if name not in current.rates or any(name not in p.rates for p in reference.parts):
             return stats.NOT_TESTED  # the quarantine rate, where a delivery has no load audit
         k, n = current.rates[name]
         rk, rn = reference.rates[name]
-        return stats.rate_test(k, n, rk, rn)
-    col = metric.column or ""
+        return stats.rate_test(k, n, rk, rn, design=design)
     if metric.kind == "missing":
         return stats.rate_test(
-            current.missing[col], current.missing_rows[col], reference.missing[col], reference.missing_rows[col]
+            current.missing[col],
+            current.missing_rows[col],
+            reference.missing[col],
+            reference.missing_rows[col],
+            design=design,
         )
     if metric.kind == "mix":
-        return stats.mix_test(reference.mixes[col], current.mixes[col])
+        return stats.mix_test(reference.mixes[col], current.mixes[col], design=design)
     if metric.kind == "new_codes":
         return stats.new_code_test(reference.mixes[col], current.mixes[col])
     ref_values = reference.numerics[col]
@@ -112,7 +118,7 @@ def _test(metric: Metric, current: Profile, reference: Profile) -> stats.TestRes
     cur_values = current.numerics[col]
     ref_bins = stats.binned(ref_values[~np.isnan(ref_values)], edges)
     cur_bins = stats.binned(cur_values[~np.isnan(cur_values)], edges)
-    return stats.mix_test(ref_bins, cur_bins)
+    return stats.mix_test(ref_bins, cur_bins, design=design)
 
 
 def current_counts(metric: Metric, current: Profile) -> tuple[int | None, int]:
@@ -209,10 +215,11 @@ def load_profiles(
     deliveries with rows: a feed's empty months before it starts are read, and skipped)."""
     available = delivery_periods(zones, feed)
     profiles: dict[str, Profile] = {}
+    people = person_keys(zones, feed)
 
     def profile(p: str) -> Profile:
         if p not in profiles:
-            found = Profile.of(feed, p, read_delivery(zones, feed, p))
+            found = Profile.of(feed, p, read_delivery(zones, feed, p), people)
             audit = zones.pseudonymised / LOAD_AUDIT_DIR / feed / f"{p}.parquet"
             if audit.exists():
                 row = pd.read_parquet(audit, columns=["rows_received", "rows_quarantined"]).iloc[0]
@@ -228,6 +235,15 @@ def load_profiles(
             if kept >= window:
                 break
     return dict(sorted(profiles.items()))
+
+
+def person_keys(zones: Zones, feed: str) -> pd.Series | None:
+    """record_key -> person_key of ``feed``'s records (pseudonymised/person_keys), or None before linkage ran."""
+    path = zones.pseudonymised / "person_keys" / "person_keys.parquet"
+    if not path.exists():
+        return None
+    keys = pd.read_parquet(path, columns=["feed", "record_key", "person_key"], filters=[("feed", "==", feed)])
+    return pd.Series(keys["person_key"].astype(str).to_numpy(), index=keys["record_key"].astype(str).to_numpy())
 
 
 def results_path(zones: Zones, feed: str, period: str) -> Path:

@@ -27,6 +27,14 @@ GENERALISED = ("age_band", "imd_decile", "locality_code")  # what pseudonymisati
 UNITS: dict[str, tuple[str, tuple[str, ...]]] = {
     "mh_outcome_measures": ("assessment_key", ("item_number", "item_response")),
 }
+# Independent clusters, for the design effect (``stats``): people (their keyed person_key, from
+# pseudonymised/person_keys), since the people this project is about contact services many times a month. Without
+# person keys (a delivery not yet linked), a proxy where records obviously share a person: the questionnaires of one
+# sitting (same day, timepoint and generalised details), the events of one programme episode.
+CLUSTERS: dict[str, tuple[str, ...]] = {
+    "mh_outcome_measures": ("assessment_date", "timepoint_code", "age_band", "imd_decile", "locality_code"),
+    "programme_caseload": ("intervention_episode_key",),
+}
 MISSING = "(missing)"
 
 
@@ -196,6 +204,7 @@ class Profile:
     periods: tuple[str, ...]
     rows: int = 0
     units: int = 0  # rows, or groups of rows (assessments) for the feeds in UNITS
+    clusters: int = 0  # independent clusters of units (CLUSTERS), or the units
     rates: dict[str, tuple[int, int]] = field(default_factory=dict)
     missing: dict[str, int] = field(default_factory=dict)
     missing_rows: dict[str, int] = field(default_factory=dict)  # what each missing count is out of
@@ -204,7 +213,8 @@ class Profile:
     parts: tuple[Profile, ...] = ()  # the deliveries a reference window sums
 
     @classmethod
-    def of(cls, feed: str, period: str, frame: pd.DataFrame) -> Profile:
+    def of(cls, feed: str, period: str, frame: pd.DataFrame, people: pd.Series | None = None) -> Profile:
+        """``people``: record_key -> person_key of the feed's records, for the design effect (CLUSTERS)."""
         kinds = column_kinds(feed)
         out = cls(feed, (period,), rows=len(frame))
         for rate in key_rates(feed):
@@ -212,6 +222,14 @@ class Profile:
         unit, row_level = UNITS.get(feed, (None, ()))
         units = frame.drop_duplicates(unit) if unit is not None and unit in frame else frame
         out.units = len(units)
+        cluster = [c for c in CLUSTERS.get(feed, ()) if c in units]
+        if people is not None and "record_key" in units and len(people):
+            keys = units["record_key"].astype(str)
+            out.clusters = int(keys.map(people).fillna(keys).nunique())
+        elif cluster:
+            out.clusters = len(units.drop_duplicates(cluster))
+        else:
+            out.clusters = len(units)
         for name in kinds.missing:
             source = frame if name in row_level else units
             out.missing[name] = int(source[name].isna().sum()) if name in source else len(source)
@@ -226,6 +244,12 @@ class Profile:
             out.numerics[name] = values.astype(float).to_numpy(na_value=np.nan)
         return out
 
+    def design_effect(self, row_level: bool = False) -> float:
+        """Records per independent cluster: units (or rows, for row-level columns) per cluster; 1 without clusters."""
+        if self.clusters <= 0:
+            return 1.0
+        return max(1.0, (self.rows if row_level else self.units) / self.clusters)
+
     @classmethod
     def combined(cls, profiles: list[Profile]) -> Profile:
         """The reference window: the sum of its deliveries' counts."""
@@ -234,6 +258,7 @@ class Profile:
         for prof in profiles:
             out.rows += prof.rows
             out.units += prof.units
+            out.clusters += prof.clusters
             for name, (k, n) in prof.rates.items():
                 a, b = out.rates.get(name, (0, 0))
                 out.rates[name] = (a + k, b + n)

@@ -13,7 +13,9 @@ Both are built not to cry wolf on a small delivery (docs/monitoring.md):
   decides.
 
 Every test needs ``MIN_ROWS`` rows in the delivery and in the reference window; below that it is not run
-(``tested`` false, never drifted).
+(``tested`` false, never drifted). Where records come in clusters that share what is tested (the questionnaires of
+one sitting, the events of one programme episode), each sample size is divided by its design effect (records per
+cluster): 40 items of 5 questionnaires filled in at one sitting are not 200 independent answers.
 """
 
 from __future__ import annotations
@@ -65,18 +67,25 @@ def rate_test(
     floor: float = H_FLOOR,
     min_rows: int = MIN_ROWS,
     min_excess: int = MIN_EXCESS,
+    design: tuple[float, float] = (1.0, 1.0),
 ) -> TestResult:
-    """Has the rate ``successes / rows`` moved from the reference window's ``ref_successes / ref_rows``?"""
-    if rows < min_rows or ref_rows < min_rows:
+    """Has the rate ``successes / rows`` moved from the reference window's ``ref_successes / ref_rows``?
+
+    ``design``: the design effects of the delivery and of the reference (records per independent cluster, such as
+    a questionnaire sitting), which divide each sample size: clustered records count for less."""
+    d, dr = design
+    if rows / d < min_rows or ref_rows / dr < min_rows:
         return NOT_TESTED
     p1, p0 = successes / rows, ref_successes / ref_rows
     h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p0))
-    threshold = max(floor, z_critical(alpha) * math.sqrt(1 / rows + 1 / ref_rows))
+    threshold = max(floor, z_critical(alpha) * math.sqrt(d / rows + dr / ref_rows))
     excess = abs(successes - rows * p0)
     return TestResult(h, threshold, True, abs(h) > threshold and excess >= min_excess, p1, p0)
 
 
-def merge_bins(reference: Mapping[str, int], current: Mapping[str, int], min_bin: int = MIN_BIN) -> list[list[str]]:
+def merge_bins(
+    reference: Mapping[str, float], current: Mapping[str, float], min_bin: float = MIN_BIN
+) -> list[list[str]]:
     """Group codes into bins: a code with fewer than ``min_bin`` records in both the reference and the delivery is
     merged into one ``other`` bin, which is itself merged into the smallest remaining bin the reference knows while
     it is still that rare. Returns the bins as lists of codes."""
@@ -104,8 +113,15 @@ def psi(reference: np.ndarray, current: np.ndarray, smoothing: float = SMOOTHING
     return float(np.sum((c - r) * np.log(c / r)))
 
 
-def psi_threshold(rows: int, ref_rows: int, bins: int, alpha: float = ALPHA, floor: float = PSI_FLOOR) -> float:
-    noise = float(stats.chi2.ppf(1 - alpha, max(bins - 1, 1))) * (1 / rows + 1 / ref_rows)
+def psi_threshold(
+    rows: int,
+    ref_rows: int,
+    bins: int,
+    alpha: float = ALPHA,
+    floor: float = PSI_FLOOR,
+    design: tuple[float, float] = (1.0, 1.0),
+) -> float:
+    noise = float(stats.chi2.ppf(1 - alpha, max(bins - 1, 1))) * (design[0] / rows + design[1] / ref_rows)
     return max(floor, noise)
 
 
@@ -117,16 +133,21 @@ def mix_test(
     floor: float = PSI_FLOOR,
     min_rows: int = MIN_ROWS,
     min_bin: int = MIN_BIN,
+    design: tuple[float, float] = (1.0, 1.0),
 ) -> TestResult:
-    """Has the mix of codes (bin -> records, missing as a code of its own) moved from the reference window's?"""
+    """Has the mix of codes (bin -> records) moved from the reference window's? ``design`` as for
+    :func:`rate_test`."""
     rows, ref_rows = sum(current.values()), sum(reference.values())
-    if rows < min_rows or ref_rows < min_rows:
+    if rows / design[0] < min_rows or ref_rows / design[1] < min_rows:
         return NOT_TESTED
-    bins = merge_bins(reference, current, min_bin)
+    # minimum counts in independent clusters: a bin 10 people would fill is not 10 x 4 questionnaires' worth
+    bins = merge_bins(
+        {c: n / design[1] for c, n in reference.items()}, {c: n / design[0] for c, n in current.items()}, min_bin
+    )
     if len(bins) < 2:
         return TestResult(0.0, floor, True, False)
     value = psi(_counts(bins, reference), _counts(bins, current))
-    threshold = psi_threshold(rows, ref_rows, len(bins), alpha, floor)
+    threshold = psi_threshold(rows, ref_rows, len(bins), alpha, floor, design)
     return TestResult(value, threshold, True, value > threshold)
 
 

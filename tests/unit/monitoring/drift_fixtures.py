@@ -72,6 +72,7 @@ def _questionnaires(period: str, rows: int, rng: np.random.Generator, incomplete
         timepoint = rng.choice(["ROUTINE", "BASELINE", "REVIEW"], p=[0.5, 0.3, 0.2])
         admin = rng.choice(["SELF", "CLIN", "PHONE"], p=[0.5, 0.3, 0.2])
         band = rng.choice(AGE_BANDS)
+        day = int(rng.integers(1, 29))  # one sitting per assessment (the design effect's proxy cluster)
         for item in range(1, items + 1):
             records.append(
                 {
@@ -82,7 +83,7 @@ def _questionnaires(period: str, rows: int, rng: np.random.Generator, incomplete
                     "imd_decile": 5,
                     "locality_code": "LOC1",
                     "assessment_key": f"{period}-{a}",
-                    "assessment_date": f"{period}-10",
+                    "assessment_date": f"{period}-{day:02d}",
                     "measure_code": measure,
                     "timepoint_code": timepoint,
                     "item_number": item,
@@ -138,9 +139,9 @@ def county(feed: str, rows: int = 300, seed: int = 0, inject: bool = True) -> di
     for period in PERIODS:
         drifting = inject and period >= DRIFT_FROM
         if feed == COMPLETION[0] and drifting:
-            out[period] = collapse_completion(period, rows // 10, rng)
+            out[period] = collapse_completion(period, rows, rng)
             continue
-        frame = delivery(feed, period, rows // 10 if feed == COMPLETION[0] else rows, rng)
+        frame = delivery(feed, period, rows, rng)  # for questionnaires: assessments of 10 items
         if drifting and feed in INJECTED:
             frame = INJECTED[feed][1](frame, rng)
         out[period] = frame
