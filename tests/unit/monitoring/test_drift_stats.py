@@ -78,3 +78,12 @@ def test_safe_bins_leave_no_label_with_one_to_threshold_rows(seed: int) -> None:
                 totals[labels[code]] = totals.get(labels[code], 0) + n
         assert not [t for t in totals.values() if 1 <= t <= 7], (labels, counts)
     assert set(labels.values()) <= set(codes) | {OTHER}
+
+
+def test_clustered_records_count_for_less() -> None:
+    # 40% -> 28% on 1000 records: drift if independent, noise if they are 250 people's 4 records each
+    independent = stats.rate_test(280, 1000, 2400, 6000)
+    clustered = stats.rate_test(280, 1000, 2400, 6000, design=(4.0, 4.0))
+    assert independent.is_drifted and not clustered.is_drifted
+    assert clustered.threshold > independent.threshold
+    assert not stats.rate_test(120, 100, 960, 2400, design=(4.0, 1.0)).tested  # 25 people: below MIN_ROWS
