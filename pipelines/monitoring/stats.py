@@ -28,7 +28,7 @@ import numpy as np
 from scipy import stats
 
 ALPHA = 1e-5  # per test: a county's two years are about 4,500 tests, so about one county in twenty has a false alarm
-H_FLOOR = 0.2  # Cohen's "small" effect: 43% -> 33%, 10% -> 5%, 2% -> 0.1%
+H_FLOOR = 0.2  # Cohen's "small" effect: 43% -> 33%, 10% -> 4.5%, 93% -> 86%, 2% -> 0.1%
 PSI_FLOOR = 0.25  # the conventional "major shift" (0.1-0.25 "moderate")
 MIN_ROWS = 30  # rows in the delivery (and in the reference window) below which nothing is tested
 MIN_EXCESS = 10  # records more (or fewer) than the reference rate predicts, for a rate to be flagged
