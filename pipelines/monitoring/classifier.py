@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -131,7 +130,3 @@ def classify(feed: str, frame: pd.DataFrame) -> pd.Series:
     finally:
         con.close()
     return pd.Series(marked["marked"].to_numpy(dtype=bool), index=frame.index)
-
-
-def seeds_dir() -> Path:
-    return SEEDS

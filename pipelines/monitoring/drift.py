@@ -132,10 +132,7 @@ def current_counts(metric: Metric, current: Profile) -> tuple[int | None, int]:
     if metric.kind == "dist":
         values = current.numerics[col]
         return None, int((~np.isnan(values)).sum())
-    mix = current.mixes[col]
-    if metric.kind == "new_codes":
-        return None, sum(mix.values())
-    return None, sum(mix.values())
+    return None, sum(current.mixes[col].values())  # mix, new_codes: the rows with a value
 
 
 def evaluate(

@@ -51,3 +51,16 @@ def test_first_months_are_not_tested() -> None:
     early = results[results["delivery_period"] <= "2024-03"]
     assert not early["is_tested"].any() and not early["is_drifted"].any()
     assert (early["reference_periods"] == "").all()
+
+
+@pytest.mark.parametrize(("feed", "metric"), CASES)
+def test_each_injected_drift_fails_its_check_on_its_partition(feed: str, metric: str) -> None:
+    from pipelines.defs.monitoring.assets import CHECKS, check_results
+
+    results = _results(feed)
+    checks = {c.check_name: c for c in check_results(feed, results[results["delivery_period"] <= DRIFT_FROM], {})}
+    kind = metric.split(":", 1)[0]
+    name = next(check for check, (kinds, _) in CHECKS.items() if kind in kinds)
+    assert not checks[name].passed
+    assert checks[name].metadata["deliveries_drifted"].value == [DRIFT_FROM]
+    assert f"{DRIFT_FROM} `{metric}`" in checks[name].metadata["details"].value
