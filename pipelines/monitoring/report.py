@@ -6,8 +6,9 @@ window's deciles) and each key rate as a yes/no column, where a value held by 1 
 either the delivery or the reference is merged with others (``other``), missing values shown as ``(missing)``.
 So no count from 1 to the threshold can appear in the report, and no key, free text or identifier reaches it.
 Evidently's per-column PSI threshold is set to ours (:mod:`pipelines.monitoring.stats`), so its verdicts and
-``drift_flags`` read the same way. The saved HTML goes through :func:`pipelines.offline_html.offline_html`:
-Evidently inlines its scripts, but its bundle links plotly's CDN and the page must fetch nothing.
+``drift_flags`` read the same way. The saved HTML goes through :func:`pipelines.offline_html.offline_html`
+(Evidently's bundle links plotly's CDN, and the page must fetch nothing); the bundle itself is read from
+``<data>/static/evidently/`` by relative path.
 """
 
 from __future__ import annotations
@@ -125,8 +126,8 @@ def build_report(
 
 def _html(run: object) -> str:
     """The snapshot's page, as ``Snapshot.get_html_str`` renders it, but with Evidently's script bundle and icon
-    font read from ``reports/_static/evidently/`` (relative paths) instead of inlined: 4 MB of minified library in
-    every report would be rescanned for identifiers each time and matches the pattern families by chance."""
+    font read from ``<data>/static/evidently/`` (relative paths) instead of inlined in every page (see
+    :func:`install_static`)."""
     from evidently.legacy.model.dashboard import DashboardInfo
     from evidently.legacy.model.widget import AdditionalGraphInfo, BaseWidgetInfo
     from evidently.legacy.renderers.html_widgets import group_widget
@@ -146,13 +147,13 @@ def _html(run: object) -> str:
         additional_graphs=graphs,
         embed_font=False,
         embed_lib=False,
-        font_file=f"../../{STATIC_DIR}/{font.name}",
-        include_js_files=[f"../../{STATIC_DIR}/{lib.name}"],
+        font_file=f"../../../{STATIC_DIR}/{font.name}",  # from reports/drift/<feed>/
+        include_js_files=[f"../../../{STATIC_DIR}/{lib.name}"],
     )
     return file_html_template(params)
 
 
-STATIC_DIR = "_static/evidently"
+STATIC_DIR = "static/evidently"  # under the data root, beside reports/
 
 
 def static_files() -> tuple[Path, Path]:
@@ -163,11 +164,19 @@ def static_files() -> tuple[Path, Path]:
     return static / "index.js", static / "material-ui-icons.woff2"
 
 
+def static_dir(zones: Zones) -> Path:
+    return zones.root / STATIC_DIR
+
+
 def install_static(zones: Zones) -> Path:
-    """Copy the bundle and the font beside the reports (``reports/_static/evidently/``), once per version."""
+    """Copy Evidently's script bundle and icon font to ``<data>/static/evidently/``, once per version.
+
+    Not in ``reports/``: the files are the installed package's, hold no data, and their 4 MB of minified code match
+    the identifier pattern families by chance (a phone-like number, two postcode-like tokens, a licence e-mail), so
+    ``hfc scan-pii`` over the reports would flag vendor code in every report (inlined) or once (beside them)."""
     import shutil
 
-    folder = zones.reports / STATIC_DIR
+    folder = static_dir(zones)
     folder.mkdir(parents=True, exist_ok=True)
     for source in static_files():
         target = folder / source.name
