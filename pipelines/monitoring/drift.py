@@ -10,6 +10,10 @@
   delivery in codes the reference window never saw;
 - ``dist:<column>``: each numeric column's distribution over the reference window's deciles, by PSI.
 
+A column that follows a programme's life cycle (``config/drift.yaml``'s ``lifecycle``) has its own reference for
+its mix and new codes (:func:`lifecycle_reference`): untested while the programme settles, then the deliveries
+since it settled; its new codes are those unseen in every earlier delivery.
+
 Results are written per delivery to ``pseudonymised/_drift/<feed>/<period>.parquet`` (counts of rows and
 statistics only: dbt reads them as ``source('drift', <feed>)``).
 """
@@ -24,8 +28,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.feeds import FEED_SPECS
 from pipelines.monitoring import stats
-from pipelines.monitoring.config import MIN_REFERENCE_PERIODS, REFERENCE_WINDOW, Severity
+from pipelines.monitoring.config import (
+    LIFECYCLE_WINDOW,
+    MIN_REFERENCE_PERIODS,
+    REFERENCE_WINDOW,
+    Columns,
+    Lifecycle,
+    Severity,
+    load_columns,
+)
 from pipelines.monitoring.profile import UNITS, Profile, column_kinds, key_rates
 from pipelines.settings import Zones
 
@@ -90,7 +103,52 @@ def describe_periods(periods: Sequence[str]) -> str:
     return f"{periods[0]}..{periods[-1]}" if periods else ""
 
 
-def _test(metric: Metric, current: Profile, reference: Profile) -> stats.TestResult:
+def _spec_codes(feed: str, column: str) -> tuple[str, ...]:
+    return next((tuple(c.codes or ()) for c in FEED_SPECS[feed].columns if c.output_name == column), ())
+
+
+def lifecycle_start(life: Lifecycle, profiles: Mapping[str, Profile], nonempty: Sequence[str]) -> str | None:
+    """The first delivery of the programme in ``life.column``: the first holding one of its codes (no codes: the
+    feed's first delivery with rows); None before it has started."""
+    for p in nonempty:
+        mix = profiles[p].mixes.get(life.column, {})
+        if not life.codes or any(mix.get(code, 0) > 0 for code in life.codes):
+            return p
+    return None
+
+
+def lifecycle_reference(
+    life: Lifecycle,
+    kind: str,
+    profiles: Mapping[str, Profile],
+    period: str,
+    nonempty: Sequence[str],
+    min_periods: int = MIN_REFERENCE_PERIODS,
+) -> tuple[list[str], set[str]] | None:
+    """The reference deliveries of a life-cycle column's ``mix`` or ``new_codes`` for ``period``, and the codes not
+    counted as new; None: the usual window applies (the programme has not started in the column).
+
+    From the start, for ``settle`` deliveries (the start included), the mix is not tested (no reference) and a new
+    code is one neither seen before nor the programme's own (``codes``, or the column's whole code list). After, the
+    mix is compared with the deliveries since it settled (up to ``LIFECYCLE_WINDOW``, at least ``min_periods``) and a
+    new code is one unseen in every earlier delivery."""
+    start = lifecycle_start(life, profiles, nonempty)
+    if start is None or period < start:
+        return None
+    earlier = [p for p in nonempty if p < period]
+    after = [p for p in nonempty if p >= start]
+    settled_from = after[life.settle] if life.settle < len(after) else None
+    settling = settled_from is None or period < settled_from
+    if kind == "new_codes":
+        expected = set(life.codes or _spec_codes(life.feed, life.column)) if settling else set()
+        return earlier, expected
+    if settling:
+        return [], set()
+    settled = [p for p in earlier if p >= str(settled_from)][-LIFECYCLE_WINDOW:]
+    return (settled if len(settled) >= min_periods else []), set()
+
+
+def _test(metric: Metric, current: Profile, reference: Profile, expected: set[str] | None = None) -> stats.TestResult:
     col = metric.column or ""
     row_level = col in UNITS.get(current.feed, (None, ()))[1] or metric.name == f"rate:{QUARANTINE}"
     design = (current.design_effect(row_level), reference.design_effect(row_level))
@@ -112,7 +170,10 @@ def _test(metric: Metric, current: Profile, reference: Profile) -> stats.TestRes
     if metric.kind == "mix":
         return stats.mix_test(reference.mixes[col], current.mixes[col], design=design)
     if metric.kind == "new_codes":
-        return stats.new_code_test(reference.mixes[col], current.mixes[col])
+        seen = dict(reference.mixes[col])
+        for code in expected or ():
+            seen[code] = seen.get(code, 0) + 1  # the programme's own codes, expected to appear while it settles
+        return stats.new_code_test(seen, current.mixes[col])
     ref_values = reference.numerics[col]
     edges = stats.quantile_edges(ref_values)
     cur_values = current.numerics[col]
@@ -144,17 +205,28 @@ def evaluate(
     window: int = REFERENCE_WINDOW,
     min_periods: int = MIN_REFERENCE_PERIODS,
     now: dt.datetime | None = None,
+    columns: Columns | None = None,
 ) -> pd.DataFrame:
-    """One row per metric of ``feed``'s delivery ``period`` (columns :data:`COLUMNS`)."""
+    """One row per metric of ``feed``'s delivery ``period`` (columns :data:`COLUMNS`). ``columns``: the life-cycle
+    settings (default: ``config/drift.yaml``'s)."""
     severity = severity or Severity()
+    columns = columns if columns is not None else load_columns()
     current = profiles[period]
     # the reference is earlier deliveries with rows: a feed's empty months before it starts are no baseline
-    ref_periods = reference_window([p for p, prof in profiles.items() if prof.rows > 0], period, window)
-    reference = Profile.combined([profiles[p] for p in ref_periods]) if len(ref_periods) >= min_periods else None
+    nonempty = sorted(p for p, prof in profiles.items() if prof.rows > 0)
+    window_periods = reference_window(nonempty, period, window)
+    window_ref = Profile.combined([profiles[p] for p in window_periods]) if len(window_periods) >= min_periods else None
     evaluated_at = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
     rows = []
     for metric in metrics(feed):
-        result = _test(metric, current, reference) if reference is not None else stats.NOT_TESTED
+        ref_periods, reference, expected = window_periods, window_ref, None
+        life = columns.lifecycle_of(feed, metric.column) if metric.kind in ("mix", "new_codes") else None
+        own = lifecycle_reference(life, metric.kind, profiles, period, nonempty, min_periods) if life else None
+        if own is not None:
+            ref_periods, expected = own
+            enough = len(ref_periods) >= min_periods
+            reference = Profile.combined([profiles[p] for p in ref_periods]) if enough else None
+        result = _test(metric, current, reference, expected) if reference is not None else stats.NOT_TESTED
         rows.append(
             {
                 "feed": feed,
@@ -206,17 +278,22 @@ def read_delivery(zones: Zones, feed: str, period: str) -> pd.DataFrame:
 
 
 def load_profiles(
-    zones: Zones, feed: str, periods: Sequence[str], window: int = REFERENCE_WINDOW
+    zones: Zones, feed: str, periods: Sequence[str], window: int = REFERENCE_WINDOW, columns: Columns | None = None
 ) -> dict[str, Profile]:
     """Profiles of ``periods`` and of the deliveries in their reference windows (the ``window`` latest earlier
-    deliveries with rows: a feed's empty months before it starts are read, and skipped)."""
+    deliveries with rows: a feed's empty months before it starts are read, and skipped); every earlier delivery
+    for a feed with a life-cycle column, whose start and settled deliveries are its reference."""
+    columns = columns if columns is not None else load_columns()
     available = delivery_periods(zones, feed)
     profiles: dict[str, Profile] = {}
     people = person_keys(zones, feed)
+    applies = columns.applies_of(feed)
+    if any(life.feed == feed for life in columns.lifecycle):
+        window = len(available)
 
     def profile(p: str) -> Profile:
         if p not in profiles:
-            found = Profile.of(feed, p, read_delivery(zones, feed, p), people)
+            found = Profile.of(feed, p, read_delivery(zones, feed, p), people, applies)
             audit = zones.pseudonymised / LOAD_AUDIT_DIR / feed / f"{p}.parquet"
             if audit.exists():
                 row = pd.read_parquet(audit, columns=["rows_received", "rows_quarantined"]).iloc[0]

@@ -9,7 +9,7 @@ feed spec's roles and types, never from a column's name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -20,6 +20,7 @@ from pipelines.feeds import FEED_SPECS
 from pipelines.feeds.base import DType, FeedSpec, Role
 from pipelines.feeds.mh_outcome_measures import MEASURE_ITEMS
 from pipelines.monitoring.classifier import CLASSIFIED_FEEDS, SEEDS, classify
+from pipelines.monitoring.config import load_columns
 
 GENERALISED = ("age_band", "imd_decile", "locality_code")  # what pseudonymisation makes of the quasi-identifiers
 # Feeds whose rows come in groups that share most columns (a questionnaire's items): those columns are profiled one
@@ -196,6 +197,17 @@ def key_rates(feed: str) -> tuple[KeyRate, ...]:
     return tuple(rates)
 
 
+def _clusters(feed: str, units: pd.DataFrame, people: pd.Series | None) -> pd.Series:
+    """Each unit's independent cluster (an opaque label): its person, else the CLUSTERS proxy, else itself."""
+    if people is not None and "record_key" in units and len(people):
+        keys = units["record_key"].astype(str)
+        return keys.map(people).fillna(keys).reset_index(drop=True)
+    cluster = [c for c in CLUSTERS.get(feed, ()) if c in units]
+    if cluster and len(units):
+        return units[cluster].astype("string").fillna("").agg("|".join, axis=1).reset_index(drop=True)
+    return pd.Series(np.arange(len(units)), dtype="int64")
+
+
 @dataclass
 class Profile:
     """One delivery's counts (or a reference window's, summed). Never a value of a record."""
@@ -205,6 +217,9 @@ class Profile:
     rows: int = 0
     units: int = 0  # rows, or groups of rows (assessments) for the feeds in UNITS
     clusters: int = 0  # independent clusters of units (CLUSTERS), or the units
+    # sums over clusters of (units per cluster) squared and of (rows per cluster) squared: Kish's design effect
+    units_sq: int = 0
+    rows_sq: int = 0
     rates: dict[str, tuple[int, int]] = field(default_factory=dict)
     missing: dict[str, int] = field(default_factory=dict)
     missing_rows: dict[str, int] = field(default_factory=dict)  # what each missing count is out of
@@ -213,25 +228,42 @@ class Profile:
     parts: tuple[Profile, ...] = ()  # the deliveries a reference window sums
 
     @classmethod
-    def of(cls, feed: str, period: str, frame: pd.DataFrame, people: pd.Series | None = None) -> Profile:
-        """``people``: record_key -> person_key of the feed's records, for the design effect (CLUSTERS)."""
+    def of(
+        cls,
+        feed: str,
+        period: str,
+        frame: pd.DataFrame,
+        people: pd.Series | None = None,
+        applies: Mapping[str, tuple[str, tuple[str, ...]]] | None = None,
+    ) -> Profile:
+        """``people``: record_key -> person_key of the feed's records, for the design effect (CLUSTERS).
+        ``applies``: column -> (column, values) of the rows it is recorded on, for its missing share
+        (``config.AppliesTo``; default: ``config/drift.yaml``'s)."""
         kinds = column_kinds(feed)
+        if applies is None:
+            applies = load_columns().applies_of(feed)
         out = cls(feed, (period,), rows=len(frame))
         for rate in key_rates(feed):
             out.rates[rate.name] = rate.count(frame)
         unit, row_level = UNITS.get(feed, (None, ()))
-        units = frame.drop_duplicates(unit) if unit is not None and unit in frame else frame
+        grouped = unit is not None and unit in frame
+        units = frame.drop_duplicates(unit) if grouped else frame
         out.units = len(units)
-        cluster = [c for c in CLUSTERS.get(feed, ()) if c in units]
-        if people is not None and "record_key" in units and len(people):
-            keys = units["record_key"].astype(str)
-            out.clusters = int(keys.map(people).fillna(keys).nunique())
-        elif cluster:
-            out.clusters = len(units.drop_duplicates(cluster))
+        cluster_of = _clusters(feed, units, people)
+        out.clusters = int(cluster_of.nunique())
+        per_cluster = cluster_of.value_counts().to_numpy(dtype=np.int64)
+        out.units_sq = int((per_cluster**2).sum())
+        if grouped:
+            rows_per_unit = frame.groupby(unit, sort=False).size()
+            rows_of = pd.Series(units[unit].map(rows_per_unit).to_numpy(), index=cluster_of.to_numpy())
+            out.rows_sq = int((rows_of.groupby(level=0).sum().to_numpy(dtype=np.int64) ** 2).sum())
         else:
-            out.clusters = len(units)
+            out.rows_sq = out.units_sq
         for name in kinds.missing:
             source = frame if name in row_level else units
+            if name in applies and applies[name][0] in source:
+                when, values = applies[name]
+                source = source[source[when].astype("string").isin(values).fillna(False).astype(bool)]
             out.missing[name] = int(source[name].isna().sum()) if name in source else len(source)
             out.missing_rows[name] = len(source)
         for name in kinds.coded:
@@ -245,10 +277,14 @@ class Profile:
         return out
 
     def design_effect(self, row_level: bool = False) -> float:
-        """Records per independent cluster: units (or rows, for row-level columns) per cluster; 1 without clusters."""
-        if self.clusters <= 0:
+        """Kish's design effect for records that share what is tested within a cluster: the size of the cluster of
+        a record drawn at random, sum(m^2) / sum(m) over clusters of m units (or rows, for row-level columns); 1
+        without clusters. With clusters of unequal sizes (a few people with 15 contacts a month, many with one) it is
+        larger than the mean cluster size, which understates the noise."""
+        total, squares = (self.rows, self.rows_sq) if row_level else (self.units, self.units_sq)
+        if self.clusters <= 0 or total <= 0:
             return 1.0
-        return max(1.0, (self.rows if row_level else self.units) / self.clusters)
+        return max(1.0, squares / total)
 
     @classmethod
     def combined(cls, profiles: list[Profile]) -> Profile:
@@ -259,6 +295,8 @@ class Profile:
             out.rows += prof.rows
             out.units += prof.units
             out.clusters += prof.clusters
+            out.units_sq += prof.units_sq
+            out.rows_sq += prof.rows_sq
             for name, (k, n) in prof.rates.items():
                 a, b = out.rates.get(name, (0, 0))
                 out.rates[name] = (a + k, b + n)
