@@ -15,7 +15,8 @@ Both are built not to cry wolf on a small delivery (docs/monitoring.md):
 Every test needs ``MIN_ROWS`` rows in the delivery and in the reference window; below that it is not run
 (``tested`` false, never drifted). Where records come in clusters that share what is tested (the questionnaires of
 one sitting, the events of one programme episode), each sample size is divided by its design effect (records per
-cluster): 40 items of 5 questionnaires filled in at one sitting are not 200 independent answers.
+cluster, Kish's ``sum(m^2) / sum(m)``: ``Profile.design_effect``): 40 items of 5 questionnaires filled in at one
+sitting are not 200 independent answers.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-ALPHA = 1e-5  # per test: a county's two years are about 4,500 tests, so about one county in twenty has a false alarm
+# per test: Bonferroni over a county's two years of about 4,500 tests (0.05 / 4,500), so about one county in twenty
+# has a false alarm where the noise decides; more feeds or years need a smaller one (docs/monitoring.md)
+ALPHA = 1e-5
 H_FLOOR = 0.2  # Cohen's "small" effect: 43% -> 33%, 10% -> 4.5%, 93% -> 86%, 2% -> 0.1%
 PSI_FLOOR = 0.25  # the conventional "major shift" (0.1-0.25 "moderate")
 MIN_ROWS = 30  # rows in the delivery (and in the reference window) below which nothing is tested
