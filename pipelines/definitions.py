@@ -9,6 +9,7 @@ import dagster as dg
 from pipelines.defs import automation
 from pipelines.defs.ingest import assets as ingest
 from pipelines.defs.linkage import assets as linkage
+from pipelines.defs.monitoring import assets as monitoring
 from pipelines.defs.pseudonymise import assets as pseudonymise
 from pipelines.defs.pseudonymise import truth_labels
 from pipelines.defs.release import assets as release
@@ -22,6 +23,7 @@ defs = dg.Definitions.merge(
     truth_labels.defs,
     transform.defs,
     release.defs,
+    monitoring.defs,
     automation.defs,
     dg.Definitions(
         resources={

@@ -155,6 +155,9 @@ def materialize_everything(
             *_truth_label_selection(),
         ]
     )
+    for feed, feed_ranges in ranges.items():  # each delivery against the earlier ones (docs/monitoring.md)
+        for partition_range in feed_ranges:
+            run([f"drift/{feed}"], partition_range)
     run(_dbt_selection())
     run(["release/dashboards"])
 

@@ -56,10 +56,14 @@ refresh_job = dg.define_asset_job(
     name="daily_refresh",
     # the spine and everything after it, and every dbt model on the feeds: re-applying the opt-out after linkage
     # rewrites published partitions, so the feeds' staging tables must be rebuilt too
-    selection=dg.AssetSelection.assets(
-        ["identity", "spine"], ["pseudonymised", "person_keys"], ["pseudonymised", "programme_rollout"]
-    ).downstream()
-    | dg.AssetSelection.key_prefixes(["pseudonymised"]).downstream(include_self=False),
+    # (not the drift assets: partitioned per feed like the feeds, they run per delivery, eagerly)
+    selection=(
+        dg.AssetSelection.assets(
+            ["identity", "spine"], ["pseudonymised", "person_keys"], ["pseudonymised", "programme_rollout"]
+        ).downstream()
+        | dg.AssetSelection.key_prefixes(["pseudonymised"]).downstream(include_self=False)
+    )
+    - dg.AssetSelection.key_prefixes(["drift"]),
     description="Re-link, re-key and rebuild the warehouse from everything loaded so far.",
 )
 

@@ -1,0 +1,1 @@
+"""Dagster assets and checks of drift monitoring (docs/monitoring.md)."""

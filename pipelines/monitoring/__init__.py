@@ -1,0 +1,1 @@
+"""Drift and recording-practice monitoring (issue #20): docs/monitoring.md."""
