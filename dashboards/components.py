@@ -120,9 +120,10 @@ def table_html(frame: pd.DataFrame, cols: Sequence[Col], caption: str, table_id:
     if frame.empty:
         body = f'<tr><td colspan="{len(cols)}">No published rows for the filters chosen.</td></tr>'
     items = "".join(f'<li><span class="hfc-reason">{esc(r)}</span>: {esc(reason_text(r))}</li>' for r in sorted(notes))
-    note = f'<p class="hfc-note">{esc(rule_text())}</p>'
+    # the rule's own statement (its threshold and base are not counts): marked so the browser scan knows it
+    note = f'<p class="hfc-note" data-hfc-rule>{esc(rule_text())}</p>'
     if items:
-        note += f'<p class="hfc-note">Why cells read "suppressed":</p><ul class="hfc-note">{items}</ul>'
+        note += f'<p class="hfc-note">Why cells read "suppressed":</p><ul class="hfc-note" data-hfc-rule>{items}</ul>'
     return (
         f'<div class="hfc-table-wrap" role="region" tabindex="0" aria-labelledby="{table_id}-caption">'
         f'<table class="hfc-table" id="{table_id}"><caption id="{table_id}-caption">{esc(caption)}</caption>'
@@ -165,8 +166,14 @@ def row_header() -> alt.Header:
 
 
 def svg(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """Ask Vega-Embed for the SVG renderer (Streamlit would switch big charts to canvas) and no action menu."""
+    """Ask Vega-Embed for the SVG renderer (Streamlit would switch big charts to canvas) and no action menu.
+
+    Marks are taken out of the accessibility tree (``aria: false``): a mark container without a description is an
+    unnamed image to a screen reader (axe ``svg-img-alt``), and one point per month would be read out one by one.
+    The chart keeps its own description on the root (``alt``), its axes keep theirs, and the text alternative and
+    the data table beside it give every value."""
     chart = chart.configure_axis(labelLimit=260, labelFontSize=12, titleFontSize=12).configure_legend(labelLimit=320)
+    chart = chart.configure_mark(aria=False)
     return chart.properties(usermeta={"embedOptions": {"renderer": "svg", "actions": False}})
 
 
