@@ -17,7 +17,8 @@ METHODS = {
     "interrupted_time_series": "Area time series",
 }
 MEASURES = {
-    "rate_ratio": ("rate ratio (1 = no change; below 1 = fewer)", 1.0),
+    # the reference values in words: "1 = no change" would read as a count of one in the page's text
+    "rate_ratio": ("rate ratio (one = no change; below one = fewer)", 1.0),
     "difference_in_points": ("difference in points (0 = no change)", 0.0),
     "difference_per_locality_month": ("difference per locality and month (0 = no change)", 0.0),
     "mean_difference": ("difference in points (0 = no change)", 0.0),
@@ -48,10 +49,10 @@ page.intro(
 )
 
 estimates = data.load("dash_evaluation_estimates")
-if estimates is not None:
-    rows = estimates.copy()
-    if f.programme != filters.ALL:
-        rows = rows[rows["intervention_code"].astype(str) == f.programme]
+rows = estimates.copy() if estimates is not None else None
+if rows is not None and f.programme != filters.ALL:
+    rows = rows[rows["intervention_code"].astype(str) == f.programme]
+if rows is not None and rows["outcome"].notna().any() and rows["window_months"].notna().any():
     outcomes = sorted(rows["outcome"].dropna().astype(str).unique())
     default_outcome = "crisis_contacts" if "crisis_contacts" in outcomes else (outcomes[0] if outcomes else None)
     left, right = st.columns(2)
@@ -214,6 +215,11 @@ if estimates is not None:
     items = "".join(f"<li>{esc(c)}</li>" for c in (*CAVEATS, *notes))
     st.html(f'<ul class="hfc-intro">{items}</ul>')
 else:
+    if rows is not None:  # a programme with no estimates (usual care is the comparison, never evaluated itself)
+        chosen = "the programmes" if f.programme == filters.ALL else labelled(f.programme)
+        st.info(
+            f"No published estimates for {chosen}. Choose another programme, or all programmes, to see the evaluation."
+        )
     page.section("Caveats")
     st.html('<ul class="hfc-intro">' + "".join(f"<li>{esc(c)}</li>" for c in CAVEATS) + "</ul>")
 
