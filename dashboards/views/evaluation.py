@@ -153,7 +153,8 @@ if rows is not None and rows["outcome"].notna().any() and rows["window_months"].
             Col("n_treated", "People in the programme", "count"),
             Col("n_comparison", "Comparison people", "count"),
             Col("is_small_n", "Small numbers", labels={"True": "yes", "False": "no"}),
-            Col("note", "Caveat"),
+            # each row's caveat (`note`) is listed once under Caveats below: as a column its paragraphs squeezed
+            # the table to one readable row
         ],
         caption=f"Estimates for {labelled(outcome)}, {window} months",
         file_stem=f"evaluation_{outcome}_{window}_{f.programme}",
