@@ -9,6 +9,7 @@ dash tables get their complementary suppression and must pass the differencing a
 a build that cannot be protected is not published.
 """
 
+import fcntl
 import importlib.metadata
 import os
 import shutil
@@ -66,13 +67,28 @@ class OfflineDbtCliResource(DbtCliResource):
         return version.parse(importlib.metadata.version("dbt-core"))
 
 
+def _parse() -> None:
+    os.environ.setdefault("HFC_PSEUDONYMISED_DIR", str(zones().pseudonymised))
+    OfflineDbtCliResource(project_dir=dbt_project).cli(["--quiet", "parse"], target_path=dbt_project.target_path).wait()
+
+
 def prepare_dbt_project() -> None:
-    """Parse the project into target/manifest.json when it is missing or older than the models."""
-    if _manifest_is_stale():
-        os.environ.setdefault("HFC_PSEUDONYMISED_DIR", str(zones().pseudonymised))
-        OfflineDbtCliResource(project_dir=dbt_project).cli(
-            ["--quiet", "parse"], target_path=dbt_project.target_path
-        ).wait()
+    """Parse the project into target/manifest.json when it is missing or older than the models.
+
+    Under a lock: two processes importing the definitions at once (``pytest -n 2`` on a fresh clone, a UI beside a
+    run) would otherwise both parse into the same target and leave a manifest with one write after the other.
+    """
+    if not _manifest_is_stale():
+        return
+    target = Path(dbt_project.target_path)
+    target.mkdir(parents=True, exist_ok=True)
+    with (target / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if _manifest_is_stale():  # another process may have parsed while this one waited
+                _parse()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 prepare_dbt_project()
