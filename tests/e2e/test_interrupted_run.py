@@ -18,7 +18,7 @@ from pipelines.linkage.opt_out import OPT_OUT_FILE
 
 pytestmark = pytest.mark.slow
 
-VOLATILE = {"loaded_at", "linkage_run_id"}  # when a load ran, not what it loaded
+VOLATILE = {"loaded_at", "linkage_run_id", "evaluated_at"}  # when a load (or a drift test) ran, not what it did
 
 
 def _env(root: Path) -> dict[str, str]:
