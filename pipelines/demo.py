@@ -272,6 +272,8 @@ def render_summary(summary: DemoSummary) -> str:
         f"    quarantined rows and files, with reasons:  {zone.quarantine}",
         f"    query the warehouse:  .venv/bin/python -c \"import duckdb; duckdb.connect('{summary.warehouse}', "
         "read_only=True).sql('from marts.load_audit').show()\"",
+        "    the commissioner dashboards (disclosure-controlled):  make dashboard   (http://127.0.0.1:8501)",
+        f"    drift reports, per feed and delivery:  {zone.reports / 'drift'}",
         "    the asset graph, runs and partitions:  make ui   (http://127.0.0.1:3000)",
         "    the data dictionary (every table and column):  make docs",
         "    the evaluation (designs, worked queries, the pack):  docs/evaluation.md",

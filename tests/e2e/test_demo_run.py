@@ -56,6 +56,7 @@ def test_summary_says_what_was_built_and_where_to_look(demo_run) -> None:
     assert "police_incidents" in demo_run.stdout
     assert "staging.stg_police_incidents__incidents" in demo_run.stdout
     assert "make ui" in demo_run.stdout
+    assert "make dashboard" in demo_run.stdout
 
 
 def _warehouse_text(con: duckdb.DuckDBPyConnection) -> list[str]:
