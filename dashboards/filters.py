@@ -43,7 +43,7 @@ class Filters:
         """A ``YYYY-Qn`` quarter overlapping the period."""
         try:
             year, q = int(quarter[:4]), int(quarter[-1])
-        except ValueError:
+        except (ValueError, IndexError):  # an empty or malformed quarter: keep the row rather than fail the page
             return True
         first, last = f"{year}-{3 * q - 2:02d}", f"{year}-{3 * q:02d}"
         return not self.from_month or (first <= self.to_month and last >= self.from_month)

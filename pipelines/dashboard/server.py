@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -103,8 +104,10 @@ class Server:
     log_path: Path
 
     def log_tail(self, chars: int = 6000) -> str:
+        """The end of the server's log, digits masked: Streamlit logs an app exception with its message, which may
+        quote a value, and this goes into test failure messages."""
         try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+            return re.sub(r"\d", "#", self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:])
         except OSError:
             return ""
 

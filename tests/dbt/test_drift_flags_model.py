@@ -45,6 +45,7 @@ def _render(path: Path, con: duckdb.DuckDBPyConnection, pseudonymised: Path) -> 
             f"{count(n)} as {n}, case when {n} between 1 and {THRESHOLD} "
             f"then 'suppressed_1_to_threshold' end as {n}_suppression"
         ),
+        disclosure_threshold=lambda: THRESHOLD,
         disclosure_statistic=lambda e, n: f"case when ({n}) > {THRESHOLD} then {e} end",
         disclosure_statistic_suppression=lambda n: (
             f"case when ({n}) between 1 and {THRESHOLD} then 'count_suppressed' end"
@@ -81,14 +82,24 @@ def test_drift_flags_mark_the_injected_month(built: duckdb.DuckDBPyConnection, f
         "where feed = ? and delivery_period = ? and metric = ?",
         [feed, DRIFT_FROM, metric],
     ).fetchone()
-    assert shown == (True, True, "2024-02..2024-07")
+    # a new-code share is a count over the delivery: shown only when 0 (docs in the model), its flag always
+    assert shown == (True, not metric.startswith("new_codes:"), "2024-02..2024-07")
 
 
 def test_dash_drift_flags_counts_are_disclosure_controlled(built: duckdb.DuckDBPyConnection) -> None:
     rows = built.execute("select rows_in_delivery from dash_drift_flags").fetchall()
     assert rows and all(r is None or r == 0 or (r > THRESHOLD and r % BASE == 0) for (r,) in rows)
-    untested = built.execute("select count(*) from dash_drift_flags where statistic is null").fetchone()
-    assert untested == (0,)
+    unexplained = built.execute(
+        "select count(*) from dash_drift_flags where statistic is null and statistic_suppression is null"
+    ).fetchone()
+    assert unexplained == (0,)
+    small = built.execute(
+        "select count(*) from dash_drift_flags as d join drift_flags as m using (feed, delivery_period, metric) "
+        f"where d.statistic is not null and m.metric_kind in ('rate', 'missing') "
+        f"and (m.current_count between 1 and {THRESHOLD} "
+        f"or m.current_denominator - m.current_count between 1 and {THRESHOLD})"
+    ).fetchone()
+    assert small == (0,)  # a rate or missing share over a small count would give the count back
 
 
 def test_no_drift_results_give_an_empty_table(tmp_path: Path) -> None:

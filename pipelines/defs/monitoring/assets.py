@@ -127,7 +127,7 @@ def build_drift_asset(feed: str, severity: Severity | None = None) -> dg.AssetsD
     )
     def drift_feed(context: dg.AssetExecutionContext, zones: ZonesResource) -> dg.MaterializeResult:
         zone = zones.get()
-        results, reports = run_drift(feed, zone, list(context.partition_keys), load_severity())
+        results, reports = run_drift(feed, zone, list(context.partition_keys), severity)  # as its checks declare
         for period, rows in results.groupby("delivery_period"):
             drifted = rows[rows["is_drifted"]]
             for r in drifted.itertuples():
