@@ -13,9 +13,12 @@ Two kinds:
 
 What an alert never carries: values. Dagster's own messages can quote a SQL statement or a path, a third-party
 library's can quote a cell. The rule: an error's message is forwarded (first line, at most 200 characters) only when
-the exception was raised in the pipeline's own code (the innermost frame of its traceback is under ``pipelines/``),
-whose messages name feeds, files, rows, columns and rules but never a value (DEVELOPERS.md); any other error is
-forwarded as its class name alone. A blocked delivery's message is built from check names only.
+the exception is one of the pipeline's own classes (defined under ``pipelines``, a name no other loaded class has) or
+a ``dg.Failure``, and was raised in the pipeline's own code (the innermost frame of its traceback is under
+``pipelines/``): those messages name feeds, files, rows, columns and rules but never a value (DEVELOPERS.md). A
+built-in error raised by our code is not enough (``int()`` quotes the text it could not read, DuckDB the file and
+the process holding it), nor a library's error raised from our call. Any other error is forwarded as its class name
+alone. A blocked delivery's message is built from check names only.
 
 The webhook is posted once per alert with a timeout and no retry (a webhook that is down must not hold up the
 sensor or storm the receiver when it comes back); its failure is logged, by class, and never raised. Its address is
@@ -101,6 +104,18 @@ def _innermost(error: SerializableErrorInfo) -> SerializableErrorInfo:
     return error
 
 
+def our_exception_names() -> frozenset[str]:
+    """Names of the exception classes defined in the pipeline's package (among those loaded) that no class elsewhere
+    shares (``ValidationError`` is ours, and pydantic's, whose messages quote their input: not forwarded)."""
+    modules: dict[str, set[bool]] = {}
+    pending: list[type[BaseException]] = [BaseException]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        modules.setdefault(cls.__name__, set()).add(cls.__module__.split(".")[0] == "pipelines")
+    return frozenset(name for name, ours in modules.items() if ours == {True})
+
+
 def raised_by_our_code(error: SerializableErrorInfo) -> bool:
     """Whether the innermost frame of the traceback is in the pipeline's own package."""
     if not error.stack:
@@ -109,10 +124,16 @@ def raised_by_our_code(error: SerializableErrorInfo) -> bool:
     return last.startswith(f'File "{OUR_CODE}')
 
 
+def message_is_ours(error: SerializableErrorInfo) -> bool:
+    """Our own exception class (or a ``dg.Failure``), raised by our own code: its message carries no value."""
+    ours = error.cls_name == "Failure" or error.cls_name in our_exception_names()
+    return ours and raised_by_our_code(error)
+
+
 def safe_message(error: SerializableErrorInfo) -> str:
-    """The error's message if our code raised it (first line, without the class, at most 200 characters); else
-    nothing: the class name is all that is forwarded."""
-    if not raised_by_our_code(error):
+    """The error's message if it is ours (first line, without the class, at most 200 characters); else nothing:
+    the class name is all that is forwarded."""
+    if not message_is_ours(error):
         return ""
     text = (error.message or "").strip()
     first = text.splitlines()[0] if text else ""

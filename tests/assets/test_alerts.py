@@ -109,22 +109,33 @@ def test_a_failed_run_is_alerted_to_every_sink_without_the_value_in_its_error(
     assert f"run {result.run_id}" in _our_log(caplog) and PLANTED not in _our_log(caplog)
 
 
-def test_our_own_errors_message_is_forwarded(sinks: tuple[Path, Receiver], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_our_own_exceptions_raised_by_our_code_have_their_message_forwarded(
+    sinks: tuple[Path, Receiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
     alerts, _ = sinks
-    monkeypatch.setenv("HFC_MODE", "staging")
+    monkeypatch.setenv("HFC_EVENT_DATE_WINDOW_MONTHS", f"{PLANTED}x")
 
     @dg.asset
     def misconfigured() -> None:
-        from pipelines.settings import mode
+        from pipelines.privacy.keys import load_key
 
-        mode()  # raises in pipelines/settings.py: a message naming the setting, not a value
+        load_key({"HFC_MODE": "staging"})  # KeyConfigurationError, raised in pipelines/privacy/keys.py
+
+    @dg.asset
+    def unreadable() -> None:
+        from pipelines.settings import event_date_window_months
+
+        event_date_window_months()  # our code, but int() raises: its message quotes the text it could not read
 
     with dg.instance_for_test() as instance:
-        result = dg.materialize([misconfigured], instance=instance, raise_on_error=False)
-        _evaluate(instance, result)
-    [alert] = _lines(alerts)
-    assert alert["error_class"] == "ValueError"
-    assert alert["message"] == "HFC_MODE must be 'demo' or 'production'"
+        for asset in (misconfigured, unreadable):
+            result = dg.materialize([asset], instance=instance, raise_on_error=False)
+            _evaluate(instance, result)
+    ours, builtin = _lines(alerts)
+    assert ours["error_class"] == "KeyConfigurationError"
+    assert ours["message"] == "HFC_MODE must be 'demo' or 'production'"
+    assert builtin["error_class"] == "ValueError" and PLANTED not in json.dumps(builtin)
+    assert "withheld" in builtin["message"]
 
 
 def test_a_blocked_delivery_is_a_warning_of_its_own_kind(sinks: tuple[Path, Receiver], tmp_path: Path) -> None:
