@@ -6,7 +6,7 @@ imported as modules: Dagster refuses a code location with more than one Definiti
 
 import dagster as dg
 
-from pipelines.defs import automation
+from pipelines.defs import alerts, automation
 from pipelines.defs.ingest import assets as ingest
 from pipelines.defs.linkage import assets as linkage
 from pipelines.defs.monitoring import assets as monitoring
@@ -25,6 +25,7 @@ defs = dg.Definitions.merge(
     release.defs,
     monitoring.defs,
     automation.defs,
+    alerts.defs,
     dg.Definitions(
         resources={
             "zones": ZonesResource(),

@@ -195,3 +195,70 @@ def event_date_window_months() -> int:
     if value < 0:
         raise ValueError("HFC_EVENT_DATE_WINDOW_MONTHS must be 0 or more")
     return value
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """How a step that failed for a transient reason (a DuckDB file locked by another process, EAGAIN or EBUSY) is
+    retried: ``max_retries`` more attempts, waiting ``delay_seconds`` grown by ``backoff`` and spread by ``jitter``."""
+
+    max_retries: int = 3
+    delay_seconds: float = 5.0
+    backoff: str = "exponential"  # exponential | linear | none
+    jitter: str = "plus_minus"  # plus_minus | full | none
+
+
+MAX_RETRIES_CEILING = 10
+MAX_RETRY_DELAY_SECONDS = 600.0
+BACKOFFS = ("exponential", "linear", "none")
+JITTERS = ("plus_minus", "full", "none")
+
+
+def retry_settings() -> RetrySettings:
+    """``HFC_RETRY_MAX`` (default 3, 0 switches retries off, at most 10), ``HFC_RETRY_DELAY_SECONDS`` (default 5, at
+    most 600), ``HFC_RETRY_BACKOFF`` (exponential, linear or none; default exponential) and ``HFC_RETRY_JITTER``
+    (plus_minus, full or none; default plus_minus). Read when a step fails, so a change needs no restart."""
+    default = RetrySettings()
+    retries = _whole_number("HFC_RETRY_MAX", default.max_retries)
+    if not 0 <= retries <= MAX_RETRIES_CEILING:
+        raise ValueError(f"HFC_RETRY_MAX must be between 0 and {MAX_RETRIES_CEILING}")
+    raw = os.environ.get("HFC_RETRY_DELAY_SECONDS", "").strip()
+    try:
+        delay = float(raw) if raw else default.delay_seconds
+    except ValueError:
+        raise ValueError("HFC_RETRY_DELAY_SECONDS must be a number of seconds") from None
+    if not 0 <= delay <= MAX_RETRY_DELAY_SECONDS:
+        raise ValueError(f"HFC_RETRY_DELAY_SECONDS must be between 0 and {MAX_RETRY_DELAY_SECONDS:g}")
+    backoff = os.environ.get("HFC_RETRY_BACKOFF", "").strip().lower() or default.backoff
+    if backoff not in BACKOFFS:
+        raise ValueError(f"HFC_RETRY_BACKOFF must be one of {', '.join(BACKOFFS)}")
+    jitter = os.environ.get("HFC_RETRY_JITTER", "").strip().lower() or default.jitter
+    if jitter not in JITTERS:
+        raise ValueError(f"HFC_RETRY_JITTER must be one of {', '.join(JITTERS)}")
+    return RetrySettings(retries, delay, backoff, jitter)
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Where run-failure alerts go besides the log: a JSON-lines file, a webhook (POST of the alert as JSON)."""
+
+    file: Path | None = None
+    webhook_url: str | None = None
+    webhook_timeout_seconds: float = 5.0
+
+
+def alert_settings() -> AlertSettings:
+    """``HFC_ALERT_FILE`` (append one JSON line per alert; unset: none), ``HFC_ALERT_WEBHOOK_URL`` (http or https
+    only; unset: none) and ``HFC_ALERT_WEBHOOK_TIMEOUT_SECONDS`` (default 5, at most 60)."""
+    file = os.environ.get("HFC_ALERT_FILE", "").strip()
+    url = os.environ.get("HFC_ALERT_WEBHOOK_URL", "").strip()
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise ValueError("HFC_ALERT_WEBHOOK_URL must be an http:// or https:// address")
+    raw = os.environ.get("HFC_ALERT_WEBHOOK_TIMEOUT_SECONDS", "").strip()
+    try:
+        timeout = float(raw) if raw else AlertSettings.webhook_timeout_seconds
+    except ValueError:
+        raise ValueError("HFC_ALERT_WEBHOOK_TIMEOUT_SECONDS must be a number of seconds") from None
+    if not 0 < timeout <= 60:
+        raise ValueError("HFC_ALERT_WEBHOOK_TIMEOUT_SECONDS must be more than 0 and at most 60")
+    return AlertSettings(Path(file).resolve() if file else None, url or None, timeout)

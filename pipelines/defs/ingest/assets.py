@@ -22,6 +22,7 @@ from pipelines.feeds.base import FeedSpec
 from pipelines.ingest.errors import Alert
 from pipelines.ingest.landing import stray_files
 from pipelines.ingest.load import LoadResult, load_period
+from pipelines.ops.runs import ingest_pool, retry_transient
 from pipelines.settings import Zones, control_total_shortfall
 
 
@@ -234,7 +235,9 @@ def build_raw_asset(spec: FeedSpec) -> dg.AssetsDefinition:
         description=f"{spec.agency}: accepted rows of each delivery. {spec.description}",
         tags={"zone": "identifiable"},
         check_specs=check_specs,
+        pool=ingest_pool(spec.name),
     )
+    @retry_transient
     def raw_feed(context: dg.AssetExecutionContext, zones: ZonesResource) -> dg.MaterializeResult:
         zone = zones.get()
         shortfall = control_total_shortfall()

@@ -19,6 +19,7 @@ from pipelines.linkage.config import LinkageSettings
 from pipelines.linkage.inputs import canonical_records
 from pipelines.linkage.quality import QUALITY_COLUMNS
 from pipelines.linkage.spine import build_spine
+from pipelines.ops.runs import retry_transient
 from pipelines.settings import Zones, mode
 
 SPINE_FILE = "record_person.parquet"
@@ -67,6 +68,7 @@ def synthetic_truth(zones: Zones) -> pd.DataFrame | None:
     tags={"zone": "identifiable"},
     description="Identity spine: each agency record's stable person id. One row per agency record.",
 )
+@retry_transient
 def identity_spine(context: dg.AssetExecutionContext, zones: ZonesResource) -> dg.MaterializeResult:
     zone = zones.get()
     records = accepted_person_records(zone)

@@ -19,6 +19,7 @@ from pipelines.defs.resources import ZonesResource
 from pipelines.feeds import FEED_SPECS
 from pipelines.monitoring.config import Severity, load_severity
 from pipelines.monitoring.drift import evaluate, load_profiles, metrics, read_delivery, reference_window, write_results
+from pipelines.ops.runs import retry_transient
 from pipelines.settings import Zones
 
 CHECKS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -125,6 +126,7 @@ def build_drift_asset(feed: str, severity: Severity | None = None) -> dg.AssetsD
             "numeric distributions), with an offline Evidently report per delivery. One row per delivery and metric."
         ),
     )
+    @retry_transient
     def drift_feed(context: dg.AssetExecutionContext, zones: ZonesResource) -> dg.MaterializeResult:
         zone = zones.get()
         results, reports = run_drift(feed, zone, list(context.partition_keys), severity)  # as its checks declare

@@ -35,6 +35,7 @@ from pipelines.linkage.opt_out import (
     publication_trail_row,
     published_path,
 )
+from pipelines.ops.runs import ingest_pool, retry_transient
 from pipelines.pseudonymisation import PROGRAMME_ROLLOUT_FILE, Reference, person_keys, programme_rollout, publish_period
 from pipelines.settings import Zones
 
@@ -63,7 +64,9 @@ def build_pseudonymised_asset(spec: FeedSpec) -> dg.AssetsDefinition:
         kinds={"python", "parquet"},
         tags={"zone": "pseudonymised"},
         description=f"{spec.agency}, pseudonymised. {spec.description}",
+        pool=ingest_pool(spec.name),
     )
+    @retry_transient
     def pseudonymised_feed(
         context: dg.AssetExecutionContext,
         zones: ZonesResource,
@@ -107,6 +110,7 @@ def build_pseudonymised_asset(spec: FeedSpec) -> dg.AssetsDefinition:
         "the application recorded in the identity zone's audit trail. One row per excluded record (identity zone)."
     ),
 )
+@retry_transient
 def opt_out_applied(
     context: dg.AssetExecutionContext,
     zones: ZonesResource,
@@ -173,6 +177,7 @@ def opt_out_applied(
         "per agency record."
     ),
 )
+@retry_transient
 def pseudonymised_person_keys(
     zones: ZonesResource, pseudonymisation_key: PseudonymisationKeyResource
 ) -> dg.MaterializeResult:
@@ -214,6 +219,7 @@ def rollout_path(zones: Zones) -> Path:
         "when the file is not delivered. One row per locality and intervention."
     ),
 )
+@retry_transient
 def pseudonymised_programme_rollout(zones: ZonesResource) -> dg.MaterializeResult:
     zone = zones.get()
     frame = programme_rollout(zone.reference)

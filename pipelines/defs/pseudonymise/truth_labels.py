@@ -8,6 +8,7 @@ import dagster as dg
 
 from pipelines.defs.ingest.assets import raw_assets
 from pipelines.defs.resources import PseudonymisationKeyResource, ZonesResource
+from pipelines.ops.runs import retry_transient
 from pipelines.settings import Zones, mode
 from pipelines.truth_labels import LABEL_COLUMNS, empty_labels, truth_labels
 
@@ -36,6 +37,7 @@ def labels_dir(zones: Zones):
         for name in LABEL_COLUMNS
     ],
 )
+@retry_transient
 def synth_truth_labels(
     context: dg.AssetExecutionContext, zones: ZonesResource, pseudonymisation_key: PseudonymisationKeyResource
 ):

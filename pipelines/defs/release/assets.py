@@ -9,6 +9,7 @@ import dagster as dg
 
 from pipelines.defs.transform.assets import warehouse_dbt_assets
 from pipelines.disclosure.release import ReleaseRefused, write_release
+from pipelines.ops.runs import WAREHOUSE_POOL, retry_transient
 from pipelines.settings import release_dir, warehouse_path, zones
 
 # every dash model the dbt project builds: a new dash_* model joins the release without an edit here
@@ -22,13 +23,15 @@ DASHBOARD_KEYS = sorted((k for k in warehouse_dbt_assets.keys if k.path[0] == "d
     automation_condition=dg.AutomationCondition.eager(),
     description="Every dash_* table as CSV and parquet, with relations and a manifest, written only if it passes "
     "hfc check-release (docs/disclosure.md).",
+    pool=WAREHOUSE_POOL,  # reads the published file while no build swaps it
 )
+@retry_transient
 def release_dashboards(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     reports = zones().reports / "release"
     try:
         report = write_release(warehouse_path(), release_dir(), reports)
     except ReleaseRefused as exc:
-        raise dg.Failure(description=str(exc)) from exc
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc  # a verdict, not a fault
     audit = report.audit
     assert audit is not None
     return dg.MaterializeResult(

@@ -25,6 +25,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from packaging import version
 
 from pipelines.disclosure.secondary import Protection, protect_warehouse
+from pipelines.ops.runs import WAREHOUSE_POOL, retry_transient
 from pipelines.settings import (
     REPO_ROOT,
     disclosure_rounding_base,
@@ -123,7 +124,9 @@ def protect_dashboards(building: Path) -> Protection:
         return protect_warehouse(con, disclosure_threshold(), disclosure_rounding_base())
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=HfcDbtTranslator())
+# one warehouse writer at a time (the pool's limit is in dagster.yaml); a DuckDB lock conflict is retried
+@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=HfcDbtTranslator(), pool=WAREHOUSE_POOL)
+@retry_transient
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     published = warehouse_path()
     full = restricted_warehouse_path()
