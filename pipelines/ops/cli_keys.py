@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--new-key-file", required=True, type=Path, help="file holding the new key (chmod 600)")
     parser.add_argument("--dry-run", action="store_true", help="check everything and count, change nothing")
     parser.add_argument(
-        "--no-rebuild", action="store_true", help="re-key the files only; rebuild later with `hfc backfill`"
+        "--no-rebuild", action="store_true", help="re-key the files only; run the command again later to rebuild"
     )
     parser.set_defaults(func=main)
 
@@ -32,15 +32,28 @@ def _out(line: str) -> None:
 def main(args: argparse.Namespace) -> int:
     import os
 
-    from pipelines.ops.rotate import RotationError, rotate_key, verify_warehouse
-    from pipelines.privacy.keys import ENV_KEY_FILE, ENV_MODE, KeyConfigurationError, load_key, production_preflight
-    from pipelines.settings import warehouse_path, zones
+    from pipelines.ops.rotate import RotationError, journal_path, rotate_key
+    from pipelines.privacy.keys import (
+        ENV_KEY_FILE,
+        ENV_MODE,
+        KeyConfigurationError,
+        ZoneKey,
+        load_key,
+        production_preflight,
+        read_zone_key,
+    )
+    from pipelines.settings import zones
 
     try:
         production_preflight()
-        old = load_key()
         new = load_key({ENV_KEY_FILE: str(args.new_key_file), ENV_MODE: os.environ.get(ENV_MODE, "demo")})
         zone = zones()
+        record = read_zone_key(zone.pseudonymised)
+        if record == ZoneKey(new.key_id) and not journal_path(zone).exists():
+            # already re-keyed (say with --no-rebuild): only the rebuild is left, whichever key is configured now
+            _out(f"hfc rotate-key: the pseudonymised zone is already keyed with key id {new.key_id}.")
+            return 0 if args.dry_run or args.no_rebuild else _rebuild(new.key_id, args.new_key_file)
+        old = load_key()
         result = rotate_key(zone, old, new, dry_run=args.dry_run)
     except (KeyConfigurationError, RotationError) as exc:
         sys.stderr.write(f"hfc rotate-key: {exc}\n")
@@ -58,21 +71,36 @@ def main(args: argparse.Namespace) -> int:
         f"{result.seconds_maps + result.seconds_rewrite:.1f}s; audit entry key.rotate written."
     )
     if args.no_rebuild:
-        _out("  The warehouse still holds the old tokens: rebuild it with `hfc backfill` (new key configured).")
-    else:
-        _out("  Rebuilding the warehouse (dbt build, release)...")
-        if not rebuild_warehouse():
-            sys.stderr.write("hfc rotate-key: the warehouse rebuild failed; run `hfc backfill` with the new key\n")
-            return 1
-        stale = verify_warehouse(warehouse_path(), result.new_key_id)
-        if stale:
-            sys.stderr.write(f"hfc rotate-key: the warehouse still holds other key ids in {', '.join(stale)}\n")
-            return 1
-        _out(f"  Warehouse rebuilt: every key id in it is {result.new_key_id}.")
+        _out(
+            "  The warehouse still holds the old tokens: rebuild it by running this command again (it only rebuilds "
+            "now), or by materialising the dbt assets in `make ui`."
+        )
+        _switch(args.new_key_file)
+        return 0
+    return _rebuild(result.new_key_id, args.new_key_file)
+
+
+def _switch(new_key_file: Path) -> None:
     _out(
-        f"  Now point HFC_PSEUDONYMISATION_KEY_FILE at the new key ({args.new_key_file}); runs with the old key are "
+        f"  Now point HFC_PSEUDONYMISATION_KEY_FILE at the new key ({new_key_file}); runs with the old key are "
         "refused from now on. Retire the old key (docs/operations.md, 'Keys')."
     )
+
+
+def _rebuild(key_id: str, new_key_file: Path) -> int:
+    from pipelines.ops.rotate import verify_warehouse
+    from pipelines.settings import warehouse_path
+
+    _out("  Rebuilding the warehouse (dbt build, release)...")
+    if not rebuild_warehouse():
+        sys.stderr.write("hfc rotate-key: the warehouse rebuild failed; see the run in `make ui`, then run again\n")
+        return 1
+    stale = verify_warehouse(warehouse_path(), key_id)
+    if stale:
+        sys.stderr.write(f"hfc rotate-key: the warehouse still holds other key ids in {', '.join(stale)}\n")
+        return 1
+    _out(f"  Warehouse rebuilt: every key id in it is {key_id}.")
+    _switch(new_key_file)
     return 0
 
 

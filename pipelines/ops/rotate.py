@@ -309,7 +309,10 @@ def _check_start(zones: Zones, old: PseudonymisationKey, new: PseudonymisationKe
     record = read_zone_key(zones.pseudonymised)
     journal = _read_journal(zones)
     resuming = False
-    if record is not None and record.rotating_to:
+    same = journal is not None and (journal.get("old_key_id"), journal.get("new_key_id")) == (old.key_id, new.key_id)
+    if record == ZoneKey(new.key_id) and same:
+        resuming = True  # killed after the zone's record said "done", before the journal was removed
+    elif record is not None and record.rotating_to:
         if (record.key_id, record.rotating_to) != (old.key_id, new.key_id):
             raise KeyMismatchError(
                 f"a rotation from key id {record.key_id} to {record.rotating_to} is under way; this one is from "
@@ -322,7 +325,7 @@ def _check_start(zones: Zones, old: PseudonymisationKey, new: PseudonymisationKe
             f"{old.key_id}: set HFC_PSEUDONYMISATION_KEY(_FILE) to the key the tokens were made with"
         )
     if journal is not None and not resuming:
-        if (journal.get("old_key_id"), journal.get("new_key_id")) == (old.key_id, new.key_id):
+        if same:
             resuming = True  # killed before the zone's record said "rotating"
         else:
             raise RotationError(

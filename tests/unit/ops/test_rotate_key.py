@@ -21,7 +21,6 @@ from pipelines.privacy.keys import (
     PseudonymisationKey,
     ZoneKey,
     read_zone_key,
-    write_zone_key,
     zone_key_ids,
 )
 from pipelines.pseudonymisation import Reference, person_keys, publish_period
@@ -200,6 +199,25 @@ def test_hfc_rotate_key_cli(
     out = capsys.readouterr().out
     assert "re-keyed" in out and "n" * 40 not in out and "o" * 40 not in out
     _assert_rotated(zones, expected)
-    write_zone_key(zones.pseudonymised, ZoneKey(NEW.key_id))
-    assert main(["rotate-key", "--new-key-file", str(new_file), "--dry-run"]) == 2  # the old key is refused
-    assert NEW.key_id in capsys.readouterr().err
+    assert main(["rotate-key", "--new-key-file", str(new_file), "--no-rebuild"]) == 0  # done: nothing to re-key
+    assert f"already keyed with key id {NEW.key_id}" in capsys.readouterr().out
+    other_file = zones.root.parent / "other.key"
+    other_file.write_text("x" * 40)
+    other_file.chmod(0o600)
+    assert main(["rotate-key", "--new-key-file", str(other_file), "--dry-run"]) == 2  # the zone is not the old key's
+    err = capsys.readouterr().err
+    assert NEW.key_id in err and OLD.key_id in err
+
+
+def test_a_rotation_killed_after_its_last_file_finishes_without_a_second_audit_entry(
+    county: tuple[Zones, Zones],
+) -> None:
+    zones, expected = county
+    rotate_key(zones, OLD, NEW)
+    journal_path(zones).write_text(  # as left by a kill between recording the new key id and removing the journal
+        json.dumps({"old_key_id": OLD.key_id, "new_key_id": NEW.key_id, "done": [], "audited": True})
+    )
+    result = rotate_key(zones, OLD, NEW)
+    assert result.files == 0 and result.files_resumed == 7
+    _assert_rotated(zones, expected)
+    assert len((zones.root / "audit" / "audit.jsonl").read_text().splitlines()) == 1
