@@ -98,6 +98,9 @@ def materialize_everything(
     from pipelines.definitions import defs
     from pipelines.feeds import FEED_SPECS
     from pipelines.ingest.load import deliveries_by_period
+    from pipelines.privacy.keys import production_preflight
+
+    production_preflight()  # production mode: a missing or unsafe key stops the run before anything runs
 
     instance = dg.DagsterInstance.get()
     assets = list(defs.assets or [])

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.feeds.base import DType, FeedSpec, Role
+from pipelines.feeds.base import Column, DType, FeedSpec, Role
 from pipelines.linkage.opt_out import (
     OptOut,
     publication_lock,
@@ -32,7 +32,7 @@ from pipelines.linkage.opt_out import (
     write_delivery_counts,
 )
 from pipelines.privacy.generalise import age_bands
-from pipelines.privacy.keys import PseudonymisationKey, tokens
+from pipelines.privacy.keys import PseudonymisationKey, ensure_zone_key, tokens
 from pipelines.privacy.normalise import normalise_postcode
 from pipelines.settings import Zones
 
@@ -178,18 +178,52 @@ def pseudonymise_frame(
                 dtype="string",
             )
 
+    keyed = {c.name: (out_name, domain) for out_name, (c, domain) in secondary_keys(spec).items()}
     for col in spec.columns:
         if col.role is not Role.PLAIN:
             continue
-        if col.dtype is DType.STRING and col.output_name.endswith("_id"):
-            # another agency reference (an assessment or episode id): linkable back to the agency's
-            # system, so keyed like the record id, in its own domain
-            out[col.output_name.removesuffix("_id") + "_key"] = tokens(
-                key, _as_text(accepted[col.name]), f"{spec.name}:{col.output_name}"
-            )
+        if col.name in keyed:
+            out_name, domain = keyed[col.name]
+            out[out_name] = tokens(key, _as_text(accepted[col.name]), domain)
         else:
             out[col.output_name] = accepted[col.name]
     return out.reset_index(drop=True)
+
+
+def secondary_keys(spec: FeedSpec) -> dict[str, tuple[Column, str]]:
+    """The feed's other agency references (an assessment or episode id), keyed like the record id in their own
+    domain because they are linkable back to the agency's system: output column -> (the spec's column, domain)."""
+    return {
+        col.output_name.removesuffix("_id") + "_key": (col, f"{spec.name}:{col.output_name}")
+        for col in spec.columns
+        if col.role is Role.PLAIN and col.dtype is DType.STRING and col.output_name.endswith("_id")
+    }
+
+
+def token_domains(spec: FeedSpec) -> dict[str, str]:
+    """Every keyed column of the feed's published rows -> its token domain (what a key rotation recomputes)."""
+    return {"record_key": f"record:{spec.name}", **{out: domain for out, (_, domain) in secondary_keys(spec).items()}}
+
+
+#: In the identity zone: per feed and period, the agency references behind each keyed column of what was published
+#: (``domain``, ``value``), so a key rotation can recompute every token after retention purges the accepted rows.
+TOKEN_VALUES_DIR = "token_values"
+
+
+def token_values_path(zones: Zones, feed: str, period: str) -> Path:
+    return zones.identity / TOKEN_VALUES_DIR / feed / f"{period}.parquet"
+
+
+def _write_token_values(spec: FeedSpec, zones: Zones, period: str, accepted: pd.DataFrame) -> None:
+    parts = [pd.DataFrame({"domain": f"record:{spec.name}", "value": _as_text(accepted[spec.record_id])})]
+    for col, domain in secondary_keys(spec).values():
+        parts.append(pd.DataFrame({"domain": domain, "value": _as_text(accepted[col.name])}))
+    frame = pd.concat(parts, ignore_index=True).dropna().drop_duplicates().reset_index(drop=True)
+    target = token_values_path(zones, spec.name, period)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    frame.astype({"domain": "string", "value": "string"}).to_parquet(tmp, index=False)
+    tmp.replace(target)
 
 
 @dataclass
@@ -216,6 +250,7 @@ def publish_period(
 
     No accepted rows (the delivery was rejected whole or never came) withdraws what an earlier delivery published.
     """
+    ensure_zone_key(zones.pseudonymised, key, f"pseudonymised/{spec.name} {period}")  # never mix key ids
     source = _accepted_path(zones, spec.name, period)
     target = published_path(zones, spec.name, period)
     if not source.exists():
@@ -230,6 +265,7 @@ def publish_period(
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
         frame.to_parquet(tmp, index=False)
+        _write_token_values(spec, zones, period, accepted.loc[reasons.isna()])
         tmp.replace(target)
         write_delivery_counts(zones, spec.name, period, reasons, applied_by or f"pseudonymised/{spec.name}", run_id)
     return Published(period, len(frame), reasons)

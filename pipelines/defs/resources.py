@@ -5,7 +5,7 @@ import functools
 
 import dagster as dg
 
-from pipelines.privacy.keys import PseudonymisationKey, load_key
+from pipelines.privacy.keys import PseudonymisationKey, load_key, production_preflight
 from pipelines.settings import Zones, zones
 
 
@@ -17,6 +17,9 @@ class ZonesResource(dg.ConfigurableResource):
     def get(self) -> Zones:
         from pathlib import Path
 
+        production_preflight(
+            data_dir=self.data_dir or None
+        )  # production mode: a missing or unsafe key, an unprotected data dir stop every asset
         return Zones(Path(self.data_dir).resolve()) if self.data_dir else zones()
 
 

@@ -42,7 +42,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pipelines.feeds.base import FeedSpec
-from pipelines.privacy.keys import PseudonymisationKey, tokens
+from pipelines.privacy.keys import PseudonymisationKey, check_key_ids, ensure_zone_key, tokens
 from pipelines.privacy.normalise import normalise_nhs_number
 from pipelines.settings import Zones
 
@@ -308,7 +308,7 @@ class FeedApplication:
     rows_reinstated: int = 0
     rewritten: list[str] = field(default_factory=list)  # periods whose published partition lost rows
     republished: list[str] = field(default_factory=list)  # periods published again (a withdrawn opt-out, a new key)
-    removed: list[str] = field(default_factory=list)  # partitions that could not be checked and were withdrawn
+    removed: list[str] = field(default_factory=list)  # partitions withdrawn (none since key ids are never mixed)
 
     @property
     def rows_excluded(self) -> int:
@@ -364,10 +364,12 @@ def apply_opt_out(
 
     For each covered feed, under its publication lock: count each delivery's exclusions by reason, drop excluded
     rows from the published partitions that still hold them (by their keyed record token, no re-processing),
-    republish periods holding a record that is no longer excluded (its opt-out was withdrawn) or keyed with another
-    key, and withdraw a published partition that can no longer be checked (its accepted rows are gone and it was
-    keyed with another key). The excluded records are kept in the identity zone for the next run's comparison.
+    and republish periods holding a record that is no longer excluded (its opt-out was withdrawn). A partition keyed
+    with another key is never trusted nor silently re-keyed: the run stops before rewriting anything
+    (:func:`pipelines.privacy.keys.ensure_zone_key`; ``hfc rotate-key`` re-keys a zone). The excluded records are kept
+    in the identity zone for the next run's comparison.
     """
+    ensure_zone_key(zones.pseudonymised, key, "identity/opt_out")  # before anything is rewritten
     opt_out = OptOut.load(zones.identity)
     run_id = new_run_id()
     covered = [s for s in specs if opt_out_scope(s) is not None]
@@ -409,14 +411,8 @@ def apply_opt_out(
                 if scope.column is not None:
                     wanted.append(spec.column(scope.column).output_name)
                 frame = pd.read_parquet(target, columns=[c for c in wanted if c in present])
-                if "key_id" in frame.columns and len(frame) and (frame["key_id"] != key.key_id).any():
-                    if period in accepted_periods:
-                        to_republish.add(period)
-                    else:
-                        target.unlink()
-                        withdraw_delivery_counts(zones, spec.name, period)
-                        result.removed.append(period)
-                    continue
+                if "key_id" in frame.columns:  # a token of another key would never match: refuse, never guess
+                    check_key_ids(frame["key_id"].unique(), key, f"pseudonymised/{spec.name} {period}")
                 drop = frame["record_key"].isin(drop_tokens) & scope.published_mask(spec, frame)
                 if drop.any():
                     whole = pd.read_parquet(target)

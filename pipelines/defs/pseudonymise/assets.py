@@ -36,6 +36,7 @@ from pipelines.linkage.opt_out import (
     published_path,
 )
 from pipelines.ops.runs import ingest_pool, retry_transient
+from pipelines.privacy.keys import ensure_zone_key
 from pipelines.pseudonymisation import PROGRAMME_ROLLOUT_FILE, Reference, person_keys, programme_rollout, publish_period
 from pipelines.settings import Zones
 
@@ -183,6 +184,7 @@ def pseudonymised_person_keys(
 ) -> dg.MaterializeResult:
     zone = zones.get()
     key = pseudonymisation_key.get()
+    ensure_zone_key(zone.pseudonymised, key, "pseudonymised/person_keys")  # never mix key ids
     frame = person_keys(pd.read_parquet(spine_path(zone)), key)
     excluded = excluded_keys(zone, OPT_OUT_FEEDS, key)
     drop = pd.MultiIndex.from_frame(frame[["feed", "record_key"]]).isin(

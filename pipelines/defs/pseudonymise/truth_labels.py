@@ -9,6 +9,7 @@ import dagster as dg
 from pipelines.defs.ingest.assets import raw_assets
 from pipelines.defs.resources import PseudonymisationKeyResource, ZonesResource
 from pipelines.ops.runs import retry_transient
+from pipelines.privacy.keys import ensure_zone_key
 from pipelines.settings import Zones, mode
 from pipelines.truth_labels import LABEL_COLUMNS, empty_labels, truth_labels
 
@@ -43,7 +44,9 @@ def synth_truth_labels(
 ):
     zone = zones.get()
     demo = mode() == "demo" and zone.synth_truth.is_dir()
-    labels = truth_labels(zone.synth_truth, pseudonymisation_key.get()) if demo else empty_labels()
+    key = pseudonymisation_key.get()
+    ensure_zone_key(zone.pseudonymised, key, "pseudonymised/synth_truth_labels")  # never mix key ids
+    labels = truth_labels(zone.synth_truth, key) if demo else empty_labels()
     folder = labels_dir(zone)
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in labels.items():

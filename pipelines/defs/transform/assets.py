@@ -26,6 +26,7 @@ from packaging import version
 
 from pipelines.disclosure.secondary import Protection, protect_warehouse
 from pipelines.ops.runs import WAREHOUSE_POOL, retry_transient
+from pipelines.privacy.keys import check_zone_consistent
 from pipelines.settings import (
     REPO_ROOT,
     disclosure_rounding_base,
@@ -128,6 +129,7 @@ def protect_dashboards(building: Path) -> Protection:
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=HfcDbtTranslator(), pool=WAREHOUSE_POOL)
 @retry_transient
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    check_zone_consistent(zones().pseudonymised, "dbt build")  # one key id across what dbt reads, or no build
     published = warehouse_path()
     full = restricted_warehouse_path()
     full.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from pipelines.linkage.opt_out import (
     read_trail,
 )
 from pipelines.linkage.spine import RECORDS_FILE
-from pipelines.privacy.keys import PseudonymisationKey, token
+from pipelines.privacy.keys import KEY_ID_FILE, KeyMismatchError, PseudonymisationKey, token
 from pipelines.pseudonymisation import Reference, publish_period
 from pipelines.settings import Zones
 from tests.feed_rows import rows, valid_nhs_number, write_delivery
@@ -213,13 +213,19 @@ def test_a_withdrawn_opt_out_publishes_the_person_again(tmp_path: Path) -> None:
     assert counts["rows_excluded_person"] == 0 and counts["rows_published"] == 3
 
 
-def test_a_partition_keyed_with_another_key_is_published_again_not_trusted(tmp_path: Path) -> None:
+def test_a_partition_keyed_with_another_key_stops_the_run_before_anything_is_rewritten(tmp_path: Path) -> None:
     zones = Zones(tmp_path)
     _deliver(zones)
     _spine(zones, PERSON)
     old_key = PseudonymisationKey(b"o" * 40)
     publish_period(AMBULANCE, zones, "2024-01", old_key, REFERENCE, OptOut.load(zones.identity))
+    before = published_path(zones, AMBULANCE.name, "2024-01").read_bytes()
     _opt_out(zones, OPTED)
     seen: list[str] = []
-    results, _ = apply_opt_out(zones, [AMBULANCE], KEY, lambda spec, period: seen.append(period))
-    assert seen == ["2024-01"] and results[0].republished == ["2024-01"]
+    with pytest.raises(KeyMismatchError, match=f"{old_key.key_id}.*{KEY.key_id}"):
+        apply_opt_out(zones, [AMBULANCE], KEY, lambda spec, period: seen.append(period))
+    assert seen == [] and published_path(zones, AMBULANCE.name, "2024-01").read_bytes() == before
+    (zones.pseudonymised / KEY_ID_FILE).unlink()  # without the zone's record, the partition's own key id still stops it
+    with pytest.raises(KeyMismatchError, match=old_key.key_id):
+        apply_opt_out(zones, [AMBULANCE], KEY, lambda spec, period: seen.append(period))
+    assert seen == [] and not (zones.identity / EXCLUDED_FILE).exists()
