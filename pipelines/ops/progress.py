@@ -333,6 +333,7 @@ def listen(instance: Any, listener: Callable[[Any], None]) -> Iterator[None]:
 
 _DBT_PROGRESS = re.compile(r"\b(\d+) of (\d+) (START|OK|PASS|WARN|FAIL|ERROR|SKIP)\b")
 _DBT_DONE = re.compile(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)(?: NO-OP=(\d+))? TOTAL=(\d+)")
+_DBT_FINISHED = re.compile(r"^\s*(?:\S+\s+)?Finished running .* \((\d+(?:\.\d+)?)s\)\.?\s*$")
 _DBT_NODE = re.compile(r"\b\d+ of \d+ (FAIL|ERROR)\b\s*(.*?)\s*(?:\.{3,}|\[|$)")
 
 
@@ -355,11 +356,16 @@ class DbtTally:
 
     def feed(self, line: str) -> bool:
         """Take one line of dbt's output; True when it finished a node (the bar moves)."""
+        finished = _DBT_FINISHED.match(line)
+        if finished:
+            self.seconds = float(finished.group(1))  # dbt's own wall time
+            return False
         done = _DBT_DONE.search(line)
         if done:
             keys = ("pass", "warn", "error", "skip", "no_op", "total")
             self.done_line = {k: int(v) for k, v in zip(keys, done.groups(), strict=True) if v is not None}
-            self.seconds = time.monotonic() - self.started
+            if self.seconds is None:
+                self.seconds = time.monotonic() - self.started
             return False
         match = _DBT_PROGRESS.search(line)
         if not match:
@@ -393,8 +399,8 @@ class DbtTally:
     def summary(self) -> str:
         seconds = f" in {self.seconds:.0f} s" if self.seconds is not None else ""
         text = (
-            f"dbt build: {self.models} models built, tests {self.tests_passed} passed, {self.tests_warned} warned, "
-            f"{self.tests_failed} failed"
+            f"dbt build: {self.models} models and seeds built, tests {self.tests_passed} passed, "
+            f"{self.tests_warned} warned, {self.tests_failed} failed"
         )
         if self.errors:
             text += f", {self.errors} models failed"

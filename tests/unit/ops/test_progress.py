@@ -77,13 +77,13 @@ def test_a_terminal_gets_one_live_line_redrawn_in_place() -> None:
     for _ in range(10):
         clock.t += 1
         progress.advance()
-    progress.say("dbt build: 4 models built, tests 6 passed, 0 warned, 0 failed in 10 s")
+    progress.say("dbt build: 4 models and seeds built, tests 6 passed, 0 warned, 0 failed in 10 s")
     progress.finish()
     text = stream.getvalue()
     assert "\r\x1b[2K" in text and "[" + "#" * 24 + "]" in text  # the bar, full, redrawn in place
     finished = text.rsplit("\r\x1b[2K", 1)[1]
     assert finished == "  dbt build: done, 10/10 nodes in 10 s\n"
-    assert "\n  dbt build: 4 models built" in text.replace("\r\x1b[2K", "\n")
+    assert "\n  dbt build: 4 models and seeds built" in text.replace("\r\x1b[2K", "\n")
     assert text.count("\n") == 2  # the summary and the stage's end: the bar itself never scrolls
 
 
@@ -104,15 +104,18 @@ def test_the_dbt_tally_reads_dagster_dbts_streamed_lines() -> None:
         "20:01:53  3 of 5 WARN 2 accepted_values_stg_a_code ............ [WARN 2 in 0.1s]",
         "20:01:53  4 of 5 FAIL 3 unique_stg_a_key ....................... [FAIL 3 in 0.1s]",
         "20:01:53  5 of 5 SKIP relation marts.m ......................... [SKIP]",
+        "Finished running 1 table model, 3 data tests in 0 hours 0 minutes and 2.50 seconds (2.50s).",
         "20:01:54  Done. PASS=2 WARN=1 ERROR=1 SKIP=1 NO-OP=0 TOTAL=5",
     ]
     moved = [tally.feed(line) for line in lines]
-    assert moved == [False, True, True, True, True, True, False]
+    assert moved == [False, True, True, True, True, True, False, False]
     assert (tally.total, tally.finished, tally.models) == (5, 5, 1)
     assert (tally.tests_passed, tally.tests_warned, tally.tests_failed, tally.skipped) == (1, 1, 1, 1)
     assert tally.failures == ["3 unique_stg_a_key"]
     assert tally.done_line["total"] == 5
-    assert tally.summary().startswith("dbt build: 1 models built, tests 1 passed, 1 warned, 1 failed, 1 skipped in ")
+    assert (
+        tally.summary() == "dbt build: 1 models and seeds built, tests 1 passed, 1 warned, 1 failed, 1 skipped in 2 s"
+    )
 
 
 def _error(cls_name: str, message: str, cause=None):
