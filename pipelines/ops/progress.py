@@ -18,10 +18,12 @@ period and file names only, and the leak scan at the end of ``hfc demo`` scans `
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import re
 import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -39,8 +41,21 @@ def plain(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def inner(self: Progress, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return inner
+
+
 class Progress:
-    """Stages and their progress, on ``stream`` (stderr by default): a live bar on a terminal, plain lines otherwise."""
+    """Stages and their progress, on ``stream`` (stderr by default): a live bar on a terminal, plain lines otherwise.
+
+    A heartbeat thread (every ``heartbeat`` seconds; None for none) keeps a stage that reports nothing (protection,
+    the leak scan, a long load) saying it is alive: the bar's seconds move, or a plain line every ``every_seconds``.
+    """
 
     def __init__(
         self,
@@ -51,7 +66,11 @@ class Progress:
         every_seconds: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] | None = None,
+        heartbeat: float | None = 1.0,
     ) -> None:
+        self._lock = threading.RLock()
+        self.heartbeat = heartbeat
+        self._beating = False
         self.stream = stream if stream is not None else sys.stderr
         self.live = _isatty(self.stream) if live is None else live
         self.every_percent = every_percent
@@ -69,7 +88,11 @@ class Progress:
         self._last_draw = -1.0
 
     # stages -------------------------------------------------------------------------------------------------
+    @_locked
     def start(self, name: str, total: int | None = None, unit: str = "") -> None:
+        if self.heartbeat and not self._beating:
+            self._beating = True
+            threading.Thread(target=self._beat, name="hfc-progress", daemon=True).start()
         if self.name is not None:
             self.finish()
         self.name, self.total, self.done, self.unit, self.detail = name, total, 0, unit, ""
@@ -80,6 +103,13 @@ class Progress:
         else:
             self._write_line(f"{name}: started" + (f" ({total} {unit})".rstrip() if total else ""))
 
+    def _beat(self) -> None:
+        while True:
+            time.sleep(self.heartbeat or 1.0)
+            with contextlib.suppress(Exception):  # never let the screen break the run
+                self.update(self.done)
+
+    @_locked
     def set_total(self, total: int, unit: str | None = None) -> None:
         self.total = total
         if unit is not None:
@@ -87,9 +117,11 @@ class Progress:
         if self.live:
             self._draw(force=True)
 
+    @_locked
     def advance(self, n: int = 1, detail: str | None = None) -> None:
         self.update(self.done + n, detail)
 
+    @_locked
     def update(self, done: int, detail: str | None = None) -> None:
         if self.name is None:
             return
@@ -112,6 +144,7 @@ class Progress:
                 said = self._count() or f"running, {self.clock() - self._started:.0f} s"
             self._write_line(f"{self.name}: {said}" + (f", {self.detail}" if self.detail else ""))
 
+    @_locked
     def finish(self, note: str = "") -> None:
         if self.name is None:
             return
@@ -139,6 +172,7 @@ class Progress:
         finally:
             self.finish()
 
+    @_locked
     def say(self, text: str) -> None:
         """A line of its own (a blocked delivery, the dbt summary), kept above the live bar."""
         if self.live:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -28,7 +29,12 @@ class FakeTty(io.StringIO):
 
 def _plain_progress(clock: Clock, stream: io.StringIO) -> Progress:
     return Progress(
-        stream, every_percent=25, every_seconds=30, clock=clock, now=lambda: datetime(2026, 1, 1, tzinfo=UTC)
+        stream,
+        every_percent=25,
+        every_seconds=30,
+        clock=clock,
+        now=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+        heartbeat=None,
     )
 
 
@@ -71,7 +77,7 @@ def test_a_long_stage_without_a_total_still_says_it_is_alive_every_m_seconds() -
 
 def test_a_terminal_gets_one_live_line_redrawn_in_place() -> None:
     clock, stream = Clock(), FakeTty()
-    progress = Progress(stream, clock=clock)
+    progress = Progress(stream, clock=clock, heartbeat=None)
     assert progress.live is True
     progress.start("dbt build", 10, "nodes")
     for _ in range(10):
@@ -150,3 +156,14 @@ def test_the_log_file_gets_dbt_output_and_each_failure_with_its_traceback(tmp_pa
 
 def test_traceback_text_of_a_single_error() -> None:
     assert traceback_text(_error("KeyError", "k")).endswith("KeyError: k")
+
+
+def test_a_silent_stage_still_gets_a_line_every_m_seconds_from_the_heartbeat() -> None:
+    stream = io.StringIO()
+    progress = Progress(stream, every_seconds=0.2, heartbeat=0.05)
+    progress.start("leak scan and reports")
+    time.sleep(0.7)  # nothing reports: the heartbeat speaks
+    progress.finish()
+    lines = stream.getvalue().splitlines()
+    assert any("leak scan and reports: running, " in line for line in lines)
+    assert not ANSI.search(stream.getvalue())
