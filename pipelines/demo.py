@@ -8,22 +8,29 @@ the UI reads (``$HFC_DATA_DIR/dagster``), stage by stage, so the runs appear in 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import logging
 import os
+import re
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from pipelines.settings import REPO_ROOT, Zones, mode, release_dir, warehouse_path, zones
+from pipelines.ops.progress import DbtTally, Progress, RunLog, listen, log_path
+from pipelines.settings import REPO_ROOT, Zones, disclosure_threshold, mode, release_dir, warehouse_path, zones
 
 log = logging.getLogger(__name__)
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
-# The full event stream goes to the instance (see `make ui`); the terminal gets warnings and errors only.
-QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+# The full event stream goes to the instance (see `make ui`) and to the run's log file (pipelines.ops.progress);
+# Dagster's console logger says nothing: the terminal shows stages, blocked deliveries and failures only.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass
@@ -32,8 +39,10 @@ class DemoSummary:
     feeds: dict[str, dict[str, int]] = field(default_factory=dict)
     tables: dict[str, int] = field(default_factory=dict)
     warehouse: Path | None = None
-    blocked: list[str] = field(default_factory=list)  # deliveries stopped by a blocking check
+    blocked: list[str] = field(default_factory=list)  # deliveries stopped by a blocking check ("<feed> <period>")
     linkage: dict[str, object] = field(default_factory=dict)
+    blocked_lines: list[str] = field(default_factory=list)  # one line each: which check, why, rows held
+    log: Path | None = None  # the run's log file: every event, dbt's output, the stack traces
 
 
 def prepare_dagster_home(zone: Zones) -> Path:
@@ -51,17 +60,19 @@ def landing_is_empty(zone: Zones) -> bool:
     return not any(delivery_files(spec, zone) for spec in FEED_SPECS.values())
 
 
-def run_demo(people: int = 20_000, months: int = 24, seed: int = 42) -> DemoSummary:
+def run_demo(people: int = 20_000, months: int = 24, seed: int = 42, out: Output | None = None) -> DemoSummary:
     zone = zones()
+    out = out or Output.open(zone)
     generated = False
     if landing_is_empty(zone):
         from pipelines.synth import generate
 
         log.info("landing zone is empty: generating the synthetic county (%d people, %d months)", people, months)
-        generate(zone.root, people=people, months=months, seed=seed)
+        with out.progress.stage(f"synth ({people} people, {months} months)"):
+            generate(zone.root, people=people, months=months, seed=seed)
         generated = True
     prepare_dagster_home(zone)
-    summary = materialize_everything(zone)
+    summary = materialize_everything(zone, out=out)
     summary.generated = generated
     return summary
 
@@ -85,28 +96,239 @@ def contiguous_ranges(ordered: list[str], wanted: set[str]) -> list[tuple[str, s
     return ranges
 
 
-def materialize_everything(
-    zone: Zones, feeds: list[str] | None = None, start: str | None = None, end: str | None = None
-) -> DemoSummary:
-    """Load the chosen feeds' deliveries (default: all) between two periods, then re-link and rebuild.
+@dataclass
+class Blocked:
+    """A delivery its gate stopped: which blocking checks failed, the reason codes and the rows held (counts only)."""
 
-    Each feed's deliveries run as single-run backfills, so one run covers many partitions; the
-    spine, person keys and dbt project then run once over everything loaded.
+    feed: str
+    period: str
+    checks: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    rows_held: int = 0
+    failure: str | None = None  # a run that failed for another reason than a blocking check: the error's first line
+
+    def line(self, descriptions: dict[tuple[str, str], str], threshold: int) -> str:
+        if self.failure is not None:
+            return f"{self.feed} {self.period}: FAILED (not a check): {self.failure}"
+        from pipelines.ops.progress import safe_count
+
+        said = []
+        for check in self.checks:
+            about = _short(descriptions.get((self.feed, check), ""))
+            said.append(f"{check} failed" + (f" ({about})" if about else ""))
+        text = f"{self.feed} {self.period}: blocked, " + "; ".join(said or ["a blocking check failed"])
+        if self.reasons:
+            text += f"; reason {', '.join(self.reasons)}"
+        return text + f"; rows held in quarantine: {safe_count(self.rows_held, threshold)}"
+
+
+def _short(description: str) -> str:
+    """A check's description up to its first colon or semicolon: what it checks, not the whole policy."""
+    return re.split(r": |; ", description, maxsplit=1)[0].strip()
+
+
+class RunFailed(RuntimeError):
+    """A run that must succeed (linkage, the dbt build, the release) failed; what failed is on screen and in the log."""
+
+
+@dataclass
+class Output:
+    """Where a run's output goes: stages on screen, everything else in the log file."""
+
+    progress: Progress
+    log: RunLog
+
+    @classmethod
+    def open(cls, zone: Zones) -> Output:
+        return cls(Progress(), RunLog(log_path(zone.root)))
+
+
+class Runner:
+    """``dg.materialize`` for a selection, with every event of the run written to the log and shown as progress."""
+
+    def __init__(self, instance: Any, out: Output) -> None:
+        from pipelines.definitions import defs
+
+        self.instance = instance
+        self.assets = list(defs.assets or [])
+        self.resources = dict(defs.resources or {})
+        self.out = out
+        self.on_event: Callable[[Any], None] | None = None
+        self.runs = 0
+
+    def event(self, entry: Any) -> None:
+        self.out.log.event(entry)
+        if self.on_event is not None:
+            self.on_event(entry)
+
+    def __call__(self, selection: list[str], partition_range: tuple[str, str] | None = None) -> Any:
+        import dagster as dg
+
+        tags = {RANGE_START: partition_range[0], RANGE_END: partition_range[1]} if partition_range else {}
+        self.out.log.write(
+            f"materialising {', '.join(selection) if len(selection) < 8 else 'the dbt project'}"
+            + (f" for deliveries {partition_range[0]}..{partition_range[1]}" if partition_range else "")
+        )
+        self.runs += 1
+        return dg.materialize(
+            self.assets,
+            instance=self.instance,
+            resources=self.resources,
+            selection=selection,
+            tags=tags,
+            run_config=QUIET,
+            raise_on_error=False,
+        )
+
+    def must(self, selection: list[str], stage: str) -> Any:
+        """Run a selection that has to succeed; on failure, say what failed (first lines) and stop."""
+        result = self(selection)
+        if not result.success:
+            for line in failure_lines(result):
+                self.out.progress.say(line)
+            self.out.progress.say(f"the full output and stack traces: {self.out.log.path}")
+            raise RunFailed(f"{stage} failed")
+        return result
+
+
+def failure_lines(result: Any, lines: int = 3) -> list[str]:
+    """Each failed step of a run, with the first lines of its error (messages hold no values in this codebase)."""
+    said = []
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        error = getattr(event.event_specific_data, "error", None)
+        while error is not None and error.cause is not None and error.cls_name == "DagsterExecutionStepExecutionError":
+            error = error.cause  # Dagster's wrapper: the asset's own error is its cause
+        message = (error.message if error is not None else event.message or "").strip().splitlines()[:lines]
+        said.append(f"FAILED {event.step_key}: " + " | ".join(m.strip() for m in message if m.strip()))
+    return said or ["FAILED: the run failed before any step (see the log)"]
+
+
+def _value(metadata: dict[str, Any], key: str, default: Any = None) -> Any:
+    entry = metadata.get(key)
+    return default if entry is None else getattr(entry, "value", entry)
+
+
+def blocked_deliveries(result: Any, feed: str) -> list[Blocked] | None:
+    """The deliveries of a failed ingest run that its blocking checks stopped, from the run's own events.
+
+    Each delivery has an observation of its own (``files_rejected``, ``quarantine_reasons``); each failed check lists
+    the periods it failed in its ``details``. None when the run failed for something else than a blocking check (an
+    exception): then nothing says which deliveries are at fault.
     """
-    import dagster as dg
+    failed: dict[str, str] = {}
+    observed: dict[str, dict[str, Any]] = {}
+    for event in result.all_events:
+        kind = event.event_type_value
+        data = event.event_specific_data
+        if kind == "STEP_FAILURE":
+            error = getattr(data, "error", None)
+            if error is None or error.cls_name != "DagsterAssetCheckFailedError":
+                return None
+        elif kind == "ASSET_CHECK_EVALUATION" and data.asset_key.path == ["raw", feed] and not data.passed:
+            if data.severity.value == "ERROR":
+                failed[data.check_name] = str(_value(data.metadata, "details", ""))
+        elif kind == "ASSET_OBSERVATION":
+            observation = data.asset_observation
+            if observation.asset_key.path == ["raw", feed] and observation.partition:
+                observed[observation.partition] = dict(observation.metadata)
+    blocked = []
+    for period, metadata in observed.items():
+        if int(_value(metadata, "files_rejected", 0) or 0) == 0:
+            continue
+        named = re.compile(rf"^- {re.escape(period)}[ :]", re.MULTILINE)
+        checks = [name for name, details in failed.items() if named.search(details)] or sorted(failed)
+        reasons = sorted(_value(metadata, "quarantine_reasons", {}) or {})
+        rows = int(_value(metadata, "rows_held_in_rejected_files", 0) or 0)
+        blocked.append(Blocked(feed, period, checks, reasons, rows))
+    return blocked if failed else None
 
-    from pipelines.definitions import defs
+
+def check_descriptions() -> dict[tuple[str, str], str]:
+    """(feed, check name) -> the check's description, for the blocked-delivery lines."""
+    from pipelines.defs.ingest.assets import raw_assets
+
+    said: dict[tuple[str, str], str] = {}
+    for asset in raw_assets:
+        for spec in asset.check_specs:
+            said[(spec.asset_key.path[-1], spec.name)] = spec.description or ""
+    return said
+
+
+def ingest_feed(
+    run: Runner, feed: str, feed_ranges: list[tuple[str, str]], ordered: list[str], retry: str = "targeted"
+) -> list[Blocked]:
+    """Gate and publish one feed's deliveries, range by range, as the landing sensor's ingest_<feed> job does.
+
+    A blocking check that fails anywhere in a range stops publishing for all of it. ``retry="targeted"`` (the
+    default) runs the range again without the deliveries the failed run's events name as blocked (each contiguous
+    rest as one run); ``retry="each"`` runs every delivery of the range alone. A range run that failed for another
+    reason, or a targeted retry that fails again, falls back to one delivery at a time.
+    """
+    progress = run.out.progress
+    selection = [f"raw/{feed}", f"pseudonymised/{feed}"]
+
+    def members(partition_range: tuple[str, str]) -> list[str]:
+        return ordered[ordered.index(partition_range[0]) : ordered.index(partition_range[1]) + 1]
+
+    def counted(entry: Any) -> None:
+        event = entry.dagster_event
+        if event is not None and event.event_type_value == "ASSET_OBSERVATION":
+            observation = event.event_specific_data.asset_observation
+            if observation.asset_key.path == ["raw", feed]:
+                progress.advance()
+
+    def each(keys: list[str]) -> list[Blocked]:
+        found: list[Blocked] = []
+        for key in keys:
+            result = run(selection, (key, key))
+            if not result.success:
+                named = blocked_deliveries(result, feed)
+                failure = " ".join(failure_lines(result, lines=1))
+                found.extend(named if named else [Blocked(feed, key, failure=failure)])
+        return found
+
+    blocked: list[Blocked] = []
+    progress.start(f"ingest and gate {feed}", sum(len(members(r)) for r in feed_ranges), "deliveries")
+    run.on_event = counted
+    try:
+        for partition_range in feed_ranges:
+            result = run(selection, partition_range)
+            if result.success:
+                continue
+            run.on_event = None  # the bar counts each delivery once
+            keys = members(partition_range)
+            named = blocked_deliveries(result, feed) if retry == "targeted" else None
+            if not named:
+                progress.update(progress.done, detail=f"retrying {len(keys)} deliveries one by one")
+                blocked.extend(each(keys))
+                continue
+            stopped = {b.period for b in named}
+            progress.update(progress.done, detail=f"{len(stopped)} blocked; publishing the rest")
+            found = list(named)
+            for rest in contiguous_ranges(keys, set(keys) - stopped):
+                if not run(selection, rest).success:  # should not happen: the rest passed their gate
+                    found = [b for b in found if b.period not in set(members(rest))] + each(members(rest))
+            blocked.extend(found)
+    finally:
+        run.on_event = None
+    progress.finish(f"{len(blocked)} blocked" if blocked else "")
+    return blocked
+
+
+def register_deliveries(
+    instance: Any, zone: Zones, feeds: list[str] | None, start: str | None = None, end: str | None = None
+) -> tuple[dict[str, list[tuple[str, str]]], dict[str, list[str]]]:
+    """Add a partition for every delivery found; each feed's ranges to run, and its partitions in their order."""
     from pipelines.feeds import FEED_SPECS
     from pipelines.ingest.load import deliveries_by_period
     from pipelines.privacy.keys import production_preflight
 
     production_preflight()  # production mode: a missing or unsafe key stops the run before anything runs
 
-    instance = dg.DagsterInstance.get()
-    assets = list(defs.assets or [])
-    resources = dict(defs.resources or {})
-
     ranges: dict[str, list[tuple[str, str]]] = {}
+    ordered: dict[str, list[str]] = {}
     for feed in feeds or list(FEED_SPECS):
         spec = FEED_SPECS[feed]
         keys = sorted(
@@ -115,60 +337,133 @@ def materialize_everything(
         name = f"{feed}_deliveries"
         if keys:
             instance.add_dynamic_partitions(name, keys)
-        ranges[feed] = contiguous_ranges(list(instance.get_dynamic_partitions(name)), set(keys))
+        ordered[feed] = list(instance.get_dynamic_partitions(name))
+        ranges[feed] = contiguous_ranges(ordered[feed], set(keys))
+    return ranges, ordered
 
-    def run(selection: list[str], partition_range: tuple[str, str] | None = None) -> bool:
-        tags = {RANGE_START: partition_range[0], RANGE_END: partition_range[1]} if partition_range else {}
-        log.info(
-            "materialising %s%s",
-            ", ".join(selection) if len(selection) < 8 else "the dbt project",
-            f" for deliveries {partition_range[0]}..{partition_range[1]}" if partition_range else "",
-        )
-        result = dg.materialize(
-            assets,
-            instance=instance,
-            resources=resources,
-            selection=selection,
-            tags=tags,
-            run_config=QUIET,
-            raise_on_error=partition_range is None,
-        )
-        return result.success
 
-    blocked: list[str] = []
+def ingest(
+    run: Runner, ranges: dict[str, list[tuple[str, str]]], ordered: dict[str, list[str]], retry: str = "targeted"
+) -> list[Blocked]:
+    """Every feed's stage of ingest and gate; one line on screen per blocked delivery, as it is found."""
+    threshold = disclosure_threshold()
+    descriptions = check_descriptions()
+    blocked: list[Blocked] = []
     for feed, feed_ranges in ranges.items():
-        name = f"{feed}_deliveries"
-        for partition_range in feed_ranges:  # as the landing sensor's ingest_<feed> job does: gate, then publish
-            if run([f"raw/{feed}", f"pseudonymised/{feed}"], partition_range):
-                continue
-            # A blocking check failed somewhere in the range, which stopped publishing for all of it:
-            # go delivery by delivery, so only the deliveries that fail their gate stay blocked.
-            ordered = list(instance.get_dynamic_partitions(name))
-            members = ordered[ordered.index(partition_range[0]) : ordered.index(partition_range[1]) + 1]
-            for key in members:
-                if not run([f"raw/{feed}", f"pseudonymised/{feed}"], (key, key)):
-                    blocked.append(f"{feed} {key}")
-                    log.warning("%s %s: blocked by its gate; the run's checks in `make ui` say why", feed, key)
-    run(
-        [
+        found = ingest_feed(run, feed, feed_ranges, ordered[feed], retry=retry)
+        for b in found:
+            run.out.progress.say(b.line(descriptions, threshold))
+        blocked.extend(found)
+    return blocked
+
+
+def materialize_everything(
+    zone: Zones,
+    feeds: list[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    out: Output | None = None,
+    retry: str = "targeted",
+) -> DemoSummary:
+    """Load the chosen feeds' deliveries (default: all) between two periods, then re-link and rebuild.
+
+    Each feed's deliveries run as single-run backfills, so one run covers many partitions; the
+    spine, person keys and dbt project then run once over everything loaded. Stages and blocked deliveries go to
+    ``out.progress`` (the screen); every event, dbt's output and the stack traces go to ``out.log``.
+    """
+    import dagster as dg
+
+    out = out or Output.open(zone)
+    instance = dg.DagsterInstance.get()
+    run = Runner(instance, out)
+    ranges, ordered = register_deliveries(instance, zone, feeds, start, end)
+    with listen(instance, run.event):
+        blocked = ingest(run, ranges, ordered, retry=retry)
+        linkage = [
             "identity/spine",
             "identity/opt_out",
             "pseudonymised/person_keys",
             "pseudonymised/programme_rollout",
             *_truth_label_selection(),
         ]
-    )
-    for feed, feed_ranges in ranges.items():  # each delivery against the earlier ones (docs/monitoring.md)
-        for partition_range in feed_ranges:
-            run([f"drift/{feed}"], partition_range)
-    run(_dbt_selection())
-    run(["release/dashboards"])
+        with out.progress.stage("linkage and person keys", len(linkage), "assets"):
+            run.on_event = _count_steps(out.progress)
+            run.must(linkage, "linkage")
+        drift_runs = [(feed, r) for feed, feed_ranges in ranges.items() for r in feed_ranges]
+        with out.progress.stage("drift", len(drift_runs), "runs"):  # each delivery against the earlier ones
+            run.on_event = None
+            for feed, partition_range in drift_runs:
+                if not run([f"drift/{feed}"], partition_range).success:
+                    out.progress.say(
+                        f"drift {feed} {partition_range[0]}..{partition_range[1]}: a blocking drift check "
+                        f"failed (drift reports: {zone.reports / 'drift'})"
+                    )
+                out.progress.advance()
+        build_dbt(run)
+        with out.progress.stage("release", 1, "assets"):
+            run.on_event = _count_steps(out.progress)
+            run.must(["release/dashboards"], "release")
+        run.on_event = None
 
-    summary = DemoSummary(generated=False, warehouse=warehouse_path(), blocked=blocked)
+    summary = DemoSummary(generated=False, warehouse=warehouse_path())
+    summary.blocked = [f"{b.feed} {b.period}" for b in blocked]
+    summary.blocked_lines = [b.line(check_descriptions(), disclosure_threshold()) for b in blocked]
+    summary.log = out.log.path
     summary.feeds = _load_counts(zone)
     summary.tables = _table_counts(warehouse_path())
     summary.linkage = _linkage_summary(warehouse_path())
     return summary
+
+
+def _count_steps(progress: Progress) -> Callable[[Any], None]:
+    def counted(entry: Any) -> None:
+        event = entry.dagster_event
+        if event is not None and event.event_type_value == "STEP_SUCCESS":
+            progress.advance()
+
+    return counted
+
+
+def build_dbt(run: Runner) -> DbtTally:
+    """The dbt build (its output to the log, its progress from dagster-dbt's streamed lines), then protection and
+    publishing (the same step, after dbt's last line); a one-line summary and any failure on screen."""
+    progress = run.out.progress
+    tally = DbtTally()
+    progress.start("dbt build", None, "nodes")
+
+    def line(text: str) -> None:
+        if tally.feed(text):
+            if progress.total != tally.total:
+                progress.set_total(tally.total, "nodes")
+            progress.update(tally.finished)
+        elif tally.done_line and progress.name == "dbt build":
+            progress.finish()
+            progress.say(tally.summary())
+            progress.start("protection and publish")
+
+    def logged(entry: Any) -> None:
+        if progress.name == "protection and publish" and "disclosure audit passed" in (entry.user_message or ""):
+            progress.update(0, detail="audit passed; publishing")
+
+    run.on_event = logged
+    try:
+        with run.out.log.capture_stdout(line):
+            result = run(_dbt_selection())
+    finally:
+        run.on_event = None
+    if progress.name == "dbt build":  # dbt never reached its summary line
+        progress.finish()
+        progress.say(tally.summary())
+    if not result.success:
+        progress.finish()
+        for failure in tally.failures[:5]:
+            progress.say(f"dbt: {failure}")
+        for text in failure_lines(result):
+            progress.say(text)
+        progress.say(f"dbt's full output and the stack traces: {run.out.log.path}")
+        raise RunFailed("the dbt build failed")
+    progress.finish()
+    return tally
 
 
 def _truth_label_selection() -> list[str]:
@@ -251,7 +546,7 @@ def render_summary(summary: DemoSummary) -> str:
     if summary.blocked:
         lines.append("")
         lines.append(f"  {len(summary.blocked)} deliveries were blocked by a blocking check and not published:")
-        lines.extend(f"    {b}" for b in summary.blocked)
+        lines.extend(f"    {b}" for b in (summary.blocked_lines or summary.blocked))
         lines.append(f"  Their files and reasons are in {zone.quarantine}; the failed checks are in `make ui`.")
     if summary.linkage:
         lines.append("")
@@ -280,8 +575,10 @@ def render_summary(summary: DemoSummary) -> str:
         "    the asset graph, runs and partitions:  make ui   (http://127.0.0.1:3000)",
         "    the data dictionary (every table and column):  make docs",
         "    the evaluation (designs, worked queries, the pack):  docs/evaluation.md",
-        "",
     ]
+    if summary.log is not None:
+        lines.append(f"    this run's full output (Dagster events, dbt, stack traces):  {summary.log}")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -310,16 +607,11 @@ def _release_lines(zone: Zones) -> list[str]:
     ]
 
 
-def _log_to_stderr() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("hfc %(asctime)s %(message)s", datefmt="%H:%M:%S"))
-    package_log = logging.getLogger("pipelines")
-    package_log.addHandler(handler)
-    package_log.setLevel(logging.WARNING)  # per-delivery validation lines are in the UI, not the terminal
+def _log_to_file(out: Output) -> None:
+    """The package's log records go to the run's log file, not the terminal (which shows the stages)."""
+    out.log.attach_logging("pipelines", logging.INFO)
     for chatty in ("pipelines.ingest.expectations",):
-        logging.getLogger(chatty).setLevel(logging.ERROR)
-    for progress in ("pipelines.demo", "pipelines.synth"):
-        logging.getLogger(progress).setLevel(logging.INFO)
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def leak_scan(zone: Zones) -> int:
@@ -336,7 +628,7 @@ def leak_scan(zone: Zones) -> int:
         "scanning the warehouse, the restricted store, the pseudonymised zone, the reports and the release for planted "
         "identifiers"
     )
-    places = [warehouse_path(), zone.restricted, zone.pseudonymised, zone.reports, release_dir()]
+    places = [warehouse_path(), zone.restricted, zone.pseudonymised, zone.reports, release_dir(), zone.root / "logs"]
     result = scan_truth(zone.synth_truth, zone.pseudonymised, places, load_key())
     lines = summary_lines(result)
     if result.clean:
@@ -348,12 +640,25 @@ def leak_scan(zone: Zones) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    _log_to_stderr()
-    summary = run_demo(people=args.people, months=args.months, seed=args.seed)
+    zone = zones()
+    out = Output.open(zone)
+    _log_to_file(out)
+    try:
+        summary = run_demo(people=args.people, months=args.months, seed=args.seed, out=out)
+    except RunFailed as failed:
+        sys.stderr.write(f"hfc demo: stopped: {failed}; the full output is in {out.log.path}\n")
+        return 1
+    finally:
+        out.progress.finish()
     sys.stdout.write(render_summary(summary))
-    leaked = leak_scan(zones())
-    if summary.warehouse is not None:  # the run ends with what it came for: did the programme work?
-        sys.stdout.write("\n".join([*_estimate_lines(summary.warehouse, zones()), "", ""]))
+    scanned = io.StringIO()
+    with out.progress.stage("leak scan and reports"), contextlib.redirect_stdout(scanned):
+        leaked = leak_scan(zone)
+        estimates = _estimate_lines(summary.warehouse, zone) if summary.warehouse is not None else []
+    sys.stdout.write(scanned.getvalue())
+    if estimates:  # the run ends with what it came for: did the programme work?
+        sys.stdout.write("\n".join([*estimates, "", ""]))
+    out.log.close()
     return leaked or (1 if summary.blocked else 0)
 
 
@@ -361,13 +666,21 @@ def backfill_main(args: argparse.Namespace) -> int:
     """``hfc backfill``: (re)load deliveries already in the landing zone, then re-link and rebuild."""
     from pipelines.feeds import FEED_SPECS
 
-    _log_to_stderr()
     unknown = [f for f in args.feed or [] if f not in FEED_SPECS]
     if unknown:
         sys.stderr.write(f"hfc backfill: unknown feed(s): {', '.join(unknown)}; feeds are {', '.join(FEED_SPECS)}\n")
         return 2
     zone = zones()
+    out = Output.open(zone)
+    _log_to_file(out)
     prepare_dagster_home(zone)
-    summary = materialize_everything(zone, feeds=args.feed or None, start=args.start, end=args.end)
+    try:
+        summary = materialize_everything(zone, feeds=args.feed or None, start=args.start, end=args.end, out=out)
+    except RunFailed as failed:
+        sys.stderr.write(f"hfc backfill: stopped: {failed}; the full output is in {out.log.path}\n")
+        return 1
+    finally:
+        out.progress.finish()
     sys.stdout.write(render_summary(summary))
+    out.log.close()
     return 1 if summary.blocked else 0

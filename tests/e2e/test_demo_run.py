@@ -199,3 +199,13 @@ def test_the_demo_ends_with_the_headline_estimates_beside_the_naive_ones(demo_ru
         assert column in tail
     for intervention in ("high_intensity_team", "street_triage", "usual_care"):
         assert intervention in tail
+
+
+def test_the_screen_has_no_stack_trace_and_the_runs_log_file_has_dbts_output(demo_run) -> None:
+    assert "Traceback" not in demo_run.stdout
+    logs = sorted((demo_run.data_dir / "logs").glob("run-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in demo_run.stdout  # "Where to look next" names it
+    text = logs[0].read_text(encoding="utf-8")
+    assert "Done. PASS=" in text  # dbt's own output, not on screen
+    assert "Done. PASS=" not in demo_run.stdout
+    assert "STEP_SUCCESS" in text and "ASSET_CHECK_EVALUATION" in text  # the Dagster event stream
