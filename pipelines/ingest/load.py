@@ -148,7 +148,8 @@ def _read_control_total(path: Path) -> int | None:
     if not ctl.exists():
         return None
     text = ctl.read_text(encoding="utf-8", errors="replace")
-    digits = "".join(ch for ch in text if ch.isdigit() or ch == "\n").split()
+    # ASCII digits only: str.isdigit() is true of "²" and other digits int() does not read
+    digits = "".join(ch for ch in text if ch in "0123456789\n").split()
     return int(digits[-1]) if digits else None
 
 

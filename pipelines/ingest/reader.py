@@ -92,8 +92,45 @@ def _match_header(spec: FeedSpec, header: list[str]) -> tuple[dict[str, int], li
     return mapping, missing, extra
 
 
-def _sniff_rows(spec: FeedSpec, text: str, notes: list[str]) -> list[list[str]]:
-    """Split text into rows with the feed's delimiter, or another one if only that fits the header."""
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def split_rows(text: str, delimiter: str) -> tuple[list[list[str]], set[int]]:
+    """The text's rows, and the positions of rows whose quoting is broken (each given as its one line, unsplit).
+
+    A quote that opens a field and never closes properly (a stray ``"``, a cut mid-field) would make a CSV parser
+    read the lines after it into that one field: the rows there would vanish into a value. So rows are read
+    strictly, and where the quoting breaks, the line the broken row starts on is set apart as a row of its own and
+    reading resumes on the next line: every line still belongs to exactly one row, and the rows after a damaged one
+    are read as they are. (A well-formed file takes the first, fast, path.)
+    """
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)), set()
+    except csv.Error:
+        pass
+    lines = [m.group(0) for m in _LINE.finditer(text) if m.group(0)]
+    rows: list[list[str]] = []
+    broken: set[int] = set()
+    start = 0
+    while start < len(lines):
+        reader = csv.reader((lines[j] for j in range(start, len(lines))), delimiter=delimiter, strict=True)
+        done = 0
+        try:
+            for row in reader:
+                rows.append(row)
+                done = reader.line_num
+        except csv.Error:
+            broken.add(len(rows))
+            rows.append([lines[start + done].rstrip("\r\n")])
+            start += done + 1
+            continue
+        break
+    return rows, broken
+
+
+def _sniff_rows(spec: FeedSpec, text: str, notes: list[str]) -> tuple[list[list[str]], set[int]]:
+    """Split text into rows with the feed's delimiter, or another one if only that fits the header; and the
+    positions of rows whose quoting is broken (:func:`split_rows`)."""
     first_line = text.split("\n", 1)[0]
     expected = {_key(c.name) for c in spec.columns}
     best = spec.delimiter
@@ -104,7 +141,7 @@ def _sniff_rows(spec: FeedSpec, text: str, notes: list[str]) -> list[list[str]]:
             best, best_hits = delimiter, hits
     if best != spec.delimiter:
         notes.append(f"delimiter {best!r} used instead of the feed's {spec.delimiter!r}")
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=best))
+    return split_rows(text, best)
 
 
 def _parse_value(col: Column, spec: FeedSpec, raw: str) -> tuple[object, str | None]:
@@ -190,10 +227,7 @@ def detect_other_feed(first_line: str, specs: Iterable[FeedSpec], own: FeedSpec)
 
 def _count_rows(text: str, delimiter: str) -> int:
     """Data rows in a file's text (header and blank lines not counted), for a file held whole."""
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error:
-        rows = [line.split(delimiter) for line in text.splitlines()]
+    rows, _ = split_rows(text, delimiter)
     return sum(1 for row in rows[1:] if row and not (len(row) == 1 and row[0].strip() == ""))
 
 
@@ -262,7 +296,9 @@ def read_delivery(
             f"{where}: header is the {other} feed's, not {spec.name}'s; move the file to landing/{other}/",
             _count_rows(text, other_delimiter),
         )
-    rows = _sniff_rows(spec, text, notes)
+    if not text.strip("\x00\r\n\t \ufeff"):
+        raise DeliveryRejected("empty_file", f"{where}: file is empty (as text: nothing but a byte-order mark)")
+    rows, broken = _sniff_rows(spec, text, notes)
     header, body = rows[0], rows[1:]
     mapping, missing, extra = _match_header(spec, header)
     missing_required = [c for c in missing if spec.column(c).required]
@@ -301,6 +337,9 @@ def read_delivery(
         source_row = offset + 2  # 1-based, counting the header as row 1
         if not row or (len(row) == 1 and row[0].strip() == ""):
             continue  # a blank line is not a row the agency sent
+        if offset + 1 in broken:
+            rejected.append(_reject(source_row, row, "broken_quoting", None))
+            continue
         if len(row) != width:
             rejected.append(_reject(source_row, row, "field_count", None))
             continue
