@@ -1,12 +1,13 @@
 """Read one delivery file of a feed into typed accepted rows and quarantined rows.
 
 Every row received ends in exactly one of the two frames, so ``rows_received == len(accepted) +
-len(rejected)`` always holds. A file that cannot be read as the feed at all raises
-:class:`DeliveryRejected` and is quarantined whole by the caller, with the number of rows it holds:
-empty, not text (gzip, zip, UTF-16: :mod:`pipelines.ingest.encoding` names what it is), in no encoding
-that fits, another feed's, required columns missing, or date columns whose format has changed
-(:mod:`pipelines.ingest.dates`). What a person must see about a file that loads (an encoding other than
-the declared one, a header and no rows) is an :class:`Alert`.
+len(rejected)`` always holds, and a row whose quoting is broken (a stray quote) is one row quarantined
+(``broken_quoting``), never a field that swallows the rows after it (:func:`split_rows`). A file that
+cannot be read as the feed at all raises :class:`DeliveryRejected` and is quarantined whole by the caller,
+with the number of rows it holds: empty, not text (gzip, zip, UTF-16: :mod:`pipelines.ingest.encoding`
+names what it is), in no encoding that fits, another feed's, required columns missing, or date columns
+whose format has changed (:mod:`pipelines.ingest.dates`). What a person must see about a file that loads
+(an encoding other than the declared one, a header and no rows) is an :class:`Alert`.
 
 Errors and reasons name the feed, file, row, column and rule, never a value: the file is
 identifiable, and reasons travel into asset metadata and the warehouse's ``load_audit`` table.
@@ -107,7 +108,11 @@ def split_rows(text: str, delimiter: str) -> tuple[list[list[str]], set[int]]:
     try:
         return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)), set()
     except csv.Error:
-        pass
+        return split_rows_resuming(text, delimiter)
+
+
+def split_rows_resuming(text: str, delimiter: str) -> tuple[list[list[str]], set[int]]:
+    """:func:`split_rows` line by line: where the quoting breaks, that row's first line is set apart, unsplit."""
     lines = [m.group(0) for m in _LINE.finditer(text) if m.group(0)]
     rows: list[list[str]] = []
     broken: set[int] = set()

@@ -410,6 +410,42 @@ def _programme_section() -> list[str]:
     ]
 
 
+def _reader_promises_section() -> list[str]:
+    return [
+        "",
+        "## What a reader promises",
+        "",
+        "Whatever bytes arrive as a delivery file of any feed, the reader and the load (`pipelines/ingest/`: "
+        "`reader.py`, `encoding.py`, `dates.py`, `load.py`):",
+        "",
+        "1. **load it or quarantine it with a reason**: whole (`quarantine/<feed>/<file>` and `<file>.reason.json`) "
+        "or row by row (`<file>.rows.csv`), each with a reason code; no other exception escapes;",
+        "2. **lose no row**: every row received is loaded or quarantined exactly once, and every row a damaged file "
+        'still holds intact is among them. A quote that opens a field and never closes (a stray `"`, a cut '
+        "mid-field) would make a CSV parser read every later line into that one field; so rows are read strictly, "
+        "the row where the quoting breaks is quarantined as `broken_quoting` (the line it starts on), and reading "
+        "resumes on the next line;",
+        "3. **reconcile**: rows received = loaded + quarantined + excluded, in the load result, the load audit and "
+        "the files written to the zones; a file held whole counts the rows it holds;",
+        "4. **never quote the input**: reasons, messages, notes and alerts name feed, file, row, column and rule, "
+        "never a value: none holds eight consecutive characters of a cell that are not the feed's, the file's or "
+        "the code's own text.",
+        "",
+        "`tests/unit/ingest/test_fuzz_readers.py` checks the four as Hypothesis properties, over random bytes; a "
+        "feed's header followed by random bytes; valid deliveries (rows from `tests/feed_rows.py` and the synthetic "
+        "county's own files, clean and `--faults`) with some rows damaged (a byte flipped, characters inserted or "
+        "deleted, a stray quote, a delimiter added or removed, NUL bytes, a field of 100,000 characters, a cut "
+        "mid-row); and valid deliveries reshaped whole (columns reordered, renamed, dropped or added; cells of "
+        "quotes, delimiters, line breaks and formulas; CR, LF and CRLF mixed; blank lines; byte-order marks; "
+        "cp1252, latin-1, cp850, UTF-16 and UTF-32; one line in another encoding; another delimiter; a duplicated "
+        "header; header only; duplicated rows). Each is loaded alone too, with a `.ctl` of random content, and "
+        "through the Great Expectations gate. `make test` runs tens of examples per property; "
+        "`HYPOTHESIS_PROFILE=long` runs thousands, and `HYPOTHESIS_PROFILE=examples` only the explicit examples, "
+        "one per fault the properties found: a stray quote that swallowed the rows after it, a file of nothing "
+        "but a byte-order mark (a crash), and a `.ctl` holding a digit that is not ASCII, such as `²` (a crash).",
+    ]
+
+
 def render_feeds_md() -> str:
     """docs/feeds.md: every feed's columns, codes, conventions, error rates and fault kinds."""
     from pipelines.synth.faults import FAULT_KINDS
@@ -547,6 +583,7 @@ def render_feeds_md() -> str:
         "| --- | --- | --- | --- |",
     ]
     out += [f"| {k.kind} | {k.outcome} | `{k.reason}` | {_md(k.description)} |" for k in FAULT_KINDS]
+    out += _reader_promises_section()
     for feed in FEEDS:
         s = FEED_SPECS[feed]
         labels = CODE_LABELS[feed]
