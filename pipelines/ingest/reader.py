@@ -40,6 +40,13 @@ PERIOD_RE = re.compile(r"(?<!\d)(\d{4})-?(0[1-9]|1[0-2])(?!\d)")
 # Spreadsheet formula injection (OWASP CSV injection): "=...", "@SUM(...)", "+cmd|' /C calc'!A0", "-2+3+cmd|...".
 FORMULA_RE = re.compile(r"^\s*=|^\s*[+\-@]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\(|^\s*[+\-@][^|]*\|.*!")
 MAX_FIELD_CHARS = 100_000  # a narrative longer than this is not a narrative; quarantine the row
+# Dates the typed frame (pandas' nanosecond timestamps: 1677-09-21 to 2262-04-11) can hold, in whole years; a date
+# outside them (a year 1600 or 2300 typed by hand) quarantines its row rather than stopping the read.
+FIRST_DAY, LAST_DAY = date(1678, 1, 1), date(2261, 12, 31)
+# An integer as an agency's system writes one: ASCII digits (int() also reads "1_000" and other scripts' digits),
+# within the typed frame's 64 bits (a longer one stopped the read with OverflowError).
+INTEGER_RE = re.compile(r"[+-]?[0-9]+")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 UNAMBIGUOUS_DATE_FORMATS = dates.UNAMBIGUOUS_DATE_FORMATS
 UNAMBIGUOUS_DATETIME_FORMATS = dates.UNAMBIGUOUS_DATETIME_FORMATS
 
@@ -187,14 +194,21 @@ def _parse_field(
                     day = day.replace(year=day.year - 100)
                 except ValueError:  # 29 Feb 2000 -> 1900 was not a leap year
                     return None, "invalid_date", None
+            if not FIRST_DAY <= day <= LAST_DAY:
+                return None, "unrepresentable_date", None
             return day, None, fmt
         if col.dtype is DType.DATETIME:
             parsed, fmt = dates.parse(value, formats)
             if parsed is None:
                 return None, "invalid_datetime", None
+            if not FIRST_DAY <= parsed.date() <= LAST_DAY:
+                return None, "unrepresentable_datetime", None
             return parsed, None, fmt
         if col.dtype is DType.INTEGER:
-            return int(value), None, None
+            number = int(value) if INTEGER_RE.fullmatch(value) else None
+            if number is None or not INT64_MIN <= number <= INT64_MAX:
+                return None, "invalid_integer", None
+            return number, None, None
         if col.dtype is DType.FLOAT:
             return float(value), None, None
         if col.dtype is DType.BOOLEAN:
