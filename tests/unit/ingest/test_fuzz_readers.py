@@ -24,13 +24,17 @@ written to ``.hypothesis/``.
 
 from __future__ import annotations
 
+import bz2
 import csv
 import functools
+import gzip
 import io
 import json
+import lzma
 import os
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -408,6 +412,39 @@ def raw_bytes() -> st.SearchStrategy[bytes]:
     )
 
 
+def _pack(data: bytes, how: str) -> bytes:
+    if how == "gzip":
+        return gzip.compress(data)
+    if how == "bzip2":
+        return bz2.compress(data)
+    if how == "xz":
+        return lzma.compress(data)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("extract.csv", data)
+    packed = bytearray(buffer.getvalue())
+    if how == "zip_encrypted":  # the flag a password-protected member carries, in both of its headers
+        packed[6] |= 1
+        central = packed.find(b"PK\x01\x02")
+        packed[central + 8] |= 1
+    return bytes(packed)
+
+
+@st.composite
+def packed_files(draw: st.DrawFn) -> tuple[str, bytes, int | None]:
+    """A valid delivery compressed or archived (gzip, bzip2, xz, zip, a password-protected zip), perhaps with bytes
+    flipped: (feed, bytes, rows it holds when they can be counted and nothing was flipped)."""
+    seed = draw(seeds())
+    how = draw(st.sampled_from(["gzip", "bzip2", "xz", "zip", "zip_encrypted"]))
+    data = bytearray(_pack(File.of(seed).data(), how))
+    flips = draw(st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(0, 255)), max_size=4))
+    for at, value in flips:
+        data[at] = value
+    intact = not flips or bytes(data) == _pack(File.of(seed).data(), how)
+    expected = len(seed.records) if intact and how != "zip_encrypted" else None
+    return seed.spec.name, bytes(data), expected
+
+
 @st.composite
 def header_then_bytes(draw: st.DrawFn) -> tuple[str, bytes]:
     """A feed's own header line followed by random bytes or text: the body is where the fuzz goes."""
@@ -693,6 +730,24 @@ def test_any_bytes_load_or_are_held_with_a_reason(feed: str, data: bytes) -> Non
     read(spec, _default_name(spec), data)
 
 
+@fuzz(40)
+@given(case=packed_files())
+@example(
+    case=(
+        "council_contacts",
+        _pack(File.of(_feed_rows_seed(FEED_SPECS["council_contacts"], 3)).data(), "zip_encrypted"),
+        None,
+    )
+)
+def test_a_compressed_delivery_is_held_whole_with_the_rows_it_holds(case: tuple[str, bytes, int | None]) -> None:
+    """A password-protected zip crashed the reader (RuntimeError, naming the member) while it counted the rows."""
+    feed, data, expected = case
+    spec = FEED_SPECS[feed]
+    outcome, received = read(spec, _default_name(spec), data)
+    if expected is not None:
+        assert isinstance(outcome, DeliveryRejected) and received == expected
+
+
 @fuzz(60)
 @given(case=header_then_bytes())
 def test_a_header_then_any_bytes_loads_or_is_held_with_a_reason(case: tuple[str, bytes]) -> None:
@@ -740,6 +795,7 @@ def test_a_delivery_reshaped_whole_keeps_every_row(case: tuple[File, int]) -> No
     case=st.one_of(
         st.tuples(st.sampled_from(FEED_NAMES), raw_bytes()),
         header_then_bytes(),
+        packed_files().map(lambda c: (c[0], c[1])),
         damaged_files().map(lambda f: (f.seed.spec.name, f.data())),
         reshaped_files().map(lambda c: (c[0].seed.spec.name, c[0].prefix)),
     ),
