@@ -130,7 +130,7 @@ def inner_text(data: bytes, kind: FileKind) -> str | None:
         zipfile.LargeZipFile,
         NotImplementedError,
         RuntimeError,  # a password-protected zip member (its message names the member)
-        struct.error,  # a zip whose headers are cut short
+        struct.error,  # a zip whose headers are cut short (defensive: not seen yet)
     ):
         return None
 

@@ -435,14 +435,29 @@ def _reader_promises_section() -> list[str]:
         "feed's header followed by random bytes; valid deliveries (rows from `tests/feed_rows.py` and the synthetic "
         "county's own files, clean and `--faults`) with some rows damaged (a byte flipped, characters inserted or "
         "deleted, a stray quote, a delimiter added or removed, NUL bytes, a field of 100,000 characters, a cut "
-        "mid-row); and valid deliveries reshaped whole (columns reordered, renamed, dropped or added; cells of "
-        "quotes, delimiters, line breaks and formulas; CR, LF and CRLF mixed; blank lines; byte-order marks; "
-        "cp1252, latin-1, cp850, UTF-16 and UTF-32; one line in another encoding; another delimiter; a duplicated "
-        "header; header only; duplicated rows). Each is loaded alone too, with a `.ctl` of random content, and "
-        "through the Great Expectations gate. `make test` runs tens of examples per property; "
-        "`HYPOTHESIS_PROFILE=long` runs thousands, and `HYPOTHESIS_PROFILE=examples` only the explicit examples, "
-        "one per fault the properties found: a stray quote that swallowed the rows after it, a file of nothing "
-        "but a byte-order mark (a crash), and a `.ctl` holding a digit that is not ASCII, such as `²` (a crash).",
+        "mid-row); valid deliveries reshaped whole (columns reordered, renamed, dropped or added; cells of quotes, "
+        "delimiters, line breaks and formulas; any date the feed's format can write, years 1 to 9999; integers of "
+        "any size; CR, LF and CRLF mixed; blank lines; byte-order marks; cp1252, latin-1, cp850, UTF-16 and UTF-32; "
+        "one line in another encoding; another delimiter; a duplicated header; header only; duplicated rows); and "
+        "valid deliveries compressed or archived (gzip, bzip2, xz, zip, a password-protected zip), some with bytes "
+        "flipped. Each is loaded alone too, with a `.ctl` of random content, and through the Great Expectations "
+        "gate. `make test` runs tens of examples per property; `HYPOTHESIS_PROFILE=long` runs thousands, and "
+        "`HYPOTHESIS_PROFILE=examples` only the explicit examples, one per fault the properties found:",
+        "",
+        "| found | was | now |",
+        "| --- | --- | --- |",
+        "| a stray quote opening a field | every later row read into that field (lost; loaded, when the field is "
+        "a narrative) | that row quarantined, `broken_quoting`; the rest read |",
+        "| a file of nothing but a byte-order mark | IndexError | held whole, `empty_file` |",
+        "| a date before 1678 or after 2261 (pandas' range) | OutOfBoundsDatetime, whose message quotes the date | "
+        "the row quarantined, `unrepresentable_date` / `unrepresentable_datetime` |",
+        "| an integer beyond 64 bits | OverflowError | the row quarantined, `invalid_integer` (as are `1_0` and "
+        "digits of other scripts, which `int()` reads) |",
+        "| a password-protected zip | RuntimeError naming the member | held whole, `zip_file` |",
+        "| a `.ctl` holding a digit that is not ASCII (`²`) | ValueError: the load stopped | read as its ASCII "
+        "digits |",
+        "| a bare CR in a quarantined row | `<file>.rows.csv` read back held more rows than were quarantined | every "
+        "text field of `rows.csv` quoted |",
     ]
 
 
