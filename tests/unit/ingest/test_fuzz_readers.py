@@ -129,8 +129,8 @@ def _synth_seeds() -> dict[str, tuple[Seed, ...]]:
                     text = path.read_bytes().decode("utf-8")
                 except UnicodeDecodeError:
                     continue  # cp1252 and mixed files: the encodings strategy makes those
-                parsed = list(csv.reader(io.StringIO(text, newline=""), delimiter=spec.delimiter, strict=True))
-                if not parsed or tuple(parsed[0]) != spec.column_names:
+                parsed, broken = split_rows(text, spec.delimiter)
+                if broken or not parsed or tuple(parsed[0]) != spec.column_names:
                     continue
                 body = [tuple(r) for r in parsed[1:13] if len(r) == len(spec.columns)]
                 seed = Seed(spec, path.name, tuple(parsed[0]), tuple(body))
@@ -181,8 +181,8 @@ class File:
     segments: list[str]  # segments[0] is the header
     encoding: str
     damaged: set[int]  # record positions (1-based segment index) whose text was damaged
-    prefix: bytes = b""
-    kind: str = "damaged"
+    prefix: bytes = b""  # bytes before the segments; a file reshaped whole keeps all its bytes here
+    kind: str = "damaged"  # what was done to it, for the report of a failing example
 
     @classmethod
     def of(cls, seed: Seed, terminator: str = "\r\n") -> File:
