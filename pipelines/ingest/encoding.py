@@ -26,6 +26,7 @@ import codecs
 import io
 import lzma
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -119,7 +120,18 @@ def inner_text(data: bytes, kind: FileKind) -> str | None:
         if inner is None or len(inner) >= MAX_INNER_BYTES:
             return None
         return inner.decode("latin-1")  # row boundaries are ASCII in every encoding we accept
-    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, NotImplementedError):
+    except (
+        OSError,
+        EOFError,
+        ValueError,
+        zlib.error,
+        lzma.LZMAError,
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        RuntimeError,  # a password-protected zip member (its message names the member)
+        struct.error,  # a zip whose headers are cut short (defensive: not seen yet)
+    ):
         return None
 
 

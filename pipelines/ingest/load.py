@@ -16,6 +16,7 @@ publication and after each linkage run (``pipelines.linkage.opt_out``), which co
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from collections import Counter
@@ -148,7 +149,8 @@ def _read_control_total(path: Path) -> int | None:
     if not ctl.exists():
         return None
     text = ctl.read_text(encoding="utf-8", errors="replace")
-    digits = "".join(ch for ch in text if ch.isdigit() or ch == "\n").split()
+    # ASCII digits only: str.isdigit() is true of "²" and other digits int() does not read
+    digits = "".join(ch for ch in text if ch in "0123456789\n").split()
     return int(digits[-1]) if digits else None
 
 
@@ -378,7 +380,11 @@ def load_period(
     rows_file = qdir / f"{path.name}.rows.csv"
     if len(rejected):
         qdir.mkdir(parents=True, exist_ok=True)
-        rejected.sort_values("_source_row").assign(feed=spec.name, source_file=path.name).to_csv(rows_file, index=False)
+        # every text field quoted: a raw row can hold a bare CR, which the default quoting leaves bare, and a CSV
+        # reader then splits the row in two (the file would hold more rows than were quarantined)
+        rejected.sort_values("_source_row").assign(feed=spec.name, source_file=path.name).to_csv(
+            rows_file, index=False, quoting=csv.QUOTE_NONNUMERIC
+        )
     elif rows_file.exists():
         rows_file.unlink()
     (qdir / f"{path.name}.reason.json").unlink(missing_ok=True)  # loaded now: an earlier hold no longer applies

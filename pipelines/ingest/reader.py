@@ -1,12 +1,13 @@
 """Read one delivery file of a feed into typed accepted rows and quarantined rows.
 
 Every row received ends in exactly one of the two frames, so ``rows_received == len(accepted) +
-len(rejected)`` always holds. A file that cannot be read as the feed at all raises
-:class:`DeliveryRejected` and is quarantined whole by the caller, with the number of rows it holds:
-empty, not text (gzip, zip, UTF-16: :mod:`pipelines.ingest.encoding` names what it is), in no encoding
-that fits, another feed's, required columns missing, or date columns whose format has changed
-(:mod:`pipelines.ingest.dates`). What a person must see about a file that loads (an encoding other than
-the declared one, a header and no rows) is an :class:`Alert`.
+len(rejected)`` always holds, and a row whose quoting is broken (a stray quote) is one row quarantined
+(``broken_quoting``), never a field that swallows the rows after it (:func:`split_rows`). A file that
+cannot be read as the feed at all raises :class:`DeliveryRejected` and is quarantined whole by the caller,
+with the number of rows it holds: empty, not text (gzip, zip, UTF-16: :mod:`pipelines.ingest.encoding`
+names what it is), in no encoding that fits, another feed's, required columns missing, or date columns
+whose format has changed (:mod:`pipelines.ingest.dates`). What a person must see about a file that loads
+(an encoding other than the declared one, a header and no rows) is an :class:`Alert`.
 
 Errors and reasons name the feed, file, row, column and rule, never a value: the file is
 identifiable, and reasons travel into asset metadata and the warehouse's ``load_audit`` table.
@@ -39,6 +40,13 @@ PERIOD_RE = re.compile(r"(?<!\d)(\d{4})-?(0[1-9]|1[0-2])(?!\d)")
 # Spreadsheet formula injection (OWASP CSV injection): "=...", "@SUM(...)", "+cmd|' /C calc'!A0", "-2+3+cmd|...".
 FORMULA_RE = re.compile(r"^\s*=|^\s*[+\-@]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\(|^\s*[+\-@][^|]*\|.*!")
 MAX_FIELD_CHARS = 100_000  # a narrative longer than this is not a narrative; quarantine the row
+# Dates the typed frame (pandas' nanosecond timestamps: 1677-09-21 to 2262-04-11) can hold, in whole years; a date
+# outside them (a year 1600 or 2300 typed by hand) quarantines its row rather than stopping the read.
+FIRST_DAY, LAST_DAY = date(1678, 1, 1), date(2261, 12, 31)
+# An integer as an agency's system writes one: ASCII digits (int() also reads "1_000" and other scripts' digits),
+# within the typed frame's 64 bits (a longer one stopped the read with OverflowError).
+INTEGER_RE = re.compile(r"[+-]?[0-9]+")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 UNAMBIGUOUS_DATE_FORMATS = dates.UNAMBIGUOUS_DATE_FORMATS
 UNAMBIGUOUS_DATETIME_FORMATS = dates.UNAMBIGUOUS_DATETIME_FORMATS
 
@@ -92,8 +100,49 @@ def _match_header(spec: FeedSpec, header: list[str]) -> tuple[dict[str, int], li
     return mapping, missing, extra
 
 
-def _sniff_rows(spec: FeedSpec, text: str, notes: list[str]) -> list[list[str]]:
-    """Split text into rows with the feed's delimiter, or another one if only that fits the header."""
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def split_rows(text: str, delimiter: str) -> tuple[list[list[str]], set[int]]:
+    """The text's rows, and the positions of rows whose quoting is broken (each given as its one line, unsplit).
+
+    A quote that opens a field and never closes properly (a stray ``"``, a cut mid-field) would make a CSV parser
+    read the lines after it into that one field: the rows there would vanish into a value. So rows are read
+    strictly, and where the quoting breaks, the line the broken row starts on is set apart as a row of its own and
+    reading resumes on the next line: every line still belongs to exactly one row, and the rows after a damaged one
+    are read as they are. (A well-formed file takes the first, fast, path.)
+    """
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)), set()
+    except csv.Error:
+        return split_rows_resuming(text, delimiter)
+
+
+def split_rows_resuming(text: str, delimiter: str) -> tuple[list[list[str]], set[int]]:
+    """:func:`split_rows` line by line: where the quoting breaks, that row's first line is set apart, unsplit."""
+    lines = [m.group(0) for m in _LINE.finditer(text) if m.group(0)]
+    rows: list[list[str]] = []
+    broken: set[int] = set()
+    start = 0
+    while start < len(lines):
+        reader = csv.reader((lines[j] for j in range(start, len(lines))), delimiter=delimiter, strict=True)
+        done = 0
+        try:
+            for row in reader:
+                rows.append(row)
+                done = reader.line_num
+        except csv.Error:
+            broken.add(len(rows))
+            rows.append([lines[start + done].rstrip("\r\n")])
+            start += done + 1
+            continue
+        break
+    return rows, broken
+
+
+def _sniff_rows(spec: FeedSpec, text: str, notes: list[str]) -> tuple[list[list[str]], set[int]]:
+    """Split text into rows with the feed's delimiter, or another one if only that fits the header; and the
+    positions of rows whose quoting is broken (:func:`split_rows`)."""
     first_line = text.split("\n", 1)[0]
     expected = {_key(c.name) for c in spec.columns}
     best = spec.delimiter
@@ -104,7 +153,7 @@ def _sniff_rows(spec: FeedSpec, text: str, notes: list[str]) -> list[list[str]]:
             best, best_hits = delimiter, hits
     if best != spec.delimiter:
         notes.append(f"delimiter {best!r} used instead of the feed's {spec.delimiter!r}")
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=best))
+    return split_rows(text, best)
 
 
 def _parse_value(col: Column, spec: FeedSpec, raw: str) -> tuple[object, str | None]:
@@ -145,14 +194,21 @@ def _parse_field(
                     day = day.replace(year=day.year - 100)
                 except ValueError:  # 29 Feb 2000 -> 1900 was not a leap year
                     return None, "invalid_date", None
+            if not FIRST_DAY <= day <= LAST_DAY:
+                return None, "unrepresentable_date", None
             return day, None, fmt
         if col.dtype is DType.DATETIME:
             parsed, fmt = dates.parse(value, formats)
             if parsed is None:
                 return None, "invalid_datetime", None
+            if not FIRST_DAY <= parsed.date() <= LAST_DAY:
+                return None, "unrepresentable_datetime", None
             return parsed, None, fmt
         if col.dtype is DType.INTEGER:
-            return int(value), None, None
+            number = int(value) if INTEGER_RE.fullmatch(value) else None
+            if number is None or not INT64_MIN <= number <= INT64_MAX:
+                return None, "invalid_integer", None
+            return number, None, None
         if col.dtype is DType.FLOAT:
             return float(value), None, None
         if col.dtype is DType.BOOLEAN:
@@ -190,10 +246,7 @@ def detect_other_feed(first_line: str, specs: Iterable[FeedSpec], own: FeedSpec)
 
 def _count_rows(text: str, delimiter: str) -> int:
     """Data rows in a file's text (header and blank lines not counted), for a file held whole."""
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error:
-        rows = [line.split(delimiter) for line in text.splitlines()]
+    rows, _ = split_rows(text, delimiter)
     return sum(1 for row in rows[1:] if row and not (len(row) == 1 and row[0].strip() == ""))
 
 
@@ -262,7 +315,9 @@ def read_delivery(
             f"{where}: header is the {other} feed's, not {spec.name}'s; move the file to landing/{other}/",
             _count_rows(text, other_delimiter),
         )
-    rows = _sniff_rows(spec, text, notes)
+    if not text.strip("\x00\r\n\t \ufeff"):
+        raise DeliveryRejected("empty_file", f"{where}: file is empty (as text: nothing but a byte-order mark)")
+    rows, broken = _sniff_rows(spec, text, notes)
     header, body = rows[0], rows[1:]
     mapping, missing, extra = _match_header(spec, header)
     missing_required = [c for c in missing if spec.column(c).required]
@@ -301,6 +356,9 @@ def read_delivery(
         source_row = offset + 2  # 1-based, counting the header as row 1
         if not row or (len(row) == 1 and row[0].strip() == ""):
             continue  # a blank line is not a row the agency sent
+        if offset + 1 in broken:
+            rejected.append(_reject(source_row, row, "broken_quoting", None))
+            continue
         if len(row) != width:
             rejected.append(_reject(source_row, row, "field_count", None))
             continue

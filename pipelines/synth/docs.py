@@ -410,6 +410,57 @@ def _programme_section() -> list[str]:
     ]
 
 
+def _reader_promises_section() -> list[str]:
+    return [
+        "",
+        "## What a reader promises",
+        "",
+        "Whatever bytes arrive as a delivery file of any feed, the reader and the load (`pipelines/ingest/`: "
+        "`reader.py`, `encoding.py`, `dates.py`, `load.py`):",
+        "",
+        "1. **load it or quarantine it with a reason**: whole (`quarantine/<feed>/<file>` and `<file>.reason.json`) "
+        "or row by row (`<file>.rows.csv`), each with a reason code; no other exception escapes;",
+        "2. **lose no row**: every row received is loaded or quarantined exactly once, and every row a damaged file "
+        'still holds intact is among them. A quote that opens a field and never closes (a stray `"`, a cut '
+        "mid-field) would make a CSV parser read every later line into that one field; so rows are read strictly, "
+        "the row where the quoting breaks is quarantined as `broken_quoting` (the line it starts on), and reading "
+        "resumes on the next line;",
+        "3. **reconcile**: rows received = loaded + quarantined + excluded, in the load result, the load audit and "
+        "the files written to the zones; a file held whole counts the rows it holds;",
+        "4. **never quote the input**: reasons, messages, notes and alerts name feed, file, row, column and rule, "
+        "never a value: none holds eight consecutive characters of a cell that are not the feed's, the file's or "
+        "the code's own text.",
+        "",
+        "`tests/unit/ingest/test_fuzz_readers.py` checks the four as Hypothesis properties, over random bytes; a "
+        "feed's header followed by random bytes; valid deliveries (rows from `tests/feed_rows.py` and the synthetic "
+        "county's own files, clean and `--faults`) with some rows damaged (a byte flipped, characters inserted or "
+        "deleted, a stray quote, a delimiter added or removed, NUL bytes, a field of 100,000 characters, a cut "
+        "mid-row); valid deliveries reshaped whole (columns reordered, renamed, dropped or added; cells of quotes, "
+        "delimiters, line breaks and formulas; any date the feed's format can write, years 1 to 9999; integers of "
+        "any size; CR, LF and CRLF mixed; blank lines; byte-order marks; cp1252, latin-1, cp850, UTF-16 and UTF-32; "
+        "one line in another encoding; another delimiter; a duplicated header; header only; duplicated rows); and "
+        "valid deliveries compressed or archived (gzip, bzip2, xz, zip, a password-protected zip), some with bytes "
+        "flipped. Each is loaded alone too, with a `.ctl` of random content, and through the Great Expectations "
+        "gate. `make test` runs tens of examples per property; `HYPOTHESIS_PROFILE=long` runs thousands, and "
+        "`HYPOTHESIS_PROFILE=examples` only the explicit examples, one per fault the properties found:",
+        "",
+        "| found | was | now |",
+        "| --- | --- | --- |",
+        "| a stray quote opening a field | every later row read into that field (lost; loaded, when the field is "
+        "a narrative) | that row quarantined, `broken_quoting`; the rest read |",
+        "| a file of nothing but a byte-order mark | IndexError | held whole, `empty_file` |",
+        "| a date before 1678 or after 2261 (pandas' range) | OutOfBoundsDatetime, whose message quotes the date | "
+        "the row quarantined, `unrepresentable_date` / `unrepresentable_datetime` |",
+        "| an integer beyond 64 bits | OverflowError | the row quarantined, `invalid_integer` (as are `1_0` and "
+        "digits of other scripts, which `int()` reads) |",
+        "| a password-protected zip | RuntimeError naming the member | held whole, `zip_file` |",
+        "| a `.ctl` holding a digit that is not ASCII (`²`) | ValueError: the load stopped | read as its ASCII "
+        "digits |",
+        "| a bare CR in a quarantined row | `<file>.rows.csv` read back held more rows than were quarantined | every "
+        "text field of `rows.csv` quoted |",
+    ]
+
+
 def render_feeds_md() -> str:
     """docs/feeds.md: every feed's columns, codes, conventions, error rates and fault kinds."""
     from pipelines.synth.faults import FAULT_KINDS
@@ -547,6 +598,7 @@ def render_feeds_md() -> str:
         "| --- | --- | --- | --- |",
     ]
     out += [f"| {k.kind} | {k.outcome} | `{k.reason}` | {_md(k.description)} |" for k in FAULT_KINDS]
+    out += _reader_promises_section()
     for feed in FEEDS:
         s = FEED_SPECS[feed]
         labels = CODE_LABELS[feed]
