@@ -100,6 +100,7 @@ def materialize_everything(
     from pipelines.ingest.load import deliveries_by_period
 
     instance = dg.DagsterInstance.get()
+    __import__("pipelines.ops.recovery").ops.recovery.recover(zone, instance)  # what a killed run left (operations.md)
     assets = list(defs.assets or [])
     resources = dict(defs.resources or {})
 

@@ -25,6 +25,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from packaging import version
 
 from pipelines.disclosure.secondary import Protection, protect_warehouse
+from pipelines.ops.recovery import recover
 from pipelines.settings import (
     REPO_ROOT,
     disclosure_rounding_base,
@@ -125,6 +126,7 @@ def protect_dashboards(building: Path) -> Protection:
 
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=HfcDbtTranslator())
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    recover(zones(), context.instance, current_run_id=context.run_id)  # a killed build's copy, runs left STARTED
     published = warehouse_path()
     full = restricted_warehouse_path()
     full.parent.mkdir(parents=True, exist_ok=True)
