@@ -8,6 +8,8 @@ block, so it leaves:
 - the files a writer stages before its atomic rename: ``*.tmp`` / ``*.parquet.tmp`` in the accepted rows, the
   pseudonymised zone, the identity zone and the reports, ``.outcomes.duckdb.publishing`` (and ``.wal``) beside the
   published warehouse and the restricted copy, ``.release.staging`` beside the release;
+- dagster-dbt's per-invocation target folder, ``dbt_project/target/warehouse_dbt_assets-<run>-<hash>`` (20-30 MB of
+  compiled SQL and a manifest copy; dagster-dbt leaves one behind after every build, finished or killed);
 - its Dagster runs STARTED (or NOT_STARTED/STARTING) in the run storage for good: the UI shows them in progress.
 
 :func:`recover` runs at the start of ``hfc demo`` / ``hfc backfill`` and of the dbt asset. A run counts as alive
@@ -40,6 +42,10 @@ DEAD_PROCESS = "the process running it died"
 BUILDING_INFIX = ".building-"
 # A run launched and never started by anything (no process stamped an event) is given this long before it is failed.
 START_TIMEOUT_SECONDS = 180.0
+# A dbt target folder untouched for this long belongs to no build still running (dbt writes its log per node). The
+# folders are shared by every data directory that runs this checkout's dbt project, so age is the test, not run ids.
+DBT_TARGET_IDLE_SECONDS = 3600.0
+DBT_TARGET_PREFIX = "warehouse_dbt_assets-"
 # A QUEUED run waits for the daemon's run coordinator; with no daemon heartbeat for this long, nothing will run it.
 QUEUE_TIMEOUT_SECONDS = 600.0
 
@@ -49,9 +55,10 @@ class Recovered:
     runs_failed: list[str] = field(default_factory=list)  # run ids
     files_removed: list[str] = field(default_factory=list)  # file names (no directories)
     files_kept: list[str] = field(default_factory=list)  # leftovers of a run that is still alive
+    dbt_targets_removed: int = 0  # dagster-dbt's target folders of builds long finished (not a crash's doing alone)
 
     def __bool__(self) -> bool:
-        return bool(self.runs_failed or self.files_removed)
+        return bool(self.runs_failed or self.files_removed or self.dbt_targets_removed)
 
 
 @dataclass(frozen=True)
@@ -218,6 +225,20 @@ def staged_leftovers(zone: Zones) -> list[Path]:
     return sorted(set(found))
 
 
+def dbt_target_leftovers(target: Path, idle: float = DBT_TARGET_IDLE_SECONDS) -> list[Path]:
+    """dagster-dbt's per-build target folders under ``target`` that no build has written to for ``idle`` seconds."""
+    if not target.is_dir():
+        return []
+    now, found = time.time(), []
+    for folder in target.iterdir():
+        if not folder.is_dir() or not folder.name.startswith(DBT_TARGET_PREFIX):
+            continue
+        stamps = [p.stat().st_mtime for p in (folder, folder / "dbt.log", folder / "run_results.json") if p.exists()]
+        if now - max(stamps) > idle:
+            found.append(folder)
+    return sorted(found)
+
+
 def recover(zone: Zones, instance: object | None = None, current_run_id: str | None = None) -> Recovered:
     """Fail the runs whose process died and remove what they left (see the module's docstring).
 
@@ -257,13 +278,20 @@ def recover(zone: Zones, instance: object | None = None, current_run_id: str | N
         elif _remove(path):
             result.files_removed.append(path.name)
 
-    if result:
+    from pipelines.settings import REPO_ROOT
+
+    for folder in dbt_target_leftovers(REPO_ROOT / "dbt_project" / "target"):
+        if _remove(folder):
+            result.dbt_targets_removed += 1
+
+    if result.runs_failed or result.files_removed:
         log.warning(
             "recovered from a crash: %d dead run(s) marked failed, %d leftover file(s) removed%s",
             len(result.runs_failed),
             len(result.files_removed),
             f" ({', '.join(sorted(set(result.files_removed))[:6])})" if result.files_removed else "",
         )
+    if result:
         _audit(zone, result)
     return result
 
@@ -279,4 +307,5 @@ def _audit(zone: Zones, result: Recovered) -> None:
         runs_failed=len(result.runs_failed),
         files_removed=len(result.files_removed),
         building_files_removed=sum(BUILDING_INFIX in name for name in result.files_removed),
+        dbt_targets_removed=result.dbt_targets_removed,
     )

@@ -32,7 +32,7 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as inst:
+    with dg.DagsterInstance.ephemeral() as inst:  # in memory: the same run and event APIs, without sqlite setup
         yield inst
 
 
@@ -112,3 +112,14 @@ def test_a_recycled_pid_is_not_taken_for_the_run() -> None:
     assert recovery.process_alive(os.getpid(), not_after=started + 60)
     assert not recovery.process_alive(os.getpid(), not_after=started - 3600)  # the run began before this process
     assert not recovery.process_alive(_dead_pid())
+
+
+def test_idle_dbt_target_folders_are_found_and_a_busy_one_is_not(tmp_path: Path) -> None:
+    old, busy, other = (tmp_path / n for n in ("warehouse_dbt_assets-0477f84-10fb5c5", "warehouse_dbt_assets-1", "x"))
+    for folder in (old, busy, other):
+        folder.mkdir()
+        (folder / "dbt.log").write_text("")
+    stale = 10_000.0
+    for path in (old, old / "dbt.log", other):
+        os.utime(path, (os.path.getmtime(path) - stale,) * 2)
+    assert recovery.dbt_target_leftovers(tmp_path, idle=stale / 2) == [old]
