@@ -121,8 +121,12 @@ def process_alive(pid: int, not_after: float | None = None) -> bool:
 
 
 def _first_pid(instance: object, run_id: str) -> tuple[int | None, float | None]:
-    """The pid of the process that ran ``run_id`` and when its first event was stamped, from its event log."""
-    records = instance.get_records_for_run(run_id, limit=25).records  # type: ignore[attr-defined]
+    """The pid of the process that ran ``run_id`` and when it started it, from the run's start event. (The events
+    before it, the planned materialisations, are written by whoever created the run, without a pid: hundreds of them
+    for the dbt project.)"""
+    from dagster import DagsterEventType
+
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.RUN_START, limit=1).records  # type: ignore[attr-defined]
     for record in records:
         entry = record.event_log_entry
         event = entry.dagster_event

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster._core.events import DagsterEvent, DagsterEventType
+from dagster._core.events import DagsterEvent, DagsterEventType, EngineEventData
 from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
 
 from pipelines.ops import recovery
@@ -45,6 +45,14 @@ def _dead_pid() -> int:
 def _started_run(instance: dg.DagsterInstance, pid: int) -> str:
     run_id = str(uuid.uuid4())
     instance.add_run(DagsterRun(job_name="__ASSET_JOB", run_id=run_id, status=DagsterRunStatus.NOT_STARTED))
+    for _ in range(30):  # as a dbt run has hundreds: events from the run's creator, before the run starts, no pid
+        note = DagsterEvent(
+            event_type_value=DagsterEventType.ENGINE_EVENT.value,
+            job_name="__ASSET_JOB",
+            event_specific_data=EngineEventData(),
+            pid=None,
+        )
+        instance.report_dagster_event(note, run_id=run_id)
     start = DagsterEvent(event_type_value=DagsterEventType.RUN_START.value, job_name="__ASSET_JOB", pid=pid)
     instance.report_dagster_event(start, run_id=run_id)
     assert instance.get_run_by_id(run_id).status == DagsterRunStatus.STARTED
