@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import sqlite3
@@ -53,8 +54,21 @@ HEADER = (
 # When a load, a linkage run, an opt-out application, a drift test or a release ran, and under which run: not what
 # it did. Excluded from every checksum.
 VOLATILE = frozenset(
-    {"loaded_at", "linkage_run_id", "evaluated_at", "applied_at", "run_id", "created_at", "generated_at", "at"}
+    {
+        "loaded_at",
+        "linkage_run_id",
+        "first_run_id",
+        "evaluated_at",
+        "applied_at",
+        "run_id",
+        "created_at",
+        "generated_at",
+        "at",
+    }
 )
+# A report's name may carry the moment it was made (Great Expectations' validation folders): that part is masked, and
+# the reports are compared as a set of names, so a killed run's extra validation of the same delivery is no change.
+TIMESTAMP = re.compile(r"\d{8}T\d{6}(\.\d+)?Z?")
 # Splink's model file names its linker with a random id; the trained parameters are compared.
 VOLATILE_JSON = frozenset({"linker_uid", "created_at"})
 # Append-only histories: one row per application (opt-out) or linkage run, so a killed run that got that far adds
@@ -373,11 +387,15 @@ def zone_state(layout: Layout) -> dict[str, object]:
                 rel = path.relative_to(layout.data).as_posix()
                 if path.name.endswith(".lock"):  # flock files: present when a lock was ever taken
                     continue
-                if zone == "release" and path.name == "manifest.json":
+                if zone == "release" and path.name == "manifest.json":  # the code version is the run's, not the data's
                     manifest = json.loads(path.read_text())
+                    manifest["versions"] = {"data": manifest.get("versions", {}).get("data")}
                     state[rel] = json.dumps(
                         {k: v for k, v in manifest.items() if k not in ("created_at", "files")}, sort_keys=True
                     )
+                    continue
+                if by_name:
+                    state[TIMESTAMP.sub("<time>", rel)] = "present"
                     continue
                 state[rel] = _file_state(con, path, by_name or rel in HISTORIES)
     return state

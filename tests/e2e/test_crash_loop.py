@@ -33,11 +33,11 @@ def test_killed_runs_rerun_to_the_clean_result(demo_run, tmp_path: Path) -> None
     crash.seed_landing(clean, run)
     hits = []
     for stage, step, delay in KILLS:
-        hit, _ = crash.kill_once(run, stage, step, delay, timeout=600, built=stage == "dbt build")
+        hit, _ = crash.kill_once(run, stage, step, delay, timeout=900, built=stage == "dbt build")
         hits.append(hit.stage)
         if stage == "dbt build":  # the killed build's working copy is there for recovery to remove
             assert any(BUILDING_INFIX in p.name for p in (run.data / "restricted").iterdir())
-    assert hits == [stage for stage, _, _ in KILLS]
+    assert hits == [stage for stage, _, _ in KILLS], "a kill missed its stage (or the run ended first)"
     crash.run_demo(run, run.root / "rerun.log", timeout=900)
 
     assert crash.leftovers(run) == []
