@@ -36,7 +36,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -79,6 +79,8 @@ STAGES = ("ingest", "pseudonymise", "linkage", "drift", "dbt build", "protection
 DBT_STEP = "warehouse_dbt_assets"
 AUDIT_PASSED = "disclosure audit passed"  # the dbt asset's log line between protection and publishing
 PUBLISHED = "published "  # and after the swap
+KILL_FILE = "kill.json"  # each kill's target, stage hit, timing and verdict, beside its data directory
+BENCH_FILE = "bench.json"
 IN_PROGRESS = ("NOT_STARTED", "STARTING", "STARTED", "QUEUED", "CANCELING")
 
 
@@ -565,8 +567,39 @@ def iteration(
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         problems.append(f"the re-run failed: {type(exc).__name__}")
     if not problems:
-        problems = differences(reference, Snapshot.of(run)) + [f"left: {x}" for x in leftovers(run)]
-    return Kill(target, hit.stage, hit.step, round(after, 1), not problems, problems, time.monotonic() - t)
+        problems = compare(reference, run)
+    kill = Kill(target, hit.stage, hit.step, round(after, 1), not problems, problems, time.monotonic() - t)
+    (run.root / KILL_FILE).write_text(json.dumps(asdict(kill)) + "\n")
+    return kill
+
+
+def compare(reference: Snapshot, run: Layout) -> list[str]:
+    """What differs from the clean run, and what the crash left behind (names only)."""
+    return differences(reference, Snapshot.of(run)) + [f"left: {x}" for x in leftovers(run)]
+
+
+def recheck(work: Path, people: int, months: int, seed: int, say: Callable[[str], None]) -> CrashBench:
+    """Compare again every kill kept in ``work`` (``inconsistent-*``, each with its ``kill.json``) with the clean
+    reference: after a fix to the comparison itself (not to the pipeline), without re-running the kills. The
+    consistent ones (``consistent-*``, data removed) keep their verdict."""
+    clean = Layout(work / f"clean-{people}p-{months}m-s{seed}")
+    reference = Snapshot.of(clean)
+    result = CrashBench(people, months, seed, float(json.loads((clean.root / "done.json").read_text())["seconds"]))
+    started = json.loads((work / BENCH_FILE).read_text()) if (work / BENCH_FILE).exists() else {}
+    finished = []
+    for folder in sorted([*work.glob("consistent-*"), *work.glob("inconsistent-*")]):
+        if not (folder / KILL_FILE).exists():
+            continue
+        kill = Kill(**json.loads((folder / KILL_FILE).read_text()))
+        if (folder / "data").is_dir() and not (kill.problems and kill.problems[0].startswith("the re-run failed")):
+            kill.problems = compare(reference, Layout(folder))
+            kill.consistent = not kill.problems
+        say(f"{folder.name}: {kill.hit}: {'consistent' if kill.consistent else '; '.join(kill.problems[:8])}")
+        result.kills.append(kill)
+        finished.append((folder / "rerun.log").stat().st_mtime)
+    if started.get("started_at") and finished:
+        result.total_seconds = max(finished) - float(started["started_at"])
+    return result
 
 
 def bench(
@@ -587,6 +620,7 @@ def bench(
     work = work or Path(os.environ.get("TMPDIR", "/tmp")) / "hfc-bench-crash"
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
+    (work / BENCH_FILE).write_text(json.dumps({"started_at": time.time(), "kills": kills, "jobs": jobs}) + "\n")
     clean, clean_seconds = clean_reference(work, people, months, seed, say)
     reference = Snapshot.of(clean)
     windows = stage_windows(clean)
@@ -617,12 +651,12 @@ def bench(
                 f"({kill.step or '-'}) {kill.after:.1f}s in, {kill.seconds:.0f}s: {verdict}"
             )
             run = work / f"kill-{i}"
-            if kill.consistent:
-                shutil.rmtree(run, ignore_errors=True)
-            else:
-                keep = work / f"inconsistent-{i + 1}"
-                shutil.rmtree(keep, ignore_errors=True)
-                run.rename(keep)
+            if kill.consistent:  # its logs and verdict stay, its data goes
+                shutil.rmtree(run / "data", ignore_errors=True)
+                shutil.rmtree(run / "warehouse", ignore_errors=True)
+            keep = work / f"{'consistent' if kill.consistent else 'inconsistent'}-{i + 1}"
+            shutil.rmtree(keep, ignore_errors=True)
+            run.rename(keep)
     result.total_seconds = time.monotonic() - t0
     return result
 
@@ -687,6 +721,7 @@ def main(
     work: Path | None,
     jobs: int = 1,
     minutes: float | None = None,
+    again: bool = False,
 ) -> int:
     from pipelines.linkage.bench import machine_description
 
@@ -694,7 +729,10 @@ def main(
         sys.stderr.write(f"hfc bench crash {datetime.now(UTC):%H:%M:%S} {message}\n")
         sys.stderr.flush()
 
-    result = bench(kills, people, months, seed, work, say, jobs=jobs, minutes=minutes)
+    if again:
+        result = recheck(work or Path(os.environ.get("TMPDIR", "/tmp")) / "hfc-bench-crash", people, months, seed, say)
+    else:
+        result = bench(kills, people, months, seed, work, say, jobs=jobs, minutes=minutes)
     sys.stdout.write(render(result))
     if write:
         command = f"hfc bench crash --kills {kills} --people {people} --months {months} --seed {seed} --jobs {jobs}"
