@@ -10,9 +10,9 @@ started again and must finish, and what it leaves is compared with the clean ref
 - every table of the published warehouse and of the full build (row count and an order-independent checksum of
   every row, run-time columns excluded: ``VOLATILE``);
 - the release (every file's rows, the manifest without its creation time and file hashes);
-- every zone's files: parquet by an order-independent checksum of its rows, CSV by its distinct rows (the opt-out's
-  append-only trail records each application, so a killed run's applications are extra rows of the same content),
-  other files of the identity zone and quarantine by content, the reports by name (they carry timestamps);
+- every zone's files: parquet by an order-independent checksum of its rows, CSV by its distinct rows, JSON without
+  its random ids, other files by content; the reports by name with timestamps masked (they carry timestamps), and
+  the two append-only histories by name (``HISTORIES``: a killed run that got that far added its own rows);
 - nothing the crash left: no ``.building-`` file, no staged file, no run left in progress in Dagster's storage, and
   an intact audit chain.
 
