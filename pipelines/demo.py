@@ -375,6 +375,9 @@ def materialize_everything(
 
     out = out or Output.open(zone)
     instance = dg.DagsterInstance.get()
+    from pipelines.ops.recovery import recover
+
+    recover(zone, instance)  # what a killed run left: runs left STARTED, building files (docs/operations.md)
     run = Runner(instance, out)
     ranges, ordered = register_deliveries(instance, zone, feeds, start, end)
     with listen(instance, run.event):

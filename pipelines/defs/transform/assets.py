@@ -25,6 +25,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from packaging import version
 
 from pipelines.disclosure.secondary import Protection, protect_warehouse
+from pipelines.ops.recovery import recover
 from pipelines.ops.runs import WAREHOUSE_POOL, retry_transient
 from pipelines.privacy.keys import check_zone_consistent
 from pipelines.settings import (
@@ -129,6 +130,7 @@ def protect_dashboards(building: Path) -> Protection:
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=HfcDbtTranslator(), pool=WAREHOUSE_POOL)
 @retry_transient
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    recover(zones(), context.instance, current_run_id=context.run_id)  # a killed build's copy, runs left STARTED
     check_zone_consistent(zones().pseudonymised, "dbt build")  # one key id across what dbt reads, or no build
     published = warehouse_path()
     full = restricted_warehouse_path()

@@ -1,0 +1,133 @@
+"""Crash recovery: a dead run's leftovers are removed and the run marked failed; a live run's are kept."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.events import DagsterEvent, DagsterEventType, EngineEventData
+from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
+
+from pipelines.ops import recovery
+from pipelines.settings import zones
+
+
+@pytest.fixture
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "data"
+    monkeypatch.setenv("HFC_DATA_DIR", str(root))
+    monkeypatch.setenv("HFC_WAREHOUSE_PATH", str(tmp_path / "warehouse" / "outcomes.duckdb"))
+    monkeypatch.delenv("HFC_RESTRICTED_WAREHOUSE_PATH", raising=False)
+    monkeypatch.delenv("HFC_RELEASE_DIR", raising=False)
+    monkeypatch.delenv("HFC_PUBLISH_RESTRICTED_TO", raising=False)
+    (root / "restricted").mkdir(parents=True)
+    return root
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.DagsterInstance.ephemeral() as inst:  # in memory: the same run and event APIs, without sqlite setup
+        yield inst
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _started_run(instance: dg.DagsterInstance, pid: int) -> str:
+    run_id = str(uuid.uuid4())
+    instance.add_run(DagsterRun(job_name="__ASSET_JOB", run_id=run_id, status=DagsterRunStatus.NOT_STARTED))
+    for _ in range(30):  # as a dbt run has hundreds: events from the run's creator, before the run starts, no pid
+        note = DagsterEvent(
+            event_type_value=DagsterEventType.ENGINE_EVENT.value,
+            job_name="__ASSET_JOB",
+            event_specific_data=EngineEventData(),
+            pid=None,
+        )
+        instance.report_dagster_event(note, run_id=run_id)
+    start = DagsterEvent(event_type_value=DagsterEventType.RUN_START.value, job_name="__ASSET_JOB", pid=pid)
+    instance.report_dagster_event(start, run_id=run_id)
+    assert instance.get_run_by_id(run_id).status == DagsterRunStatus.STARTED
+    return run_id
+
+
+def test_a_started_run_whose_process_died_is_marked_failed(data: Path, instance: dg.DagsterInstance) -> None:
+    dead = _started_run(instance, _dead_pid())
+    alive = _started_run(instance, os.getpid())
+    result = recovery.recover(zones(), instance)
+    assert result.runs_failed == [dead]
+    assert instance.get_run_by_id(dead).status == DagsterRunStatus.FAILURE
+    assert instance.get_run_by_id(alive).status == DagsterRunStatus.STARTED
+    failure = instance.get_records_for_run(dead, of_type=DagsterEventType.RUN_FAILURE).records
+    assert recovery.DEAD_PROCESS in failure[0].event_log_entry.dagster_event.message
+    assert recovery.recover(zones(), instance).runs_failed == []  # once only
+
+
+def test_a_dead_runs_building_file_is_removed_and_a_live_runs_kept(data: Path, instance: dg.DagsterInstance) -> None:
+    dead = _started_run(instance, _dead_pid())
+    alive = _started_run(instance, os.getpid())
+    restricted = data / "restricted"
+    planted = [f"outcomes_full.duckdb.building-{dead[:8]}", f"outcomes_full.duckdb.building-{dead[:8]}.wal"]
+    orphan = "outcomes_full.duckdb.building-0badc0de"  # no run at all
+    kept = f"outcomes_full.duckdb.building-{alive[:8]}"
+    for name in [*planted, orphan, kept, "outcomes_full.duckdb"]:
+        (restricted / name).write_bytes(b"x")
+    result = recovery.recover(zones(), instance)
+    assert sorted(p.name for p in restricted.iterdir()) == sorted([kept, "outcomes_full.duckdb"])
+    assert set(result.files_removed) == {*planted, orphan}
+    assert result.files_kept == [kept]
+
+
+def test_staged_files_are_removed_but_not_a_landing_upload(data: Path, instance: dg.DagsterInstance) -> None:
+    staged = [
+        data / "pseudonymised" / "ed_attendances" / "2024-01.tmp",
+        data / "landing" / "_accepted" / "ed_attendances" / "2024-01.parquet.tmp",
+        data / "identity" / "spine.tmp",
+        data / "reports" / "drift" / "x.tmp",
+        Path(os.environ["HFC_WAREHOUSE_PATH"]).with_name(".outcomes.duckdb.publishing"),
+        data / ".release.staging" / "dash_x.csv",
+    ]
+    upload = data / "landing" / "ed_attendances" / "delivery.csv.tmp"  # an agency's upload still arriving
+    for path in [*staged, upload]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    result = recovery.recover(zones(), instance)
+    assert not any(p.exists() for p in staged)
+    assert upload.exists()
+    assert len(result.files_removed) == len(staged)
+
+
+def test_a_staged_file_newer_than_a_live_run_is_kept(data: Path, instance: dg.DagsterInstance) -> None:
+    _started_run(instance, os.getpid())  # a live run in "another" process, started before the file was written
+    staged = data / "pseudonymised" / "ed_attendances" / "2024-01.tmp"
+    staged.parent.mkdir(parents=True)
+    staged.write_bytes(b"x")
+    assert recovery.recover(zones(), instance).files_removed == []
+    assert staged.exists()
+
+
+def test_a_recycled_pid_is_not_taken_for_the_run() -> None:
+    started = recovery.process_start_time(os.getpid())
+    assert started is not None
+    assert recovery.process_alive(os.getpid(), not_after=started + 60)
+    assert not recovery.process_alive(os.getpid(), not_after=started - 3600)  # the run began before this process
+    assert not recovery.process_alive(_dead_pid())
+
+
+def test_idle_dbt_target_folders_are_found_and_a_busy_one_is_not(tmp_path: Path) -> None:
+    old, busy, other = (tmp_path / n for n in ("warehouse_dbt_assets-0477f84-10fb5c5", "warehouse_dbt_assets-1", "x"))
+    for folder in (old, busy, other):
+        folder.mkdir()
+        (folder / "dbt.log").write_text("")
+    stale = 10_000.0
+    for path in (old, old / "dbt.log", other):
+        os.utime(path, (os.path.getmtime(path) - stale,) * 2)
+    assert recovery.dbt_target_leftovers(tmp_path, idle=stale / 2) == [old]
