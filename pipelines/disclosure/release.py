@@ -319,9 +319,14 @@ def write_release(
             raise ReleaseRefused(
                 f"the release failed its check and was not written: see {reports / 'release_check.md'}"
             )
+        # Swap with two renames, keeping the old release until the new one is in: a kill between them leaves the
+        # old release as `.<name>.previous`, which the next run's recovery puts back (pipelines/ops/recovery.py).
+        previous = out.with_name(f".{out.name}.previous")
+        shutil.rmtree(previous, ignore_errors=True)
         if out.exists():
-            shutil.rmtree(out)
+            out.rename(previous)
         staging.rename(out)
+        shutil.rmtree(previous, ignore_errors=True)
         return report
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -226,7 +226,22 @@ def staged_leftovers(zone: Zones) -> list[Path]:
     staging = release.with_name(f".{release.name}.staging")
     if staging.exists():
         found.append(staging)
+    previous = release.with_name(f".{release.name}.previous")
+    if previous.exists() and release.exists():  # the swap finished; only removing the old one was cut short
+        found.append(previous)
     return sorted(set(found))
+
+
+def restore_release(live: list[RunState]) -> bool:
+    """A run killed between the release swap's two renames (pipelines/disclosure/release.py) left the old release as
+    ``.<name>.previous`` and none in its place: put the old one back, unless a live run may be in its swap now."""
+    release = release_dir()
+    previous = release.with_name(f".{release.name}.previous")
+    if live or release.exists() or not previous.is_dir():
+        return False
+    previous.rename(release)
+    log.warning("recovered from a crash: the release a killed run was replacing is back in %s", release.name)
+    return True
 
 
 def dbt_target_leftovers(target: Path, idle: float = DBT_TARGET_IDLE_SECONDS) -> list[Path]:
@@ -272,6 +287,7 @@ def recover(zone: Zones, instance: object | None = None, current_run_id: str | N
     if current_run_id is not None:
         pid_start = process_start_time(os.getpid())
         oldest_live = min(x for x in (oldest_live, pid_start, time.time()) if x is not None)
+    restore_release(live)
     for path in staged_leftovers(zone):
         try:
             modified = path.stat().st_mtime

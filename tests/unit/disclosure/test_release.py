@@ -85,3 +85,13 @@ def test_a_release_cannot_weaken_the_rule_it_is_checked_against(tmp_path: Path) 
     manifest["rule"]["threshold"] = 3
     (out / "manifest.json").write_text(json.dumps(manifest))
     assert check_release(out).threshold == 7
+
+
+def test_a_new_release_replaces_the_old_one_whole_and_leaves_nothing_beside_it(tmp_path: Path) -> None:
+    out = tmp_path / "release"
+    write_release(_warehouse(tmp_path / "w.duckdb", 55), out, tmp_path / "reports", SPECS)
+    (out / "stale.txt").write_text("from the old release")
+    write_release(_warehouse(tmp_path / "w2.duckdb", 55), out, tmp_path / "reports", SPECS)
+    assert not (out / "stale.txt").exists()
+    assert not any(p.name.startswith(".release") for p in tmp_path.iterdir())
+    assert check_release(out).passed

@@ -131,3 +131,21 @@ def test_idle_dbt_target_folders_are_found_and_a_busy_one_is_not(tmp_path: Path)
     for path in (old, old / "dbt.log", other):
         os.utime(path, (os.path.getmtime(path) - stale,) * 2)
     assert recovery.dbt_target_leftovers(tmp_path, idle=stale / 2) == [old]
+
+
+def test_a_release_cut_between_its_two_renames_is_put_back(data: Path, instance: dg.DagsterInstance) -> None:
+    release = data / "release"
+    previous = data / ".release.previous"
+    previous.mkdir(parents=True)
+    (previous / "manifest.json").write_text("{}")
+    recovery.recover(zones(), instance)
+    assert (release / "manifest.json").exists() and not previous.exists()
+
+
+def test_an_old_release_left_after_a_finished_swap_is_removed(data: Path, instance: dg.DagsterInstance) -> None:
+    (data / "release").mkdir()
+    (data / "release" / "manifest.json").write_text('{"new": 1}')
+    (data / ".release.previous").mkdir()
+    recovery.recover(zones(), instance)
+    assert not (data / ".release.previous").exists()
+    assert (data / "release" / "manifest.json").read_text() == '{"new": 1}'
