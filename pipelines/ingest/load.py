@@ -17,7 +17,6 @@ publication and after each linkage run (``pipelines.linkage.opt_out``), which co
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ import pandas as pd
 from pipelines.feeds.base import FeedSpec
 from pipelines.ingest.errors import Alert
 from pipelines.ingest.reader import DeliveryRejected, content_hash, period_of, read_delivery
+from pipelines.ops.atomic import copy_file, write_csv, write_parquet, write_text
 from pipelines.settings import Zones, control_total_shortfall
 
 if TYPE_CHECKING:
@@ -164,10 +164,10 @@ def _quarantine_file(
     """A copy of the held file (and its .ctl) beside ``<file>.reason.json``: what was held, why, and how many rows."""
     target = zones.quarantine / spec.name
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(path, target / path.name)
+    copy_file(path, target / path.name)
     ctl = path.with_name(path.name + ".ctl")
     if ctl.exists():
-        shutil.copy2(ctl, target / ctl.name)
+        copy_file(ctl, target / ctl.name)
     (target / f"{path.name}.rows.csv").unlink(missing_ok=True)  # held whole now: no row-level split stands
     record = {
         "feed": spec.name,
@@ -178,7 +178,7 @@ def _quarantine_file(
         "agency_control_total": control_total,
         "held_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    (target / f"{path.name}.reason.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    write_text(target / f"{path.name}.reason.json", json.dumps(record, indent=2))
 
 
 def previous_counts(zones: Zones, feed: str, period: str, keep: int = 3) -> list[int]:
@@ -369,16 +369,12 @@ def load_period(
             rejected = pd.concat([rejected, moved_rows], ignore_index=True)
             accepted = accepted.loc[~failing]
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".parquet.tmp")
-    accepted.to_parquet(tmp, index=False)
-    tmp.replace(out)
+    write_parquet(accepted, out)
 
     qdir = zones.quarantine / spec.name
     rows_file = qdir / f"{path.name}.rows.csv"
     if len(rejected):
-        qdir.mkdir(parents=True, exist_ok=True)
-        rejected.sort_values("_source_row").assign(feed=spec.name, source_file=path.name).to_csv(rows_file, index=False)
+        write_csv(rejected.sort_values("_source_row").assign(feed=spec.name, source_file=path.name), rows_file)
     elif rows_file.exists():
         rows_file.unlink()
     (qdir / f"{path.name}.reason.json").unlink(missing_ok=True)  # loaded now: an earlier hold no longer applies
@@ -409,6 +405,4 @@ def load_period(
 
 
 def _write_audit(zones: Zones, result: LoadResult) -> None:
-    path = audit_path(zones, result.feed, result.period)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame([result.audit_row()]).to_parquet(path, index=False)
+    write_parquet(pd.DataFrame([result.audit_row()]), audit_path(zones, result.feed, result.period))
