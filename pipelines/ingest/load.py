@@ -100,11 +100,33 @@ def audit_path(zones: Zones, feed: str, period: str) -> Path:
     return zones.pseudonymised / AUDIT_DIR / feed / f"{period}.parquet"
 
 
+class LandingUnreadable(OSError):
+    """A landing folder or file cannot be read (permissions, an I/O error): nothing of it was loaded or seen."""
+
+
+def landing_unreadable(spec: FeedSpec, path: Path, error: OSError) -> LandingUnreadable:
+    """The error for an unreadable folder or file of ``landing/<feed>/``: which one, why, and what to do."""
+    from pipelines.ops.atomic import describe
+
+    what = f"landing/{spec.name}" + ("" if path.name == spec.name else f"/{path.name}")
+    kind = "folder" if path.name == spec.name else "file"
+    code = error.errno if isinstance(error.errno, int) else 5
+    return LandingUnreadable(
+        code,
+        f"{what}: the {kind} cannot be read ({describe(error)}): nothing in it was loaded or marked as seen; make it "
+        f"readable by the user the pipeline runs as, and the next run (or the landing sensor's next tick) loads it",
+    )
+
+
 def delivery_files(spec: FeedSpec, zones: Zones) -> list[Path]:
+    """The feed's delivery files in ``landing/<feed>/``; :class:`LandingUnreadable` if the folder cannot be read."""
     folder = zones.landing / spec.name
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and fnmatch(p.name, spec.file_pattern))
+    try:
+        return sorted(p for p in folder.iterdir() if p.is_file() and fnmatch(p.name, spec.file_pattern))
+    except OSError as error:
+        raise landing_unreadable(spec, folder, error) from None
 
 
 _DIGESTS: dict[tuple[str, int, int], str] = {}
@@ -135,7 +157,10 @@ def deliveries_by_period(spec: FeedSpec, zones: Zones) -> dict[str, list[Path]]:
         seen: set[str] = set()
         unique = []
         for path in files:
-            digest = _file_digest(path)
+            try:
+                digest = _file_digest(path)
+            except OSError as error:
+                raise landing_unreadable(spec, path, error) from None
             if digest not in seen:
                 seen.add(digest)
                 unique.append(path)
@@ -292,6 +317,8 @@ def load_period(
         delivery = read_delivery(spec, path, other_specs)
     except DeliveryRejected as rejected:
         return hold(rejected.reason, rejected.message, rejected.rows)
+    except OSError as error:  # unreadable: nothing written, the previous load of the period stands
+        raise landing_unreadable(spec, path, error) from None
 
     alerts = list(delivery.alerts)
     control = control_total_alert(spec, path.name, delivery.rows_received, control_total)
