@@ -42,6 +42,25 @@ def _aside(target: Path) -> Path:
     return target.with_name(f".{target.name}.writing-{os.getpid()}")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(target: Path) -> None:
+    """Remove what a writer of ``target`` killed mid-write left beside it (its process is gone)."""
+    for leftover in target.parent.glob(f".{target.name}.writing-*"):
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with suppress(OSError):
+                leftover.unlink()
+
+
 @contextmanager
 def write_aside(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; when the block ends without error it replaces ``target``.
@@ -51,6 +70,7 @@ def write_aside(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = _aside(target)
     tmp.unlink(missing_ok=True)
+    remove_stale(target)  # a writer killed mid-write (SIGKILL) could not remove its own
     try:
         yield tmp
         os.replace(tmp, target)

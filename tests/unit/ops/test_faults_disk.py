@@ -223,3 +223,17 @@ def test_a_full_disk_while_publishing_the_warehouse_keeps_the_previous_one_publi
     monkeypatch.undo()
     publish(new, published)
     assert _contacts(published) == 10
+
+
+def test_a_writer_killed_mid_write_leaves_a_partial_file_the_next_write_removes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    target = tmp_path / "data.parquet"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".data.parquet.writing-{int(dead.stdout)}"
+    stale.write_bytes(b"half")  # what a SIGKILL mid-write leaves
+    live = tmp_path / f".data.parquet.writing-{os.getppid()}"  # another writer still at work: left alone
+    live.write_bytes(b"busy")
+    write_text(target, "whole")
+    assert target.read_text() == "whole" and not stale.exists() and live.exists()
