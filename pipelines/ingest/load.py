@@ -29,7 +29,7 @@ import pandas as pd
 from pipelines.feeds.base import FeedSpec
 from pipelines.ingest.errors import Alert
 from pipelines.ingest.reader import DeliveryRejected, content_hash, period_of, read_delivery
-from pipelines.ops.atomic import copy_file, write_csv, write_parquet, write_text
+from pipelines.ops.atomic import copy_file, describe, write_csv, write_parquet, write_text
 from pipelines.settings import Zones, control_total_shortfall
 
 if TYPE_CHECKING:
@@ -106,8 +106,6 @@ class LandingUnreadable(OSError):
 
 def landing_unreadable(spec: FeedSpec, path: Path, error: OSError) -> LandingUnreadable:
     """The error for an unreadable folder or file of ``landing/<feed>/``: which one, why, and what to do."""
-    from pipelines.ops.atomic import describe
-
     what = f"landing/{spec.name}" + ("" if path.name == spec.name else f"/{path.name}")
     kind = "folder" if path.name == spec.name else "file"
     code = error.errno if isinstance(error.errno, int) else 5
