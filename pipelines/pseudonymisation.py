@@ -31,6 +31,7 @@ from pipelines.linkage.opt_out import (
     withdraw_delivery_counts,
     write_delivery_counts,
 )
+from pipelines.ops.atomic import write_parquet
 from pipelines.privacy.generalise import age_bands
 from pipelines.privacy.keys import PseudonymisationKey, ensure_zone_key, tokens
 from pipelines.privacy.normalise import normalise_postcode
@@ -262,11 +263,8 @@ def publish_period(
     reasons = opt_out.reasons(spec, accepted)
     frame = pseudonymise_frame(spec, accepted.loc[reasons.isna()], key, reference, period, deidentify)
     with publication_lock(zones, spec.name):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        frame.to_parquet(tmp, index=False)
         _write_token_values(spec, zones, period, accepted.loc[reasons.isna()])
-        tmp.replace(target)
+        write_parquet(frame, target)
         write_delivery_counts(zones, spec.name, period, reasons, applied_by or f"pseudonymised/{spec.name}", run_id)
     return Published(period, len(frame), reasons)
 

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from pipelines.feeds.base import FeedSpec
 from pipelines.ingest.errors import Alert
-from pipelines.ingest.load import delivery_files
+from pipelines.ingest.load import LandingUnreadable, delivery_files, landing_unreadable
 from pipelines.ingest.reader import detect_other_feed, header_fits, period_of
+from pipelines.ops.atomic import describe
 from pipelines.settings import Zones
 
 HEADER_BYTES = 64 * 1024
@@ -41,10 +42,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def new_deliveries(spec: FeedSpec, zones: Zones, seen: dict[str, str]) -> tuple[list[NewDelivery], dict[str, str]]:
+def new_deliveries(
+    spec: FeedSpec, zones: Zones, seen: dict[str, str], unreadable: list[LandingUnreadable] | None = None
+) -> tuple[list[NewDelivery], dict[str, str]]:
     """Files whose content has not been seen for their period. ``seen`` maps ``period:sha256`` -> file name.
 
-    Returns the new deliveries and the updated ``seen`` map (the sensor's cursor).
+    Returns the new deliveries and the updated ``seen`` map (the sensor's cursor). A file that cannot be read is
+    left out of both (so it is new again once it can be read) and its error appended to ``unreadable``; a folder
+    that cannot be read raises :class:`LandingUnreadable`.
     """
     updated = dict(seen)
     found: list[NewDelivery] = []
@@ -52,7 +57,12 @@ def new_deliveries(spec: FeedSpec, zones: Zones, seen: dict[str, str]) -> tuple[
         period = period_of(path)
         if period is None:
             continue
-        sha = file_sha256(path)
+        try:
+            sha = file_sha256(path)
+        except OSError as error:
+            if unreadable is not None:
+                unreadable.append(landing_unreadable(spec, path, error))
+            continue
         marker = f"{period}:{sha}"
         if marker in updated:
             continue
@@ -113,7 +123,11 @@ def stray_files(spec: FeedSpec, zones: Zones, specs: Iterable[FeedSpec]) -> list
         if name.endswith(".ctl"):
             found.append(StrayFile(name, None, "a control total with no delivery of this name beside it"))
             continue
-        by_header = _header_feed(path, specs, spec)
+        try:
+            by_header = _header_feed(path, specs, spec)
+        except OSError as error:
+            found.append(StrayFile(name, None, f"it cannot be read ({describe(error)})"))
+            continue
         if by_header == spec.name:
             why = f"its header is this feed's, but its name does not fit {spec.file_pattern}: rename it to load it"
         elif by_header is not None:

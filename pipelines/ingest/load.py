@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ import pandas as pd
 from pipelines.feeds.base import FeedSpec
 from pipelines.ingest.errors import Alert
 from pipelines.ingest.reader import DeliveryRejected, content_hash, period_of, read_delivery
+from pipelines.ops.atomic import copy_file, describe, write_csv, write_parquet, write_text
 from pipelines.settings import Zones, control_total_shortfall
 
 if TYPE_CHECKING:
@@ -101,11 +101,31 @@ def audit_path(zones: Zones, feed: str, period: str) -> Path:
     return zones.pseudonymised / AUDIT_DIR / feed / f"{period}.parquet"
 
 
+class LandingUnreadable(OSError):
+    """A landing folder or file cannot be read (permissions, an I/O error): nothing of it was loaded or seen."""
+
+
+def landing_unreadable(spec: FeedSpec, path: Path, error: OSError) -> LandingUnreadable:
+    """The error for an unreadable folder or file of ``landing/<feed>/``: which one, why, and what to do."""
+    what = f"landing/{spec.name}" + ("" if path.name == spec.name else f"/{path.name}")
+    kind = "folder" if path.name == spec.name else "file"
+    code = error.errno if isinstance(error.errno, int) else 5
+    return LandingUnreadable(
+        code,
+        f"{what}: the {kind} cannot be read ({describe(error)}): nothing in it was loaded or marked as seen; make it "
+        f"readable by the user the pipeline runs as, and the next run (or the landing sensor's next tick) loads it",
+    )
+
+
 def delivery_files(spec: FeedSpec, zones: Zones) -> list[Path]:
+    """The feed's delivery files in ``landing/<feed>/``; :class:`LandingUnreadable` if the folder cannot be read."""
     folder = zones.landing / spec.name
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and fnmatch(p.name, spec.file_pattern))
+    try:
+        return sorted(p for p in folder.iterdir() if p.is_file() and fnmatch(p.name, spec.file_pattern))
+    except OSError as error:
+        raise landing_unreadable(spec, folder, error) from None
 
 
 _DIGESTS: dict[tuple[str, int, int], str] = {}
@@ -136,7 +156,10 @@ def deliveries_by_period(spec: FeedSpec, zones: Zones) -> dict[str, list[Path]]:
         seen: set[str] = set()
         unique = []
         for path in files:
-            digest = _file_digest(path)
+            try:
+                digest = _file_digest(path)
+            except OSError as error:
+                raise landing_unreadable(spec, path, error) from None
             if digest not in seen:
                 seen.add(digest)
                 unique.append(path)
@@ -166,10 +189,10 @@ def _quarantine_file(
     """A copy of the held file (and its .ctl) beside ``<file>.reason.json``: what was held, why, and how many rows."""
     target = zones.quarantine / spec.name
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(path, target / path.name)
+    copy_file(path, target / path.name)
     ctl = path.with_name(path.name + ".ctl")
     if ctl.exists():
-        shutil.copy2(ctl, target / ctl.name)
+        copy_file(ctl, target / ctl.name)
     (target / f"{path.name}.rows.csv").unlink(missing_ok=True)  # held whole now: no row-level split stands
     record = {
         "feed": spec.name,
@@ -180,7 +203,7 @@ def _quarantine_file(
         "agency_control_total": control_total,
         "held_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    (target / f"{path.name}.reason.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    write_text(target / f"{path.name}.reason.json", json.dumps(record, indent=2))
 
 
 def previous_counts(zones: Zones, feed: str, period: str, keep: int = 3) -> list[int]:
@@ -294,6 +317,8 @@ def load_period(
         delivery = read_delivery(spec, path, other_specs)
     except DeliveryRejected as rejected:
         return hold(rejected.reason, rejected.message, rejected.rows)
+    except OSError as error:  # unreadable: nothing written, the previous load of the period stands
+        raise landing_unreadable(spec, path, error) from None
 
     alerts = list(delivery.alerts)
     control = control_total_alert(spec, path.name, delivery.rows_received, control_total)
@@ -371,19 +396,17 @@ def load_period(
             rejected = pd.concat([rejected, moved_rows], ignore_index=True)
             accepted = accepted.loc[~failing]
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".parquet.tmp")
-    accepted.to_parquet(tmp, index=False)
-    tmp.replace(out)
+    write_parquet(accepted, out)
 
     qdir = zones.quarantine / spec.name
     rows_file = qdir / f"{path.name}.rows.csv"
     if len(rejected):
-        qdir.mkdir(parents=True, exist_ok=True)
         # every text field quoted: a raw row can hold a bare CR, which the default quoting leaves bare, and a CSV
         # reader then splits the row in two (the file would hold more rows than were quarantined)
-        rejected.sort_values("_source_row").assign(feed=spec.name, source_file=path.name).to_csv(
-            rows_file, index=False, quoting=csv.QUOTE_NONNUMERIC
+        write_csv(
+            rejected.sort_values("_source_row").assign(feed=spec.name, source_file=path.name),
+            rows_file,
+            quoting=csv.QUOTE_NONNUMERIC,
         )
     elif rows_file.exists():
         rows_file.unlink()
@@ -415,6 +438,4 @@ def load_period(
 
 
 def _write_audit(zones: Zones, result: LoadResult) -> None:
-    path = audit_path(zones, result.feed, result.period)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame([result.audit_row()]).to_parquet(path, index=False)
+    write_parquet(pd.DataFrame([result.audit_row()]), audit_path(zones, result.feed, result.period))

@@ -42,6 +42,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pipelines.feeds.base import FeedSpec
+from pipelines.ops.atomic import append_csv, write_parquet
 from pipelines.privacy.keys import PseudonymisationKey, check_key_ids, ensure_zone_key, tokens
 from pipelines.privacy.normalise import normalise_nhs_number
 from pipelines.settings import Zones
@@ -223,10 +224,7 @@ def publication_lock(zones: Zones, feed: str) -> Iterator[None]:
 
 
 def _write_parquet(frame: pd.DataFrame, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(target)
+    write_parquet(frame, target)
 
 
 def _delivery_of(zones: Zones, feed: str, period: str) -> tuple[str | None, str | None]:
@@ -279,7 +277,7 @@ def append_trail(zones: Zones, rows: list[dict[str, object]]) -> None:
     frame = pd.DataFrame(rows, columns=list(TRAIL_COLUMNS))
     with (locks / "trail.lock").open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        frame.to_csv(path, mode="a", header=not path.exists() or path.stat().st_size == 0, index=False)
+        append_csv(frame, path)  # never a partial line, even on a full disk
 
 
 def read_trail(zones: Zones) -> pd.DataFrame:

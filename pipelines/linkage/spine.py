@@ -41,6 +41,7 @@ import pandas as pd
 from pipelines.linkage.config import LinkageSettings
 from pipelines.linkage.normalise import CANONICAL_COLUMNS, OPTIONAL_COLUMNS, normalise_records, split_full_name
 from pipelines.linkage.quality import linkage_quality
+from pipelines.ops.atomic import append_csv, write_csv, write_parquet, write_text
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +204,7 @@ def record_decisions(identity_dir: Path, decisions: pd.DataFrame) -> int:
     combined["_pair"] = np.where(a <= b, a + "|" + b, b + "|" + a)
     combined = combined.drop_duplicates("_pair", keep="last").drop(columns="_pair")
     identity_dir.mkdir(parents=True, exist_ok=True)
-    combined.to_csv(identity_dir / DECISIONS_FILE, index=False)
+    write_csv(combined, identity_dir / DECISIONS_FILE)
     return len(frame)
 
 
@@ -399,7 +400,7 @@ def build_spine(
         scored = score_pairs(frame, settings, incremental=bool(len(spine)))
         pairs = scored.pairs
         notes = scored.training_notes
-        (identity_dir / MODEL_FILE).write_text(json.dumps(scored.model_json, indent=1, default=str))
+        write_text(identity_dir / MODEL_FILE, json.dumps(scored.model_json, indent=1, default=str))
         seconds["score"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -541,8 +542,8 @@ def build_spine(
         person_id_lenient=lenient_ids,
         first_run_id=list(spine["first_run_id"]) + [run_id] * int(is_new.sum()),
     )
-    stored.to_parquet(records_path, index=False)
-    links.to_parquet(links_path, index=False)
+    write_parquet(stored, records_path)
+    write_parquet(links, links_path)
     n_people = int(pd.Series(person_ids).nunique())
     run_event = {
         "run_id": run_id,
@@ -554,7 +555,7 @@ def build_spine(
         "reason": f"new_records={int(is_new.sum())} people={n_people} links_refused={n_refused} next={next_number}",
     }
     events = pd.concat([events, pd.DataFrame([*new_events, run_event], columns=list(EVENT_COLUMNS))], ignore_index=True)
-    events.to_csv(identity_dir / EVENTS_FILE, index=False)
+    write_csv(events, identity_dir / EVENTS_FILE)
     if len(corrected_pos):
         _append_corrections(identity_dir, run_id, all_records, changed, old_person, person_ids)
 
@@ -785,7 +786,7 @@ def _append_corrections(
         columns=list(CORRECTION_COLUMNS),
     )
     path = identity_dir / CORRECTIONS_FILE
-    out.to_csv(path, mode="a", header=not path.exists(), index=False)
+    append_csv(out, path)
 
 
 def read_corrections(identity_dir: Path) -> pd.DataFrame:
@@ -866,7 +867,7 @@ def _write_review(identity_dir: Path, band: pd.DataFrame, all_records: pd.DataFr
         out[f"{col}_l"] = values[band["l"].to_numpy()]
         out[f"{col}_r"] = values[band["r"].to_numpy()]
     out["decision"] = ""
-    out.to_csv(identity_dir / REVIEW_FILE, index=False)
+    write_csv(out, identity_dir / REVIEW_FILE)
     return len(out)
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -334,6 +336,10 @@ def mask_all(text: str | None = None) -> str:
     return "[REDACTED]"
 
 
+class WorkerKilled(RuntimeError):
+    """A de-identification worker died mid-batch (killed by a signal, most often the out-of-memory killer)."""
+
+
 class Deidentifier:
     """De-identify batches of free text. Build once (loads spaCy lazily) and reuse across batches.
 
@@ -476,8 +482,17 @@ class Deidentifier:
         chunks = [jobs[i::n] for i in range(n)]
         _WORKER = self
         try:
-            with multiprocessing.get_context("fork").Pool(n, initializer=_reset_signals) as pool:
-                parts = pool.map(_work, chunks)
+            # concurrent.futures, not multiprocessing.Pool: a worker killed mid-task (the OOM killer's SIGKILL) hangs
+            # Pool.map for ever, while the executor notices the dead process and raises BrokenProcessPool
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(n, mp_context=context, initializer=_reset_signals) as pool:
+                parts = list(pool.map(_work, chunks))
+        except BrokenProcessPool:
+            raise WorkerKilled(
+                f"de-identification: a worker process was killed while de-identifying ({n} workers, {len(jobs)} "
+                f"distinct texts), probably for memory (the out-of-memory killer; see `dmesg`): nothing of this "
+                f"batch was published; free memory (or give the deidentifier resource fewer processes) and re-run"
+            ) from None
         finally:
             _WORKER = None
         merged: list[list[Span]] = [[] for _ in jobs]

@@ -18,9 +18,21 @@ from pathlib import Path
 import duckdb
 
 from pipelines.disclosure.quotes import QuoteRuleBroken, require_quotes_follow_the_rule
+from pipelines.ops.atomic import describe
 from pipelines.settings import disclosure_threshold
 
 RESTRICTED_SCHEMA = "restricted"
+
+
+class PublishFailed(RuntimeError):
+    """The published file could not be written (a full disk, an I/O error): the previous one is still published."""
+
+
+def _remove(*paths: Path | None) -> None:
+    for path in paths:
+        if path is not None:
+            for leftover in (path, path.with_name(path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
 
 
 class FreeTextOutsideRestricted(RuntimeError):
@@ -88,28 +100,34 @@ def publish(build: Path, published: Path, restricted_to: Path | None = None, thr
     threshold = disclosure_threshold() if threshold is None else threshold
     published.parent.mkdir(parents=True, exist_ok=True)
     staged = published.with_name(f".{published.name}.publishing")
-    staged.unlink(missing_ok=True)
-    with duckdb.connect(":memory:") as con:
-        con.execute(f"attach '{build}' as build (read_only)")
-        everything = _tables(con, "build")
-        public = [(s, t) for s, t in everything if s != RESTRICTED_SCHEMA]
-        restricted = [(s, t) for s, t in everything if s == RESTRICTED_SCHEMA]
-        con.execute(f"attach '{staged}' as published")
-        _copy(con, public, "build", "published")
-        con.execute("detach published")
-        if restricted_to is not None:
-            restricted_to.parent.mkdir(parents=True, exist_ok=True)
-            staged_restricted = restricted_to.with_name(f".{restricted_to.name}.publishing")
-            staged_restricted.unlink(missing_ok=True)
-            con.execute(f"attach '{staged_restricted}' as restricted_copy")
-            _copy(con, restricted, "build", "restricted_copy")
-            con.execute("detach restricted_copy")
-            os.replace(staged_restricted, restricted_to)
+    staged_restricted = restricted_to.with_name(f".{restricted_to.name}.publishing") if restricted_to else None
+    _remove(staged, staged_restricted)
     try:
+        with duckdb.connect(":memory:") as con:
+            con.execute(f"attach '{build}' as build (read_only)")
+            everything = _tables(con, "build")
+            public = [(s, t) for s, t in everything if s != RESTRICTED_SCHEMA]
+            restricted = [(s, t) for s, t in everything if s == RESTRICTED_SCHEMA]
+            con.execute(f"attach '{staged}' as published")
+            _copy(con, public, "build", "published")
+            con.execute("detach published")
+            if restricted_to is not None and staged_restricted is not None:
+                restricted_to.parent.mkdir(parents=True, exist_ok=True)
+                con.execute(f"attach '{staged_restricted}' as restricted_copy")
+                _copy(con, restricted, "build", "restricted_copy")
+                con.execute("detach restricted_copy")
+                os.replace(staged_restricted, restricted_to)
         check_no_free_text(staged)
         quotes = check_quotes_against_build(staged, build, threshold)
-    except (FreeTextOutsideRestricted, QuoteRuleBroken):
-        staged.unlink(missing_ok=True)
+        os.replace(staged, published)
+    except BaseException as error:
+        # nothing half-written is left, and the previous warehouse stays published
+        _remove(staged, staged_restricted)
+        if isinstance(error, OSError | duckdb.IOException):
+            kept = "the previous warehouse is still published" if published.exists() else "nothing was published"
+            raise PublishFailed(
+                f"could not write the published warehouse {published}: {describe(error)}: {kept}; "
+                f"free space (a publish needs room for a second copy beside it) and re-run"
+            ) from error
         raise
-    os.replace(staged, published)
     return Published(tables=len(public), restricted_tables=len(restricted), quotes=quotes)

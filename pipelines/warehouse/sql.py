@@ -44,6 +44,17 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     """Open ``path`` read-only, with no access to any other file and the configuration locked."""
     if not path.is_file():
         raise SqlError(f"no warehouse at {path}: run `make run` first")
+    from pipelines.ops.integrity import duckdb_problem
+
+    try:
+        problem = duckdb_problem(path)
+    except duckdb.Error:
+        problem = None  # held by a writer: connecting says so
+    if problem is not None:
+        raise SqlError(
+            f"cannot open {path}: the published warehouse is {problem}; the next pipeline run (make run, "
+            f"hfc backfill or the daily refresh) rebuilds and republishes it"
+        )
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:

@@ -19,6 +19,7 @@ from pipelines.linkage.config import LinkageSettings
 from pipelines.linkage.inputs import canonical_records
 from pipelines.linkage.quality import QUALITY_COLUMNS
 from pipelines.linkage.spine import build_spine
+from pipelines.ops.atomic import write_parquet
 from pipelines.ops.runs import retry_transient
 from pipelines.settings import Zones, mode
 
@@ -74,16 +75,11 @@ def identity_spine(context: dg.AssetExecutionContext, zones: ZonesResource) -> d
     records = accepted_person_records(zone)
     result = build_spine(records, zone.identity, LinkageSettings.from_env(), truth=synthetic_truth(zone))
     spine = result.mapping[["source", "record_id", "person_id", "person_id_strict", "person_id_lenient"]]
-    path = spine_path(zone)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    spine.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    write_parquet(spine, spine_path(zone))
 
     quality = result.quality if result.quality is not None else pd.DataFrame(columns=list(QUALITY_COLUMNS))
-    target = quality_path(zone)  # always written: an empty table says "no new records to measure"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    quality.assign(run_id=result.run_id).astype({"run_id": "string"}).to_parquet(target, index=False)
+    # always written: an empty table says "no new records to measure"
+    write_parquet(quality.assign(run_id=result.run_id).astype({"run_id": "string"}), quality_path(zone))
     overall = None
     if result.quality is not None and len(result.quality):
         overall = result.quality.loc[result.quality["scope"] == "overall"].head(1)

@@ -35,6 +35,7 @@ from pipelines.linkage.opt_out import (
     publication_trail_row,
     published_path,
 )
+from pipelines.ops.atomic import write_parquet
 from pipelines.ops.runs import ingest_pool, retry_transient
 from pipelines.privacy.keys import ensure_zone_key
 from pipelines.pseudonymisation import PROGRAMME_ROLLOUT_FILE, Reference, person_keys, programme_rollout, publish_period
@@ -48,11 +49,8 @@ def output_path(zones: Zones, feed: str, period: str):
 OPT_OUT_FEEDS = [spec for spec in FEED_SPECS.values() if opt_out_scope(spec) is not None]
 
 
-def _write_parquet(frame: pd.DataFrame, target) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(target)
+def _write_parquet(frame: pd.DataFrame, target: Path) -> None:
+    write_parquet(frame, target)
 
 
 def build_pseudonymised_asset(spec: FeedSpec) -> dg.AssetsDefinition:

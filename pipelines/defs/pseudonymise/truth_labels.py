@@ -8,6 +8,7 @@ import dagster as dg
 
 from pipelines.defs.ingest.assets import raw_assets
 from pipelines.defs.resources import PseudonymisationKeyResource, ZonesResource
+from pipelines.ops.atomic import write_parquet
 from pipelines.ops.runs import retry_transient
 from pipelines.privacy.keys import ensure_zone_key
 from pipelines.settings import Zones, mode
@@ -48,11 +49,8 @@ def synth_truth_labels(
     ensure_zone_key(zone.pseudonymised, key, "pseudonymised/synth_truth_labels")  # never mix key ids
     labels = truth_labels(zone.synth_truth, key) if demo else empty_labels()
     folder = labels_dir(zone)
-    folder.mkdir(parents=True, exist_ok=True)
     for name, frame in labels.items():
-        tmp = folder / f"{name}.parquet.tmp"
-        frame.to_parquet(tmp, index=False)
-        tmp.replace(folder / f"{name}.parquet")
+        write_parquet(frame, folder / f"{name}.parquet")
     context.log.info("synthetic truth labels: " + ", ".join(f"{n} {len(f)} rows" for n, f in labels.items()))
     for name, frame in labels.items():
         yield dg.MaterializeResult(

@@ -13,6 +13,7 @@ import fcntl
 import importlib.metadata
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Iterator, Mapping
 from functools import cached_property
@@ -22,9 +23,11 @@ from typing import Any
 import dagster as dg
 import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging import version
 
 from pipelines.disclosure.secondary import Protection, protect_warehouse
+from pipelines.ops.integrity import check_before_build
 from pipelines.ops.recovery import recover
 from pipelines.ops.runs import WAREHOUSE_POOL, retry_transient
 from pipelines.privacy.keys import check_zone_consistent
@@ -126,6 +129,24 @@ def protect_dashboards(building: Path) -> Protection:
         return protect_warehouse(con, disclosure_threshold(), disclosure_rounding_base())
 
 
+class DbtKilled(RuntimeError):
+    """dbt's process was killed by a signal (the out-of-memory killer's SIGKILL, most often)."""
+
+
+def require_not_killed(returncode: int) -> None:
+    """Raise :class:`DbtKilled` if dbt's process ended by a signal, saying so in words (a SIGKILL is almost always
+    the out-of-memory killer); a failed model or test is left to dagster-dbt's own error."""
+    if returncode >= 0:
+        return
+    number = -returncode
+    name = signal.Signals(number).name if number in {s.value for s in signal.Signals} else f"signal {number}"
+    likely = ", probably by the out-of-memory killer (see `dmesg` or the system journal)" if name == "SIGKILL" else ""
+    raise DbtKilled(
+        f"dbt build was killed by {name}{likely}: nothing was published (the previous warehouse stands) and "
+        f"the building copy is removed; free memory (fewer dbt threads, or a larger machine) and re-run"
+    )
+
+
 # one warehouse writer at a time (the pool's limit is in dagster.yaml); a DuckDB lock conflict is retried
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=HfcDbtTranslator(), pool=WAREHOUSE_POOL)
 @retry_transient
@@ -136,12 +157,18 @@ def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource)
     full = restricted_warehouse_path()
     full.parent.mkdir(parents=True, exist_ok=True)
     building = full.with_name(f"{full.name}.building-{context.run_id[:8]}")
+    check_before_build(published, full, zones().pseudonymised, context.run_id, context.log.warning)
     if full.exists():
         shutil.copy2(full, building)
     env = {**dbt_environment(), "HFC_WAREHOUSE_BUILD_PATH": str(building)}
     os.environ.update(env)
     try:
-        yield from dbt.cli(["build"], context=context).stream()
+        invocation = dbt.cli(["build"], context=context)
+        try:
+            yield from invocation.stream()
+        except DagsterDbtCliRuntimeError:
+            require_not_killed(invocation.process.wait())
+            raise
         protection = protect_dashboards(building)
         context.log.info(
             f"disclosure audit passed: {protection.audit.suppressed} cells suppressed by the rule, "

@@ -1,0 +1,129 @@
+"""Write-aside-then-rename: a zone file is either the old one or the new one, never half of one.
+
+Every file the pipeline writes into a zone (accepted rows, the load audit, published partitions, the opt-out's
+counts, the spine) is written beside its target under a hidden name and renamed over it only once it is whole
+(``os.replace`` is atomic on one file system). A write that fails part way -- a full disk (``ENOSPC``), a quota, an
+I/O error -- removes its partial file and raises :class:`WriteFailed`, which names the file and the cause (never a
+value from the data) and says the previous file is kept. The hidden name starts with a dot and does not end in
+``.parquet``, so no reader's glob (``*/*.parquet``) ever picks it up.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class WriteFailed(OSError):
+    """A zone file could not be written; the previous file (if any) is unchanged."""
+
+
+def describe(error: BaseException) -> str:
+    """The cause of an OS error in words: the errno's name and text (``ENOSPC: No space left on device``)."""
+    code = getattr(error, "errno", None)
+    if isinstance(code, int) and code in errno.errorcode:
+        return f"{errno.errorcode[code]}: {os.strerror(code)}"
+    text = str(error).strip()
+    # pyarrow raises OSError('... error: No space left on device') without an errno
+    for code, name in errno.errorcode.items():
+        if os.strerror(code) in text:
+            return f"{name}: {os.strerror(code)}"
+    return type(error).__name__
+
+
+def _aside(target: Path) -> Path:
+    return target.with_name(f".{target.name}.writing-{os.getpid()}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(target: Path) -> None:
+    """Remove what a writer of ``target`` killed mid-write left beside it (its process is gone)."""
+    for leftover in target.parent.glob(f".{target.name}.writing-*"):
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with suppress(OSError):
+                leftover.unlink()
+
+
+@contextmanager
+def write_aside(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; when the block ends without error it replaces ``target``.
+
+    On any error the temporary file is removed and ``target`` is left as it was; an ``OSError`` (a full disk, a
+    permission, an I/O error) becomes :class:`WriteFailed` naming ``target`` and the cause."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _aside(target)
+    tmp.unlink(missing_ok=True)
+    remove_stale(target)  # a writer killed mid-write (SIGKILL) could not remove its own
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException as error:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(error, OSError) and not isinstance(error, WriteFailed):
+            code = error.errno if isinstance(error.errno, int) else errno.EIO
+            kept = "the previous file is kept" if target.exists() else "no file was written"
+            hint = "; free space on that disk and re-run" if code in (errno.ENOSPC, errno.EDQUOT) else "; re-run"
+            raise WriteFailed(code, f"could not write {target}: {describe(error)}: {kept}{hint}") from error
+        raise
+
+
+def write_with(target: Path, write: Callable[[Path], object]) -> None:
+    """``write(tmp)`` into a file beside ``target``, then rename it over ``target`` (see :func:`write_aside`)."""
+    with write_aside(target) as tmp:
+        write(tmp)
+
+
+def write_parquet(frame: pd.DataFrame, target: Path) -> None:
+    """``frame`` as parquet at ``target``, atomically."""
+    write_with(target, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def write_csv(frame: pd.DataFrame, target: Path, quoting: int = csv.QUOTE_MINIMAL) -> None:
+    """``frame`` as CSV (no index) at ``target``, atomically."""
+    write_with(target, lambda tmp: frame.to_csv(tmp, index=False, quoting=quoting))
+
+
+def write_text(target: Path, text: str) -> None:
+    """``text`` (UTF-8) at ``target``, atomically."""
+    write_with(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def copy_file(source: Path, target: Path) -> None:
+    """A copy of ``source`` at ``target`` (with its times), atomically."""
+    import shutil
+
+    write_with(target, lambda tmp: shutil.copy2(source, tmp))
+
+
+def append_csv(frame: pd.DataFrame, target: Path) -> None:
+    """Append ``frame``'s rows to the CSV at ``target`` (a header if it is new) without ever leaving a partial line:
+    the old file and the new rows are written aside and renamed over it. Callers hold the file's lock."""
+    import shutil
+
+    def write(tmp: Path) -> None:
+        header = True
+        if target.exists() and target.stat().st_size > 0:
+            shutil.copyfile(target, tmp)
+            header = False
+        frame.to_csv(tmp, mode="a", header=header, index=False)
+
+    write_with(target, write)
