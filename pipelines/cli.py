@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.evaluation import cli as evaluation_cli
     from pipelines.linkage import cli as linkage_cli
     from pipelines.monitoring import cli as monitoring_cli
+    from pipelines.ops import cli_audit
     from pipelines.privacy import cli as privacy_cli
     from pipelines.synth import cli as synth_cli
     from pipelines.warehouse import cli as warehouse_cli
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_extract.register(sub)
     evaluation_cli.register(sub)
     dashboard_cli.register(sub)
+    cli_audit.register(sub)
     bench = sub.add_parser("bench", help="benchmarks: results go to docs/benchmarks.md")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     privacy_cli.register_bench(bench_sub)
