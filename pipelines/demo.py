@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.ops.audit import record as audit_record
 from pipelines.settings import REPO_ROOT, Zones, mode, release_dir, warehouse_path, zones
 
 log = logging.getLogger(__name__)
@@ -366,5 +367,6 @@ def backfill_main(args: argparse.Namespace) -> int:
     zone = zones()
     prepare_dagster_home(zone)
     summary = materialize_everything(zone, feeds=args.feed or None, start=args.start, end=args.end)
+    audit_record("backfill", root=zone.root, feeds=",".join(args.feed or []) or "all", start=args.start, end=args.end)
     sys.stdout.write(render_summary(summary))
     return 1 if summary.blocked else 0
