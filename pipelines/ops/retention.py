@@ -239,7 +239,7 @@ def _linkage_problem(
     import numpy as np
 
     from pipelines.linkage.inputs import canonical_records
-    from pipelines.linkage.spine import _key, identity_changes, prepare_records
+    from pipelines.linkage.spine import IDENTITY_COLUMNS, _key, identity_changes, prepare_records
 
     if not len(accepted):
         return None
@@ -256,6 +256,9 @@ def _linkage_problem(
     if unmapped:
         return f"not linked yet ({unmapped} accepted record(s) not in record_person.parquet)"
     mine = spine[spine["source"].astype(str) == spec.name].reset_index(drop=True)
+    for col in IDENTITY_COLUMNS:  # a spine written by an older version may lack a column
+        if col not in mine.columns:
+            mine[col] = None
     mine = mine.assign(_key=_key(mine["source"], mine["record_id"]).to_numpy())
     incoming = records.assign(_key=_key(records["source"], records["record_id"]).to_numpy())
     changed = identity_changes(mine, incoming)
@@ -297,7 +300,8 @@ def plan(zones: Zones, when: Cutoff, feeds: list[str] | None = None) -> list[Per
                 item.reason = f"not loaded (its delivery is {audit['status']}: held in quarantine or never came)"
                 continue
             newest = by_period.get(period, [])
-            if newest and content_hash(newest[-1].read_bytes()) != item.content_sha256:
+            resuming = purge_state(zones, feed, period) == "purging"  # checked before; files half removed since
+            if newest and not resuming and content_hash(newest[-1].read_bytes()) != item.content_sha256:
                 item.reason = f"not loaded yet: {newest[-1].name} differs from the delivery the load audit recorded"
                 continue
             if not newest and item.accepted is None and not is_purged(zones, feed, period):

@@ -24,6 +24,8 @@ from pipelines.pseudonymisation import Reference, publish_period
 from pipelines.settings import Zones
 from pipelines.synth import generate
 
+pytestmark = pytest.mark.slow  # a tiny county loaded, published and linked (Splink): about 10 s on a quiet machine
+
 FEEDS = ("police_incidents", "council_contacts", "ed_attendances")
 OLD, NEW = "2024-01", "2024-02"
 
@@ -153,3 +155,23 @@ def test_durations() -> None:
         with pytest.raises(ValueError):
             retention.cutoff(bad)
     assert retention.configured_older_than() == "24 months"
+
+
+def test_a_purge_killed_half_way_is_finished_by_the_next(county: Zones) -> None:
+    zone = county
+    when = retention.cutoff("1", today=date(2024, 4, 1))
+    spec = FEED_SPECS["police_incidents"]
+    (item,) = [i for i in retention.plan(zone, when, [spec.name]) if i.period == NEW]
+    assert item.purge, item.reason
+    retention._write_marker(zone, item, "killed", "purging")  # what apply() does first, then the process died
+    retention._write_records(zone, item)
+    item.landing_files[0].unlink()
+    result = load_period(spec, NEW, zone, validate=False)  # meanwhile ingest does not re-read what is left
+    assert result.purged and accepted_path(zone, spec.name, NEW).exists()
+    (again,) = [i for i in retention.plan(zone, when, [spec.name]) if i.period == NEW]
+    assert again.purge, again.reason
+    retention.apply(zone, [again], when)
+    assert retention.purge_state(zone, spec.name, NEW) == "purged"
+    assert not accepted_path(zone, spec.name, NEW).exists()
+    assert not [p for p in (zone.landing / spec.name).iterdir() if NEW in p.name]
+    assert retention.plan(zone, when, [spec.name]) == []  # nothing left to purge or to keep
