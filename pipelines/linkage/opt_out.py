@@ -346,11 +346,11 @@ def _spine_nhs(zones: Zones) -> pd.DataFrame:
 def _purged_rows(zones: Zones, spec: FeedSpec, period: str) -> pd.DataFrame | None:
     """A period purged under retention (``pipelines.ops.retention``), as the opt-out reads accepted rows: its record
     references with the NHS number the spine stored for each, and whether the row was in scope; None if not purged."""
-    from pipelines.ops.retention import purged_records
+    from pipelines.ops.retention import is_purged, purged_records
 
-    purged = purged_records(zones, spec.name, period)
-    if not len(purged):
+    if not is_purged(zones, spec.name, period):
         return None
+    purged = purged_records(zones, spec.name, period)  # empty for a delivery that had no accepted rows
     spine = _spine_nhs(zones)
     mine = spine[spine["source"] == spec.name].drop_duplicates("record_id", keep="last").set_index("record_id")
     ids = purged["record_id"].astype(str)
