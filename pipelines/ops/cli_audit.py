@@ -81,6 +81,9 @@ def _verify(args: argparse.Namespace) -> int:
             sys.stderr.write(f"hfc audit verify: {path}: {problem}\n")
         sys.stderr.write(f"hfc audit verify: the first {result.entries} entries chain correctly\n")
         return 1
+    if not path.exists():
+        sys.stdout.write(f"{path}: no audit trail yet (nothing recorded)\n")
+        return 0
     anchored = " and holds the anchored head" if args.expect_head else ""
     sys.stdout.write(f"{path}: {result.entries} entries, chain and head record intact{anchored}\n")
     sys.stdout.write(f"head {result.anchor}\n")
