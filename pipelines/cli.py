@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.evaluation import cli as evaluation_cli
     from pipelines.linkage import cli as linkage_cli
     from pipelines.monitoring import cli as monitoring_cli
-    from pipelines.ops import cli_crash, cli_keys
+    from pipelines.ops import cli_audit, cli_crash, cli_keys
     from pipelines.privacy import cli as privacy_cli
     from pipelines.synth import cli as synth_cli
     from pipelines.warehouse import cli as warehouse_cli
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation_cli.register(sub)
     dashboard_cli.register(sub)
     cli_keys.register(sub)
+    cli_audit.register(sub)
     bench = sub.add_parser("bench", help="benchmarks: results go to docs/benchmarks.md")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     privacy_cli.register_bench(bench_sub)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.ops.audit import record as audit_record
 from pipelines.ops.progress import DbtTally, Progress, RunLog, listen, log_path
 from pipelines.settings import REPO_ROOT, Zones, disclosure_threshold, mode, release_dir, warehouse_path, zones
 
@@ -679,6 +680,9 @@ def backfill_main(args: argparse.Namespace) -> int:
     prepare_dagster_home(zone)
     try:
         summary = materialize_everything(zone, feeds=args.feed or None, start=args.start, end=args.end, out=out)
+        audit_record(
+            "backfill", root=zone.root, feeds=",".join(args.feed or []) or "all", start=args.start, end=args.end
+        )
     except RunFailed as failed:
         sys.stderr.write(f"hfc backfill: stopped: {failed}; the full output is in {out.log.path}\n")
         return 1

@@ -254,6 +254,10 @@ def publish_period(
     ensure_zone_key(zones.pseudonymised, key, f"pseudonymised/{spec.name} {period}")  # never mix key ids
     source = _accepted_path(zones, spec.name, period)
     target = published_path(zones, spec.name, period)
+    if not source.exists() and target.exists() and _purged(zones, spec.name, period):
+        import pyarrow.parquet as pq  # purged under retention: the published partition is all that is left; keep it
+
+        return Published(period, pq.read_metadata(target).num_rows, None)
     if not source.exists():
         with publication_lock(zones, spec.name):
             target.unlink(missing_ok=True)
@@ -267,6 +271,12 @@ def publish_period(
         write_parquet(frame, target)
         write_delivery_counts(zones, spec.name, period, reasons, applied_by or f"pseudonymised/{spec.name}", run_id)
     return Published(period, len(frame), reasons)
+
+
+def _purged(zones: Zones, feed: str, period: str) -> bool:
+    from pipelines.ops.retention import is_purged
+
+    return is_purged(zones, feed, period)
 
 
 def _accepted_path(zones: Zones, feed: str, period: str) -> Path:

@@ -31,6 +31,7 @@ from pipelines.feeds.base import FeedSpec
 from pipelines.ingest.errors import Alert
 from pipelines.ingest.reader import DeliveryRejected, content_hash, period_of, read_delivery
 from pipelines.ops.atomic import copy_file, describe, write_csv, write_parquet, write_text
+from pipelines.ops.retention import forget_purge, purge_state
 from pipelines.settings import Zones, control_total_shortfall
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class LoadResult:
     control_total: int | None = None
     validation: ValidationSummary | None = field(default=None, repr=False)
     alerts: list[Alert] = field(default_factory=list)  # what a person must see about this delivery, no values
+    purged: bool = False  # its identifiable files were removed under retention (pipelines.ops.retention): not re-read
 
     @property
     def reconciles(self) -> bool:
@@ -268,6 +270,11 @@ def load_period(
     """
     shortfall = shortfall or control_total_shortfall()
     files = deliveries_by_period(spec, zones).get(period, [])
+    purge = purge_state(zones, spec.name, period)
+    if purge is not None:
+        if not files or purge != "purged":  # purged (or being purged): nothing to read, its outputs stay
+            return _purged_result(zones, spec, period)
+        forget_purge(zones, spec.name, period)  # a new delivery for a purged period: it is live again
     if not files:
         result = LoadResult(spec.name, period, None, "no_delivery", message="no delivery file for this period")
         _write_audit(zones, result)
@@ -439,3 +446,23 @@ def load_period(
 
 def _write_audit(zones: Zones, result: LoadResult) -> None:
     write_parquet(pd.DataFrame([result.audit_row()]), audit_path(zones, result.feed, result.period))
+
+
+def _purged_result(zones: Zones, spec: FeedSpec, period: str) -> LoadResult:
+    """A period whose files were purged under retention: what its load audit recorded, written again nowhere (its
+    accepted rows, pseudonymised partition and load audit stay as they were)."""
+    row = pd.read_parquet(audit_path(zones, spec.name, period)).iloc[0]
+    return LoadResult(
+        spec.name,
+        period,
+        None if pd.isna(row["source_file"]) else str(row["source_file"]),
+        str(row["status"]),
+        rows_received=int(row["rows_received"]),
+        rows_loaded=int(row["rows_loaded"]),
+        rows_quarantined=int(row["rows_quarantined"]),
+        rows_excluded=int(row["rows_excluded"]),
+        reasons=json.loads(row["reasons_json"] or "{}"),
+        notes=["identifiable files purged under retention (hfc purge): not read again, its outputs are kept"],
+        content_hash=None if pd.isna(row["content_sha256"]) else str(row["content_sha256"]),
+        purged=True,
+    )

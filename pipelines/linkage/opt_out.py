@@ -321,19 +321,83 @@ def _periods(folder: Path, pattern: str) -> list[str]:
     return sorted(p.stem for p in folder.glob(pattern)) if folder.is_dir() else []
 
 
+_SPINE_NHS: dict[tuple[str, int, int], pd.DataFrame] = {}
+
+
+def _spine_nhs(zones: Zones) -> pd.DataFrame:
+    """``source, record_id, nhs_number`` of the stored spine, read once per version of the file."""
+    from pipelines.linkage.spine import RECORDS_FILE
+
+    path = zones.identity / RECORDS_FILE
+    if not path.exists():
+        return pd.DataFrame(columns=["source", "record_id", "nhs_number"])
+    stat = path.stat()
+    marker = (str(path), stat.st_size, stat.st_mtime_ns)
+    if marker not in _SPINE_NHS:
+        _SPINE_NHS.clear()
+        present = set(pq.read_schema(path).names)
+        frame = pd.read_parquet(path, columns=[c for c in ("source", "record_id", "nhs_number") if c in present])
+        _SPINE_NHS[marker] = frame.astype({"source": str, "record_id": str})
+    return _SPINE_NHS[marker]
+
+
+def _purged_rows(zones: Zones, spec: FeedSpec, period: str) -> pd.DataFrame | None:
+    """A period purged under retention (``pipelines.ops.retention``), as the opt-out reads accepted rows: its record
+    references with the NHS number the spine stored for each, and whether the row was in scope; None if not purged."""
+    from pipelines.ops.retention import is_purged, purged_records
+
+    if not is_purged(zones, spec.name, period):
+        return None
+    purged = purged_records(zones, spec.name, period)  # empty for a delivery that had no accepted rows
+    spine = _spine_nhs(zones)
+    mine = spine[spine["source"] == spec.name].drop_duplicates("record_id", keep="last").set_index("record_id")
+    ids = purged["record_id"].astype(str)
+    out = pd.DataFrame({spec.record_id: ids.to_numpy()})
+    nhs = spec.person_columns().get("nhs_number")
+    if nhs is not None:
+        values = mine["nhs_number"] if "nhs_number" in mine.columns else pd.Series(dtype=object)
+        out[nhs] = values.reindex(ids).to_numpy(dtype=object)
+    scope = opt_out_scope(spec)
+    if scope is not None and scope.column is not None:
+        inside = next(iter(sorted(scope.values)))
+        out[scope.column] = [inside if s else "" for s in purged["in_opt_out_scope"].astype(bool)]
+    return out
+
+
+def _opt_out_rows(zones: Zones, spec: FeedSpec, period: str, columns: list[str]) -> pd.DataFrame:
+    """The period's accepted rows (``columns``), or, once purged under retention, what the opt-out needs of them."""
+    path = _accepted_path(zones, spec.name, period)
+    if path.exists():
+        return pd.read_parquet(path, columns=columns)
+    rows = _purged_rows(zones, spec, period)
+    if rows is None:
+        return pd.read_parquet(path, columns=columns)  # raises: neither accepted nor purged
+    return rows[[c for c in columns if c in rows.columns]]
+
+
+def _opt_out_periods(zones: Zones, spec: FeedSpec) -> list[str]:
+    """Periods with accepted rows, and periods purged under retention whose record references were kept."""
+    from pipelines.ops.retention import purged_periods
+
+    accepted = set(_periods(zones.landing / ACCEPTED_DIR / spec.name, "*.parquet"))
+    return sorted(accepted | set(purged_periods(zones, spec.name)))
+
+
 def excluded_records(zones: Zones, specs: list[FeedSpec], opt_out: OptOut) -> pd.DataFrame:
-    """Every accepted record the opt-out covers now: ``source, record_id, period, reason`` (identifiable zone)."""
+    """Every accepted record the opt-out covers now: ``source, record_id, period, reason`` (identifiable zone).
+
+    Records of periods purged under retention count too (from the references and spine values kept), so that a purge
+    neither reinstates an excluded record's person key nor reports it as reinstated."""
     frames = []
     for spec in specs:
         scope = opt_out_scope(spec)
         if scope is None:
             continue
-        folder = zones.landing / ACCEPTED_DIR / spec.name
         columns = [spec.record_id]
         nhs = spec.person_columns().get("nhs_number")
         columns += [c for c in (nhs, scope.column) if c is not None and c not in columns]
-        for period in _periods(folder, "*.parquet"):
-            rows = pd.read_parquet(folder / f"{period}.parquet", columns=columns)
+        for period in _opt_out_periods(zones, spec):
+            rows = _opt_out_rows(zones, spec, period, columns)
             reasons = opt_out.reasons(spec, rows)
             hit = reasons.notna()
             frames.append(
@@ -419,7 +483,7 @@ def apply_opt_out(
             for period in sorted(to_republish):
                 republish(spec, period)
                 result.republished.append(period)
-            for period in sorted(accepted_periods):
+            for period in _opt_out_periods(zones, spec):  # purged periods too: their counts follow their partitions
                 if not published_path(zones, spec.name, period).exists():
                     continue  # accepted but not (yet) published: its publication will count it
                 rows_reasons = _period_reasons(zones, spec, period, opt_out)
@@ -439,7 +503,7 @@ def _period_reasons(zones: Zones, spec: FeedSpec, period: str, opt_out: OptOut) 
     columns = [spec.record_id]
     nhs = spec.person_columns().get("nhs_number")
     columns += [c for c in (nhs, scope.column if scope else None) if c is not None and c not in columns]
-    rows = pd.read_parquet(_accepted_path(zones, spec.name, period), columns=columns)
+    rows = _opt_out_rows(zones, spec, period, columns)
     return opt_out.reasons(spec, rows)
 
 

@@ -22,6 +22,7 @@ from pipelines.feeds.base import FeedSpec
 from pipelines.ingest.errors import Alert
 from pipelines.ingest.landing import stray_files
 from pipelines.ingest.load import LoadResult, load_period
+from pipelines.ops.audit import record
 from pipelines.ops.runs import ingest_pool, retry_transient
 from pipelines.settings import Zones, control_total_shortfall
 
@@ -265,6 +266,23 @@ def build_raw_asset(spec: FeedSpec) -> dg.AssetsDefinition:
             context.log_event(
                 dg.AssetObservation(asset_key=context.asset_key, partition=r.period, metadata=_metadata([r]))
             )
+        for r in results:
+            if not r.purged:  # a purged period re-run changes nothing
+                record(
+                    "ingest.delivery",
+                    root=zone.root,
+                    run_id=context.run_id,
+                    feed=spec.name,
+                    period=r.period,
+                    file=r.file,
+                    status=r.status,
+                    rows_received=r.rows_received,
+                    rows_loaded=r.rows_loaded,
+                    rows_quarantined=r.rows_quarantined,
+                    rows_excluded=r.rows_excluded,
+                    content_sha256=(r.content_hash or "")[:16] or None,
+                    superseded_files=len(r.superseded_files),
+                )
         _write_validation_reports(zone, results)
         return dg.MaterializeResult(
             metadata=_metadata(results), check_results=_check_results(spec, results, strays, shortfall)

@@ -6,10 +6,12 @@ Linkage quality (rates and counts, no identifiers) is published for evaluators a
 ``pseudonymised/linkage_quality``. Metadata holds counts, never values.
 """
 
+import hashlib
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import pyarrow.parquet as pq
 
 from pipelines.defs.ingest.assets import raw_assets
 from pipelines.defs.resources import ZonesResource
@@ -18,8 +20,10 @@ from pipelines.ingest.load import ACCEPTED_DIR
 from pipelines.linkage.config import LinkageSettings
 from pipelines.linkage.inputs import canonical_records
 from pipelines.linkage.quality import QUALITY_COLUMNS
-from pipelines.linkage.spine import build_spine
+from pipelines.linkage.spine import LINKS_FILE, MODEL_FILE, build_spine, read_spine
 from pipelines.ops.atomic import write_parquet
+from pipelines.ops.audit import record
+from pipelines.ops.retention import purged_records
 from pipelines.ops.runs import retry_transient
 from pipelines.settings import Zones, mode
 
@@ -41,10 +45,27 @@ def accepted_person_records(zones: Zones) -> pd.DataFrame:
         folder = zones.landing / ACCEPTED_DIR / feed
         for path in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
             frames.append(canonical_records(pd.read_parquet(path), spec))
+    kept = _purged_spine_records(zones)
+    if len(kept):  # purged under retention: linked from the values the spine stored, so they are not "gone"
+        frames.insert(0, kept)
     if not frames:
         return pd.DataFrame(columns=["record_id", "source"])
     records = pd.concat(frames, ignore_index=True)
     return records.drop_duplicates(["source", "record_id"], keep="last").reset_index(drop=True)
+
+
+def _purged_spine_records(zones: Zones) -> pd.DataFrame:
+    """The spine's stored identity values of records whose accepted rows were purged (``hfc purge``)."""
+    from pipelines.linkage.spine import IDENTITY_COLUMNS
+
+    purged = pd.concat([purged_records(zones, feed) for feed in FEED_SPECS], ignore_index=True)
+    if not len(purged):
+        return pd.DataFrame(columns=["record_id", "source"])
+    spine = read_spine(zones.identity)
+    wanted = pd.MultiIndex.from_frame(purged[["source", "record_id"]].astype(str))
+    have = pd.MultiIndex.from_frame(spine[["source", "record_id"]].astype(str))
+    columns = ["record_id", "source", *(c for c in IDENTITY_COLUMNS if c in spine.columns)]
+    return spine.loc[have.isin(wanted), columns].reset_index(drop=True)
 
 
 def synthetic_truth(zones: Zones) -> pd.DataFrame | None:
@@ -83,6 +104,24 @@ def identity_spine(context: dg.AssetExecutionContext, zones: ZonesResource) -> d
     overall = None
     if result.quality is not None and len(result.quality):
         overall = result.quality.loc[result.quality["scope"] == "overall"].head(1)
+    links = zone.identity / LINKS_FILE
+    model = zone.identity / MODEL_FILE
+    record(
+        "linkage.run",
+        root=zone.root,
+        run_id=context.run_id,
+        spine_run_id=result.run_id,
+        records=len(spine),
+        people=int(result.n_people),
+        new_records=int(result.n_new_records),
+        records_corrected=int(result.n_corrected),
+        records_relinked=int(result.n_relinked),
+        merges=int(result.n_merges),
+        splits=int(result.n_splits),
+        links=pq.read_metadata(links).num_rows if links.exists() else 0,
+        clerical_review_pairs=int(result.n_review_pairs),
+        model_sha256=hashlib.sha256(model.read_bytes()).hexdigest()[:16] if model.exists() else None,
+    )
     context.log.info(
         f"identity spine: {len(spine)} records, {result.n_people} people, {result.n_new_records} new, "
         f"{result.n_corrected} corrected ({result.n_relinked} re-linked), {result.n_merges} merges, "

@@ -36,6 +36,8 @@ from pipelines.linkage.opt_out import (
     published_path,
 )
 from pipelines.ops.atomic import write_parquet
+from pipelines.ops.audit import record
+from pipelines.ops.retention import is_purged
 from pipelines.ops.runs import ingest_pool, retry_transient
 from pipelines.privacy.keys import ensure_zone_key
 from pipelines.pseudonymisation import PROGRAMME_ROLLOUT_FILE, Reference, person_keys, programme_rollout, publish_period
@@ -83,6 +85,19 @@ def build_pseudonymised_asset(spec: FeedSpec) -> dg.AssetsDefinition:
             for period in context.partition_keys
         ]
         reasons = [p.reasons for p in published if p.reasons is not None]
+        for p in published:
+            if p.reasons is None and is_purged(zone, spec.name, p.period):
+                continue  # purged under retention: its partition was kept as it was
+            record(
+                "pseudonymise.publish" if p.reasons is not None else "pseudonymise.withdraw",
+                root=zone.root,
+                run_id=context.run_id,
+                feed=spec.name,
+                period=p.period,
+                rows=p.rows,
+                rows_excluded_opt_out=int(p.reasons.notna().sum()) if p.reasons is not None else 0,
+                key_id=key.key_id,
+            )
         if opt_out_scope(spec) is not None:
             append_trail(zone, [publication_trail_row(run_id, opt_out, spec.name, len(reasons), reasons)])
         return dg.MaterializeResult(
@@ -136,6 +151,22 @@ def opt_out_applied(
                 )
             )
     excluded = sum(r.rows_excluded for r in results)
+    record(
+        "opt_out.apply",
+        root=zone.root,
+        run_id=context.run_id,
+        key_id=key.key_id,
+        list_size=len(opt_out.numbers),
+        people_opted_out=opt_out.people,
+        rows_excluded=excluded,
+        rows_excluded_record=sum(r.rows_excluded_record for r in results),
+        rows_excluded_person=sum(r.rows_excluded_person for r in results),
+        rows_newly_excluded=sum(r.rows_newly_excluded for r in results),
+        rows_reinstated=sum(r.rows_reinstated for r in results),
+        partitions_rewritten=sum(len(r.rewritten) for r in results),
+        partitions_republished=sum(len(r.republished) for r in results),
+        partitions_withdrawn=sum(len(r.removed) for r in results),
+    )
     context.log.info(
         f"national data opt-out: {excluded} records excluded across {len(results)} feeds, "
         f"{sum(r.rows_newly_excluded for r in results)} newly, {sum(r.rows_reinstated for r in results)} reinstated"
@@ -178,7 +209,7 @@ def opt_out_applied(
 )
 @retry_transient
 def pseudonymised_person_keys(
-    zones: ZonesResource, pseudonymisation_key: PseudonymisationKeyResource
+    context: dg.AssetExecutionContext, zones: ZonesResource, pseudonymisation_key: PseudonymisationKeyResource
 ) -> dg.MaterializeResult:
     zone = zones.get()
     key = pseudonymisation_key.get()
@@ -190,6 +221,15 @@ def pseudonymised_person_keys(
     )
     frame = frame.loc[~drop].reset_index(drop=True)
     _write_parquet(frame, zone.pseudonymised / "person_keys" / "person_keys.parquet")
+    record(
+        "pseudonymise.person_keys",
+        root=zone.root,
+        run_id=context.run_id,
+        records=len(frame),
+        people=int(frame["person_key"].nunique()),
+        records_excluded_opt_out=int(drop.sum()),
+        key_id=key.key_id,
+    )
     return dg.MaterializeResult(
         metadata={
             "records": dg.MetadataValue.int(len(frame)),

@@ -9,6 +9,7 @@ import dagster as dg
 
 from pipelines.defs.transform.assets import warehouse_dbt_assets
 from pipelines.disclosure.release import ReleaseRefused, write_release
+from pipelines.ops.audit import record
 from pipelines.ops.runs import WAREHOUSE_POOL, retry_transient
 from pipelines.settings import release_dir, warehouse_path, zones
 
@@ -34,6 +35,16 @@ def release_dashboards(context: dg.AssetExecutionContext) -> dg.MaterializeResul
         raise dg.Failure(description=str(exc), allow_retries=False) from exc  # a verdict, not a fault
     audit = report.audit
     assert audit is not None
+    record(
+        "release.write",
+        root=zones().root,
+        run_id=context.run_id,
+        release=release_dir().name,
+        tables=report.tables,
+        cells=audit.cells,
+        cells_suppressed=audit.suppressed,
+        cells_suppressed_complementary=audit.complementary,
+    )
     return dg.MaterializeResult(
         metadata={
             "release": dg.MetadataValue.path(str(release_dir())),

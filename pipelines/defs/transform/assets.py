@@ -27,6 +27,7 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging import version
 
 from pipelines.disclosure.secondary import Protection, protect_warehouse
+from pipelines.ops.audit import record
 from pipelines.ops.integrity import check_before_build
 from pipelines.ops.recovery import recover
 from pipelines.ops.runs import WAREHOUSE_POOL, retry_transient
@@ -176,6 +177,16 @@ def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource)
         )
         result = publish(building, published, restricted_publish_path())
         os.replace(building, full)
+        record(
+            "warehouse.publish",
+            root=zones().root,
+            run_id=context.run_id,
+            warehouse=published.name,
+            tables=result.tables,
+            restricted_tables_kept_back=result.restricted_tables,
+            cells_suppressed=protection.audit.suppressed,
+            cells_withheld_complementary=len(protection.withheld),
+        )
         context.log.info(
             f"published {result.tables} tables to the warehouse; {result.restricted_tables} restricted tables kept back"
         )
