@@ -302,37 +302,68 @@ def runs_of(instance: Any) -> list[Run]:
 # Memory: RSS of a process tree, from /proc
 
 
-def _children_map() -> dict[int, list[int]]:
+def _process_table() -> tuple[dict[int, list[int]], dict[int, float]]:
+    """Every process's children, and its CPU seconds (own and its waited-for children's), from /proc/<pid>/stat."""
+    tick = os.sysconf("SC_CLK_TCK")
     children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as handle:
                 stat = handle.read()
-        except OSError:
+            # the command name is in parentheses and may hold spaces: fields after the last ')'
+            fields = stat[stat.rfind(b")") + 2 :].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            cpu[int(entry.name)] = sum(int(f) for f in fields[11:15]) / tick  # utime, stime, cutime, cstime
+        except (OSError, IndexError, ValueError):
             continue
-        # the command name is in parentheses and may hold spaces: fields after the last ')'
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    return children
+    return children, cpu
 
 
-def tree_rss(root: int) -> tuple[int, int]:
-    """(bytes of RSS summed over ``root`` and all its descendants, number of processes)."""
+def tree_usage(root: int) -> tuple[int, float, int]:
+    """(bytes of RSS summed over ``root`` and its descendants, their CPU seconds so far, number of processes)."""
     page = os.sysconf("SC_PAGE_SIZE")
-    children = _children_map()
-    total, count, todo = 0, 0, [root]
+    children, cpu = _process_table()
+    total, seconds, count, todo = 0, 0.0, 0, [root]
     while todo:
         pid = todo.pop()
         try:
             with open(f"/proc/{pid}/statm", "rb") as handle:
                 total += int(handle.read().split()[1]) * page
             count += 1
+            seconds += cpu.get(pid, 0.0)
         except (OSError, IndexError, ValueError):
             pass
         todo.extend(children.get(pid, []))
-    return total, count
+    return total, seconds, count
+
+
+def tree_rss(root: int) -> tuple[int, int]:
+    """(bytes of RSS summed over ``root`` and all its descendants, number of processes)."""
+    rss, _, count = tree_usage(root)
+    return rss, count
+
+
+def cpu_by_stage(samples: Sequence[Sequence[float]], intervals: Sequence[Interval]) -> dict[str, float]:
+    """CPU seconds per stage from (time, CPU seconds so far, root pid) samples: each rise between two samples of one
+    process tree goes to the stage running at the later one; a new tree's first sample counts from zero.
+
+    On a machine shared with other work, wall time grows with the others' load and CPU time much less: beside the
+    wall time it says what the pipeline itself spent.
+    """
+    spent: Counter[str] = Counter()
+    previous: Sequence[float] | None = None
+    for sample in samples:
+        t, after, root = sample[0], sample[1], sample[2]
+        before = previous[1] if previous is not None and previous[2] == root else 0.0
+        if after > before:
+            spent[stage_at(intervals, t)] += after - before
+        previous = sample
+    if spent.get(PSEUDO):
+        spent[DEID] += 0.0  # de-identification runs inside the pseudonymisation steps: not told apart here
+    return dict(spent)
 
 
 class MemorySampler:
@@ -341,6 +372,7 @@ class MemorySampler:
     def __init__(self, every: float = SAMPLE_EVERY) -> None:
         self.every = every
         self.samples: list[tuple[float, int]] = []
+        self.cpu: list[tuple[float, float, int]] = []  # (time, CPU seconds of the tree so far, its root pid)
         self.root: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="bench-memory", daemon=True)
@@ -358,9 +390,11 @@ class MemorySampler:
             root = self.root
             if root is None:
                 continue
-            rss, count = tree_rss(root)
+            rss, cpu, count = tree_usage(root)
             if count:
-                self.samples.append((time.time(), rss))
+                now = time.time()
+                self.samples.append((now, rss))
+                self.cpu.append((now, cpu, root))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -589,6 +623,7 @@ class ScaleResult:
     profile_file: str | None = None
     steps: dict[str, float] = field(default_factory=dict)
     source: str = "bench"
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU of the process tree per stage
 
 
 def _child_command(markers: Path, stacks: Path | None, hfc_args: list[str]) -> list[str]:
@@ -665,6 +700,7 @@ def run_scale(
             "baseline": [baseline_before, baseline_after],
             "load": [load_before, load_average()],
             "memory": memory.samples,
+            "cpu": memory.cpu,
             "markers": json.loads(markers_file.read_text()) if markers_file.exists() else [],
             "stacks": str(stacks) if stacks is not None else None,
         }
@@ -678,8 +714,21 @@ def run_scale(
             shutil.rmtree(root, ignore_errors=True)
 
 
-def analyse(raw: dict[str, Any], out_dir: Path) -> ScaleResult:
-    """The stage table of one county's run from what :func:`run_scale` recorded and the run's Dagster instance."""
+def load_samples(path: Path) -> tuple[list[tuple[float, int]], list[tuple[float, float, int]]]:
+    """(memory, CPU) samples from a ``--sample-tree`` file of JSON lines [time, RSS bytes, CPU seconds, root pid]."""
+    memory: list[tuple[float, int]] = []
+    cpu: list[tuple[float, float, int]] = []
+    for line in path.read_text().splitlines():
+        with contextlib.suppress(ValueError, IndexError):
+            t, rss, seconds, root = json.loads(line)
+            memory.append((float(t), int(rss)))
+            cpu.append((float(t), float(seconds), int(root)))
+    return memory, cpu
+
+
+def analyse(raw: dict[str, Any], out_dir: Path, samples_file: Path | None = None) -> ScaleResult:
+    """The stage table of one county's run from what :func:`run_scale` recorded and the run's Dagster instance
+    (``samples_file``: memory and CPU samples taken from outside, for a run recorded without them)."""
     synth_start, synth_end = raw["synth"]
     demo_start, demo_end = raw["demo"]
     markers = raw["markers"]
@@ -692,6 +741,10 @@ def analyse(raw: dict[str, Any], out_dir: Path) -> ScaleResult:
     table.seconds[STARTUP] = table.seconds.get(STARTUP, 0.0) + max(0.0, process[0] - demo_start)
     table.intervals.append(Interval(STARTUP, demo_start, process[0]))
     samples = [(float(t), int(rss)) for t, rss in raw["memory"]]
+    cpu = [(float(t), float(c), int(root)) for t, c, root in raw.get("cpu", [])]
+    if samples_file is not None:
+        more, cpu = load_samples(samples_file)
+        samples = sorted([*samples, *more])
     people = int(raw["people"])
     result = ScaleResult(
         people=people,
@@ -711,6 +764,7 @@ def analyse(raw: dict[str, Any], out_dir: Path) -> ScaleResult:
         retried_feeds=table.retried_feeds,
         dbt=dbt_top_models(REPO_ROOT / "dbt_project" / "target", since=demo_start),
         steps=table.steps,
+        cpu_seconds=cpu_by_stage(cpu, table.intervals),
     )
     stacks = Path(raw["stacks"]) if raw.get("stacks") else None
     if stacks is not None and stacks.exists():
@@ -736,7 +790,7 @@ def _profiled_stages(seconds: dict[str, float]) -> list[str]:
     return [s for s in STAGE_ORDER if s in seconds and s not in (SYNTH, DEID, OVERHEAD) and seconds[s] > 1.0]
 
 
-def from_instance(dagster_home: Path, time_log: Path | None = None) -> ScaleResult:
+def from_instance(dagster_home: Path, time_log: Path | None = None, samples_file: Path | None = None) -> ScaleResult:
     """Per-stage times of a run that already happened (or is under way), from a copy of its Dagster instance.
 
     The instance is copied to a temporary folder first, so a running pipeline's files are only read. With
@@ -750,6 +804,7 @@ def from_instance(dagster_home: Path, time_log: Path | None = None) -> ScaleResu
         runs = read_runs(copy)
     table = account(runs)
     total = (max(r.end for r in runs) - min(r.start for r in runs)) if runs else 0.0
+    memory, cpu = load_samples(samples_file) if samples_file is not None else ([], [])
     largest, elapsed = time_report(time_log) if time_log is not None else (0, None)
     return ScaleResult(
         people=0,
@@ -757,8 +812,8 @@ def from_instance(dagster_home: Path, time_log: Path | None = None) -> ScaleResu
         seed=0,
         total_seconds=elapsed if elapsed is not None else total,
         seconds=table.seconds,
-        peak_rss={},
-        peak_rss_total=0,
+        peak_rss=peak_by_stage(memory, table.intervals),
+        peak_rss_total=max((rss for _, rss in memory), default=0),
         largest_process_rss=largest,
         runs=table.runs,
         exit_code=0 if all(r.ok for r in runs) else 1,
@@ -769,6 +824,7 @@ def from_instance(dagster_home: Path, time_log: Path | None = None) -> ScaleResu
         retried_feeds=table.retried_feeds,
         steps=table.steps,
         source=f"instance {dagster_home}",
+        cpu_seconds=cpu_by_stage(cpu, table.intervals),
     )
 
 
@@ -804,8 +860,8 @@ def _gb(value: int) -> str:
 def render(result: ScaleResult) -> list[str]:
     total = result.total_seconds or 1.0
     lines = [
-        "| stage | wall | share | peak RSS (process tree) |",
-        "| --- | ---: | ---: | ---: |",
+        "| stage | wall | share | CPU (process tree) | peak RSS (process tree) |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for stage in STAGE_ORDER:
         if stage not in result.seconds:
@@ -816,8 +872,13 @@ def render(result: ScaleResult) -> list[str]:
         if stage == DEID:
             name += " (inside the pseudonymisation steps)"
         share = f"{seconds / total:.0%}"
-        lines.append(f"| {name} | {_clock(seconds)} | {share} | {_gb(peak)} |")
-    lines.append(f"| **total** | **{_clock(result.total_seconds)}** | 100% | **{_gb(result.peak_rss_total)}** |")
+        cpu = result.cpu_seconds.get(stage)
+        spent = "" if cpu is None or stage == DEID else _clock(cpu)
+        lines.append(f"| {name} | {_clock(seconds)} | {share} | {spent} | {_gb(peak)} |")
+    cpu_total = _clock(sum(result.cpu_seconds.values())) if result.cpu_seconds else ""
+    lines.append(
+        f"| **total** | **{_clock(result.total_seconds)}** | 100% | {cpu_total} | **{_gb(result.peak_rss_total)}** |"
+    )
     return lines
 
 
@@ -884,10 +945,12 @@ def main(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     results: list[ScaleResult] = []
+    samples = Path(args.samples) if args.samples else None
     if args.analyse:
-        results.append(analyse(json.loads(Path(args.analyse).read_text()), out_dir))
+        results.append(analyse(json.loads(Path(args.analyse).read_text()), out_dir, samples))
     elif args.from_instance:
-        results.append(from_instance(Path(args.from_instance), Path(args.time_log) if args.time_log else None))
+        log = Path(args.time_log) if args.time_log else None
+        results.append(from_instance(Path(args.from_instance), log, samples))
     else:
         workdir = Path(args.workdir)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -908,8 +971,24 @@ def main(args: argparse.Namespace) -> int:
     return max((r.exit_code for r in results), default=0)
 
 
+def sample_tree(pid: int, to: Path, every: float = SAMPLE_EVERY) -> None:
+    """Append (time, RSS bytes, CPU seconds, root pid) of ``pid``'s process tree to ``to`` until it ends: for a run
+    this module did not start (``--sample-tree PID --to FILE``)."""
+    with to.open("a") as out:
+        while True:
+            rss, cpu, count = tree_usage(pid)
+            if not count:
+                return
+            out.write(json.dumps([time.time(), rss, cpu, pid]) + "\n")
+            out.flush()
+            time.sleep(every)
+
+
 if __name__ == "__main__":
     if "--child" in sys.argv[1:]:
         sys.exit(child_main(sys.argv[1:]))
+    if "--sample-tree" in sys.argv[1:]:
+        sample_tree(int(sys.argv[sys.argv.index("--sample-tree") + 1]), Path(sys.argv[sys.argv.index("--to") + 1]))
+        sys.exit(0)
     sys.stderr.write("run `hfc bench e2e`; this module's own entry point is for its child processes\n")
     sys.exit(2)

@@ -31,6 +31,9 @@ def register_bench(sub: argparse._SubParsersAction) -> None:
     )
     bench.add_argument("--time-log", metavar="LOG", help="with --from-instance: a log ending in /usr/bin/time -v")
     bench.add_argument("--analyse", metavar="RAW.json", help="the table again from a --keep run's e2e-N.raw.json")
+    bench.add_argument(
+        "--samples", metavar="FILE", help="with --analyse or --from-instance: memory and CPU samples (--sample-tree)"
+    )
     bench.set_defaults(func=_bench)
 
 

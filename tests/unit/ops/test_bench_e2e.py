@@ -96,6 +96,15 @@ def test_memory_samples_go_to_the_stage_running_then() -> None:
     assert peaks[b.OVERHEAD] == 99 << 20  # between runs
 
 
+def test_cpu_time_goes_to_the_stage_of_each_rise_and_a_new_process_counts_from_zero() -> None:
+    table = b.account(_runs(), process=(90.0, 230.0))
+    samples = [(95.0, 1.0, 7), (112.0, 4.0, 7), (140.0, 10.0, 7), (141.0, 9.0, 7), (142.0, 2.0, 8), (143.0, 3.0, 8)]
+    spent = b.cpu_by_stage(samples, table.intervals)
+    assert spent[b.STARTUP] == pytest.approx(1.0)
+    assert spent[b.PSEUDO] == pytest.approx(3.0)
+    assert spent[b.LINKAGE] == pytest.approx(6.0 + 2.0 + 1.0)  # a drop is skipped; the second tree from zero
+
+
 def test_the_profile_of_a_stage_uses_only_its_samples(tmp_path: Path) -> None:
     stacks = {
         "every": 0.01,
@@ -144,9 +153,10 @@ def test_the_section_renders_every_stage_and_the_total() -> None:
         baseline_after=1.1,
         load_before="1.0 1.0 1.0",
         load_after="1.0 1.0 1.0",
+        cpu_seconds={b.LINKAGE: 5.0},
     )
     text = b.render_section([result], "hfc bench e2e --people 300", b.machine())
-    assert "| linkage (spine, opt-out, person keys, truth labels) | 22.0 s | 16% | 2.00 GB |" in text
+    assert "| linkage (spine, opt-out, person keys, truth labels) | 22.0 s | 16% | 5.0 s | 2.00 GB |" in text
     assert "**2 min 20.0 s**" in text
     assert "1.00 s before, 1.10 s after" in text
 
