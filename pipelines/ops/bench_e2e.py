@@ -84,7 +84,7 @@ class Step:
     start: float  # epoch seconds
     end: float
     ok: bool = True
-    metadata: dict[str, float] = field(default_factory=dict)  # numeric metadata summed over the step's outputs
+    metadata: dict[str, float] = field(default_factory=dict)  # numeric metadata of the step's result (largest)
     last_output: float | None = None  # when its last materialisation or check result was logged
 
 
@@ -276,7 +276,8 @@ def runs_of(instance: Any) -> list[Run]:
                     for name, value in event.step_materialization_data.materialization.metadata.items():
                         number = getattr(value, "value", None)
                         if isinstance(number, int | float) and not isinstance(number, bool):
-                            steps[key].metadata[name] = steps[key].metadata.get(name, 0.0) + float(number)
+                            # a range step repeats its one result's metadata for every partition: the largest
+                            steps[key].metadata[name] = max(steps[key].metadata.get(name, 0.0), float(number))
         if run_start is None:
             continue
         last = max([s.end for s in steps.values()] + [run_start])
