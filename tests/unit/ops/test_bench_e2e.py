@@ -105,6 +105,11 @@ def test_cpu_time_goes_to_the_stage_of_each_rise_and_a_new_process_counts_from_z
     assert spent[b.LINKAGE] == pytest.approx(6.0 + 2.0 + 1.0)  # a drop is skipped; the second tree from zero
 
 
+def test_the_pseudonymisation_steps_cpu_is_shared_with_de_identification_by_wall_time() -> None:
+    cpu = b.split_deid_cpu({b.PSEUDO: 10.0, b.INGEST: 2.0}, {b.DEID: 6.0, b.PSEUDO: 2.0})
+    assert cpu == {b.DEID: pytest.approx(7.5), b.PSEUDO: pytest.approx(2.5), b.INGEST: 2.0}
+
+
 def test_the_profile_of_a_stage_uses_only_its_samples(tmp_path: Path) -> None:
     stacks = {
         "every": 0.01,
