@@ -34,6 +34,12 @@ def register_bench(sub: argparse._SubParsersAction) -> None:
     bench.add_argument(
         "--samples", metavar="FILE", help="with --analyse or --from-instance: memory and CPU samples (--sample-tree)"
     )
+    bench.add_argument(
+        "--profile-delivery",
+        metavar="FEED:PERIOD",
+        help="instead of running: cProfile one delivery's pseudonymisation and de-identification (with --data-dir)",
+    )
+    bench.add_argument("--data-dir", help="with --profile-delivery: a data root holding that delivery's accepted rows")
     bench.set_defaults(func=_bench)
 
 
