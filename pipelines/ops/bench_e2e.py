@@ -625,9 +625,10 @@ def profile_delivery(data_dir: Path, feed: str, period: str, out: Path, top: int
 # The machine and the baseline
 
 
-def micro_workload() -> float:
-    """Seconds for a fixed single-core CPU workload (pure Python and hashing), to compare runs on a noisy machine."""
-    started = time.perf_counter()
+def micro_workload() -> tuple[float, float]:
+    """(wall, CPU) seconds of a fixed single-core workload (pure Python and hashing), to compare runs on a noisy
+    machine: on an idle core the two agree; wall over CPU is how many others shared the core meanwhile."""
+    started, cpu_started = time.perf_counter(), time.process_time()
     total = 0
     for i in range(2_000_000):
         total += (i * i) % 7
@@ -636,7 +637,7 @@ def micro_workload() -> float:
         digest = hashlib.sha256(digest).digest()
     if total < 0:  # keeps the loop from looking dead
         raise AssertionError
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu_started
 
 
 def machine() -> dict[str, Any]:
@@ -681,7 +682,7 @@ class ScaleResult:
     largest_process_rss: int
     runs: int
     exit_code: int
-    baseline_before: float
+    baseline_before: float  # wall seconds of the micro-workload
     baseline_after: float
     load_before: str
     load_after: str
@@ -692,6 +693,7 @@ class ScaleResult:
     steps: dict[str, float] = field(default_factory=dict)
     source: str = "bench"
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU of the process tree per stage
+    baseline_cpu: tuple[float, float] = (0.0, 0.0)  # CPU seconds of the micro-workload, before and after
 
 
 def _child_command(markers: Path, stacks: Path | None, hfc_args: list[str]) -> list[str]:
@@ -782,6 +784,13 @@ def run_scale(
             shutil.rmtree(root, ignore_errors=True)
 
 
+def _clocks(value: Any) -> tuple[float, float]:
+    """(wall, CPU) of a recorded baseline; a bare number is a wall time recorded without its CPU time."""
+    if isinstance(value, int | float):
+        return float(value), 0.0
+    return float(value[0]), float(value[1])
+
+
 def load_samples(path: Path) -> tuple[list[tuple[float, int]], list[tuple[float, float, int]]]:
     """(memory, CPU) samples from a ``--sample-tree`` file of JSON lines [time, RSS bytes, CPU seconds, root pid]."""
     memory: list[tuple[float, int]] = []
@@ -825,8 +834,9 @@ def analyse(raw: dict[str, Any], out_dir: Path, samples_file: Path | None = None
         largest_process_rss=int(raw["largest_process_rss"]),
         runs=table.runs,
         exit_code=int(raw["exit_code"]),
-        baseline_before=float(raw["baseline"][0]),
-        baseline_after=float(raw["baseline"][1]),
+        baseline_before=_clocks(raw["baseline"][0])[0],
+        baseline_after=_clocks(raw["baseline"][1])[0],
+        baseline_cpu=(_clocks(raw["baseline"][0])[1], _clocks(raw["baseline"][1])[1]),
         load_before=str(raw["load"][0]),
         load_after=str(raw["load"][1]),
         retried_feeds=table.retried_feeds,
@@ -965,9 +975,15 @@ def render_section(results: Sequence[ScaleResult], command: str, box: dict[str, 
         out += render(r)
         out += [""]
         if r.baseline_before:
+            cpu = (
+                f" for {r.baseline_cpu[0]:.2f} s and {r.baseline_cpu[1]:.2f} s of CPU (wall over CPU: "
+                f"{r.baseline_before / r.baseline_cpu[0]:.1f}× and {r.baseline_after / r.baseline_cpu[1]:.1f}×)"
+                if all(r.baseline_cpu)
+                else ""
+            )
             out.append(
                 f"Baseline (a fixed CPU micro-workload on one core): {r.baseline_before:.2f} s before, "
-                f"{r.baseline_after:.2f} s after; load average {r.load_before} before, {r.load_after} after."
+                f"{r.baseline_after:.2f} s after{cpu}; load average {r.load_before} before, {r.load_after} after."
             )
         out.append(
             f"Peak memory: {_gb(r.peak_rss_total)} summed over the process tree (sampled from /proc every "

@@ -135,6 +135,12 @@ def test_time_report_reads_usr_bin_time(tmp_path: Path) -> None:
     assert b.time_report(tmp_path / "absent.log") == (0, None)
 
 
+def test_the_baseline_says_its_wall_and_cpu_time() -> None:
+    wall, cpu = b.micro_workload()
+    assert wall > 0 and 0 < cpu <= wall * 1.05 + 0.01
+    assert b._clocks(1.5) == (1.5, 0.0) and b._clocks([2.0, 1.0]) == (2.0, 1.0)
+
+
 def test_the_process_tree_of_this_test_has_memory() -> None:
     rss, count = b.tree_rss(os.getpid())
     assert count >= 1
@@ -159,11 +165,12 @@ def test_the_section_renders_every_stage_and_the_total() -> None:
         load_before="1.0 1.0 1.0",
         load_after="1.0 1.0 1.0",
         cpu_seconds={b.LINKAGE: 5.0},
+        baseline_cpu=(0.5, 0.5),
     )
     text = b.render_section([result], "hfc bench e2e --people 300", b.machine())
     assert "| linkage (spine, opt-out, person keys, truth labels) | 22.0 s | 16% | 5.0 s | 2.00 GB |" in text
     assert "**2 min 20.0 s**" in text
-    assert "1.00 s before, 1.10 s after" in text
+    assert "1.00 s before, 1.10 s after for 0.50 s and 0.50 s of CPU (wall over CPU: 2.0× and 2.2×)" in text
 
 
 def test_runs_and_steps_are_read_from_a_real_dagster_event_log() -> None:
