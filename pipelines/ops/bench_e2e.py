@@ -227,18 +227,19 @@ def peak_by_stage(samples: Iterable[tuple[float, int]], intervals: Sequence[Inte
 # Dagster's event log -> runs
 
 
-def read_runs(dagster_home: Path) -> list[Run]:
-    """Every run in the instance at ``dagster_home`` with its steps' start and end (finished or not)."""
+def read_runs(dagster_home: Path, until: float | None = None) -> list[Run]:
+    """Every run in the instance at ``dagster_home`` with its steps' start and end (finished or not: a step or run
+    with no end yet ends at ``until``, when the process was last seen, else at its last event)."""
     import dagster as dg
 
     instance = dg.DagsterInstance.from_config(str(dagster_home))
     try:
-        return runs_of(instance)
+        return runs_of(instance, until)
     finally:
         instance.dispose()
 
 
-def runs_of(instance: Any) -> list[Run]:
+def runs_of(instance: Any, until: float | None = None) -> list[Run]:
     """The runs of a Dagster instance, oldest first, each with its steps from the event log."""
     from dagster import DagsterEventType
 
@@ -248,6 +249,7 @@ def runs_of(instance: Any) -> list[Run]:
         entries = instance.all_logs(run.run_id)
         starts: dict[str, float] = {}
         steps: dict[str, Step] = {}
+        finished: set[str] = set()
         run_start = record.start_time
         run_end = record.end_time
         for entry in entries:
@@ -266,6 +268,7 @@ def runs_of(instance: Any) -> list[Run]:
                 starts[key] = entry.timestamp
                 steps[key] = Step(key, entry.timestamp, entry.timestamp, ok=False)
             elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE) and key in steps:
+                finished.add(key)
                 steps[key].end = entry.timestamp
                 steps[key].ok = kind == DagsterEventType.STEP_SUCCESS
             elif kind in (DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_CHECK_EVALUATION):
@@ -281,6 +284,11 @@ def runs_of(instance: Any) -> list[Run]:
         if run_start is None:
             continue
         last = max([s.end for s in steps.values()] + [run_start])
+        if run_end is None and until is not None and until > last:  # under way (or killed) when last seen
+            for key, step in steps.items():
+                if key not in finished:
+                    step.end = until
+            last = until
         tags = run.tags or {}
         start_key, end_key = (
             tags.get("dagster/asset_partition_range_start"),
@@ -879,10 +887,10 @@ def from_instance(dagster_home: Path, time_log: Path | None = None, samples_file
         shutil.copytree(dagster_home, copy, ignore=shutil.ignore_patterns("*.lock"))
         if not (copy / "dagster.yaml").exists():
             shutil.copyfile(REPO_ROOT / "dagster.yaml", copy / "dagster.yaml")
-        runs = read_runs(copy)
+        memory, cpu = load_samples(samples_file) if samples_file is not None else ([], [])
+        runs = read_runs(copy, until=memory[-1][0] if memory else None)
     table = account(runs)
     total = (max(r.end for r in runs) - min(r.start for r in runs)) if runs else 0.0
-    memory, cpu = load_samples(samples_file) if samples_file is not None else ([], [])
     largest, elapsed = time_report(time_log) if time_log is not None else (0, None)
     return ScaleResult(
         people=0,
