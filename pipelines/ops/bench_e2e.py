@@ -819,7 +819,8 @@ def analyse(raw: dict[str, Any], out_dir: Path, samples_file: Path | None = None
     markers = raw["markers"]
     process = next(((m["start"], m["end"]) for m in markers if m["name"] == "process"), (demo_start, demo_end))
     leak = next(((m["start"], m["end"]) for m in markers if m["name"] == "leak_scan"), None)
-    table = account(read_runs(Path(raw["root"]) / "data" / "dagster"), process=process, leak_scan=leak)
+    runs = read_runs(Path(raw["root"]) / "data" / "dagster", until=demo_end)  # a killed run stays STARTED
+    table = account(runs, process=process, leak_scan=leak)
     table.seconds[SYNTH] = synth_end - synth_start
     table.intervals.append(Interval(SYNTH, synth_start, synth_end))
     # the child's interpreter start before its first marker: start-up too
