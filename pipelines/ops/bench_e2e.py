@@ -855,10 +855,12 @@ def analyse(raw: dict[str, Any], out_dir: Path, samples_file: Path | None = None
     )
     stacks = Path(raw["stacks"]) if raw.get("stacks") else None
     if stacks is not None and stacks.exists():
-        slowest = slowest_stage(table.seconds)
+        slowest = slowest_stage(result.cpu_seconds or table.seconds)  # by CPU when sampled: wall is others' load too
         profile_stage = PSEUDO if slowest == DEID else slowest
         if profile_stage == SYNTH:  # the synth child is not sampled: take the slowest stage of the pipeline
-            profile_stage = slowest_stage({k: v for k, v in table.seconds.items() if k not in (SYNTH, DEID)})
+            profile_stage = slowest_stage(
+                {k: v for k, v in (result.cpu_seconds or table.seconds).items() if k not in (SYNTH, DEID)}
+            )
         result.profile = stage_profile(stacks, table.intervals, profile_stage)
         result.profile["slowest"] = slowest
         profile_out = out_dir / f"e2e-{people}.profile.json"
