@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.evaluation import cli as evaluation_cli
     from pipelines.linkage import cli as linkage_cli
     from pipelines.monitoring import cli as monitoring_cli
-    from pipelines.ops import cli_audit, cli_crash, cli_keys
+    from pipelines.ops import cli_audit, cli_bench_e2e, cli_crash, cli_keys
     from pipelines.privacy import cli as privacy_cli
     from pipelines.synth import cli as synth_cli
     from pipelines.warehouse import cli as warehouse_cli
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard_cli.register_bench(bench_sub)
     monitoring_cli.register_bench(bench_sub)
     cli_crash.register_bench(bench_sub)
+    cli_bench_e2e.register_bench(bench_sub)
     return parser
 
 
