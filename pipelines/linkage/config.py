@@ -66,6 +66,9 @@ class LinkageSettings:
     keep_pairs_above: float = 0.01
     # DuckDB threads (None: DuckDB's default, all cores).
     threads: int | None = None
+    # DuckDB's memory for scoring (its default is 80% of the machine: the demo county's linkage reached 13.7 GB);
+    # above it DuckDB spills to a folder in the identity zone (the pairs are identifiable), removed afterwards.
+    memory_limit: str = "4GB"
 
     def __post_init__(self) -> None:
         if not 0.0 < self.review_threshold <= self.match_threshold <= 1.0:

@@ -29,7 +29,9 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -405,7 +407,37 @@ def _linker(sdf: Any, model: dict[str, Any]) -> Any:
     return Linker(sdf, copy.deepcopy(model), log_level=None)
 
 
-def score_pairs(frame: pd.DataFrame, settings: LinkageSettings, incremental: bool) -> ScoredPairs:
+def _memory_limit(value: str) -> str:
+    """A DuckDB memory size such as ``4GB`` or ``512MB``; anything else is refused before it reaches SQL."""
+    text = value.strip().upper().replace(" ", "")
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", text):
+        raise ValueError("linkage memory_limit must be a size such as 4GB or 512MB")
+    return text
+
+
+def configure_connection(con: Any, settings: LinkageSettings, spill_dir: Path | None) -> None:
+    """Threads, memory and where DuckDB may spill. DuckDB spills an in-memory database to ``.tmp`` in the working
+    directory by default: blocked pairs are identifiable, so they spill into ``spill_dir`` (in the identity zone)
+    or, without one, not at all."""
+    if settings.threads:
+        con.execute(f"SET threads = {int(settings.threads)}")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = '{_memory_limit(settings.memory_limit)}'")
+    if spill_dir is not None:
+        spill_dir.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = '{_quoted(spill_dir)}'")
+    else:
+        con.execute("SET temp_directory = ''")
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def score_pairs(
+    frame: pd.DataFrame, settings: LinkageSettings, incremental: bool, spill_dir: Path | None = None
+) -> ScoredPairs:
     """Train (when there is enough data) and score blocked pairs; returns pairs above ``keep_pairs_above``.
 
     Splink is driven through its public interface only: training runs on one linker, its result is read back with
@@ -418,10 +450,7 @@ def score_pairs(frame: pd.DataFrame, settings: LinkageSettings, incremental: boo
 
     _quiet_splink()
     con = duckdb.connect(":memory:")
-    if settings.threads:
-        con.execute(f"SET threads = {int(settings.threads)}")
-    con.execute("SET preserve_insertion_order = false")
-    con.execute("SET enable_progress_bar = false")
+    configure_connection(con, settings, spill_dir)
     db_api = DuckDBAPI(con)
     sdf = db_api.register(_typed(frame), table_name="linkage_records")
     model = splink_settings(incremental, frame)

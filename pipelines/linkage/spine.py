@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -397,7 +398,11 @@ def build_spine(
         frame = model_input(norm, pd.Series(to_score), settings)
         seconds["normalise"] = time.perf_counter() - t
         t = time.perf_counter()
-        scored = score_pairs(frame, settings, incremental=bool(len(spine)))
+        spill = identity_dir / ".linkage_spill"
+        try:
+            scored = score_pairs(frame, settings, incremental=bool(len(spine)), spill_dir=spill)
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
         pairs = scored.pairs
         notes = scored.training_notes
         write_text(identity_dir / MODEL_FILE, json.dumps(scored.model_json, indent=1, default=str))

@@ -155,3 +155,40 @@ def test_undated_record_cannot_chain_two_dated_people(tmp_path: Path) -> None:
     assert ids["p1"] != ids["p2"]
     assert ids["x"] in {ids["p1"], ids["p2"]}
     assert result.n_links_refused >= 1
+
+
+def test_scoring_spills_inside_the_identity_zone_and_leaves_nothing_there(tmp_path: Path, monkeypatch) -> None:
+    """DuckDB spills an in-memory database to `.tmp` in the working directory by default: identifiable pairs."""
+    import duckdb
+
+    from pipelines.linkage import model
+
+    con = duckdb.connect(":memory:")
+    model.configure_connection(con, SETTINGS, tmp_path / "spill")
+    assert con.execute("select current_setting('temp_directory')").fetchone()[0] == str(tmp_path / "spill")
+    assert con.execute("select current_setting('memory_limit')").fetchone()[0].startswith("3.7")  # 4GB in GiB
+    used: list[Path | None] = []
+    real = model.score_pairs
+
+    def recording(frame, settings, incremental, spill_dir=None):
+        used.append(spill_dir)
+        return real(frame, settings, incremental, spill_dir=spill_dir)
+
+    monkeypatch.setattr(model, "score_pairs", recording)  # imported inside build_spine
+    build_spine(people([A, B, C]), tmp_path / "identity", SETTINGS)
+    assert used == [tmp_path / "identity" / ".linkage_spill"]
+    assert not (tmp_path / "identity" / ".linkage_spill").exists()
+
+
+@pytest.mark.parametrize("value", ["4GB", "512MB", "1.5GiB"])
+def test_a_linkage_memory_limit_is_a_size(value: str) -> None:
+    from pipelines.linkage.model import _memory_limit
+
+    assert _memory_limit(value) == value.upper()
+
+
+def test_a_linkage_memory_limit_that_is_not_a_size_is_refused() -> None:
+    from pipelines.linkage.model import _memory_limit
+
+    with pytest.raises(ValueError, match="size"):
+        _memory_limit("4GB'; drop table x; --")
