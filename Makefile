@@ -12,7 +12,7 @@ export DAGSTER_HOME ?= $(HFC_DATA_DIR)/dagster
 # sqlfluff compiles the dbt project without building anything
 SQLFLUFF_ENV := HFC_WAREHOUSE_BUILD_PATH=:memory: HFC_PSEUDONYMISED_DIR=$(HFC_DATA_DIR)/pseudonymised
 
-.PHONY: help install browser run test test-quick ui dashboard docs lint fix bench clean
+.PHONY: help install browser run test test-heavy test-quick ui dashboard docs lint fix bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -36,11 +36,14 @@ browser: ## install Debian's chromium for the browser tests, if it is not there 
 run: install ## build the synthetic county (if data/landing is empty) and run every asset into warehouse/outcomes.duckdb
 	$(BIN)/hfc demo
 
-test: install browser ## run the whole test suite (unit, assets, dbt, end to end)
-	$(BIN)/pytest -n 2
+test: install browser ## run the test suite (unit, assets, dbt, end to end) but the heavy operations tests
+	$(BIN)/pytest -n 2 -m "not heavy"
+
+test-heavy: install ## the operations tests that run the pipeline several times: crash loop, faults, purge, key rotation
+	$(BIN)/pytest -n 2 -m heavy
 
 test-quick: install ## the quick loop: everything but tests marked slow
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow and not heavy"
 
 ui: install ## Dagster's UI on http://127.0.0.1:3000 (assets, runs, checks, partitions)
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml

@@ -17,7 +17,7 @@ import pytest
 from pipelines.ops import crash
 from pipelines.ops.recovery import BUILDING_INFIX
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.heavy]  # make test-heavy: several whole runs
 
 # (stage, step, seconds into it): de-identification of free text, the spine, between the audit and the swap
 KILLS = [

@@ -17,7 +17,7 @@ import duckdb
 import psutil
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.heavy]  # make test-heavy: several whole runs
 
 REPO = Path(__file__).resolve().parents[2]
 VOLATILE = {"loaded_at", "linkage_run_id", "evaluated_at"}  # when a load ran, not what it did

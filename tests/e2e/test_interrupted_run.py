@@ -16,7 +16,7 @@ import pytest
 
 from pipelines.linkage.opt_out import OPT_OUT_FILE
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.heavy]  # make test-heavy: several whole runs
 
 VOLATILE = {"loaded_at", "linkage_run_id", "evaluated_at"}  # when a load (or a drift test) ran, not what it did
 

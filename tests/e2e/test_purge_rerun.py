@@ -26,7 +26,7 @@ from pipelines.ops import audit
 from pipelines.privacy.truth_scan import anywhere_values
 from pipelines.settings import Zones
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.heavy]  # make test-heavy: several whole runs
 
 REPO = Path(__file__).resolve().parents[2]
 VOLATILE = {"loaded_at", "linkage_run_id", "evaluated_at"}  # as tests/e2e/test_interrupted_run.py

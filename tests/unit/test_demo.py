@@ -78,6 +78,7 @@ def test_a_run_that_failed_for_another_reason_names_no_delivery() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_a_blocked_delivery_is_one_line_on_screen_and_its_stack_trace_is_in_the_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -14,7 +14,7 @@ from pipelines.privacy.keys import PseudonymisationKey, load_key, read_zone_key,
 from pipelines.pseudonymisation import publish_period
 from pipelines.settings import Zones
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.heavy]  # make test-heavy: several whole runs
 
 NEW = PseudonymisationKey(b"rotated-key-for-the-test-county-only")
 
