@@ -153,12 +153,13 @@ def require_not_killed(returncode: int) -> None:
 @retry_transient
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     recover(zones(), context.instance, current_run_id=context.run_id)  # a killed build's copy, runs left STARTED
-    check_zone_consistent(zones().pseudonymised, "dbt build")  # one key id across what dbt reads, or no build
     published = warehouse_path()
     full = restricted_warehouse_path()
     full.parent.mkdir(parents=True, exist_ok=True)
     building = full.with_name(f"{full.name}.building-{context.run_id[:8]}")
+    # files first (a corrupt partition is named, with the backfill that rewrites it), then their key ids
     check_before_build(published, full, zones().pseudonymised, context.run_id, context.log.warning)
+    check_zone_consistent(zones().pseudonymised, "dbt build")  # one key id across what dbt reads, or no build
     if full.exists():
         shutil.copy2(full, building)
     env = {**dbt_environment(), "HFC_WAREHOUSE_BUILD_PATH": str(building)}
