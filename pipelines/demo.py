@@ -632,7 +632,9 @@ def leak_scan(zone: Zones) -> int:
         "scanning the warehouse, the restricted store, the pseudonymised zone, the reports and the release for planted "
         "identifiers"
     )
-    places = [warehouse_path(), zone.restricted, zone.pseudonymised, zone.reports, release_dir(), zone.root / "logs"]
+    # the run's log, the audit trail and the operations state (alerts, the rotation journal) are outputs too
+    places = [warehouse_path(), zone.restricted, zone.pseudonymised, zone.reports, release_dir()]
+    places += [zone.root / name for name in ("logs", "audit", "ops") if (zone.root / name).exists()]
     result = scan_truth(zone.synth_truth, zone.pseudonymised, places, load_key())
     lines = summary_lines(result)
     if result.clean:
