@@ -43,21 +43,26 @@ def _aside(target: Path) -> Path:
     return target.with_name(f".{target.name}.writing-{os.getpid()}")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+def writer_gone(leftover: Path) -> bool:
+    """Whether the process that wrote ``leftover`` (``.<name>.writing-<pid>``) is gone: no process has its pid, or
+    the one that has it started after the file was last changed (a recycled pid, not the writer). The file's ctime,
+    not its mtime: ``copy_file`` gives the file its source's mtime."""
+    from pipelines.ops.recovery import process_alive
+
+    pid = leftover.name.rsplit("-", 1)[-1]
+    if not pid.isdigit() or int(pid) == os.getpid():
         return False
-    except PermissionError:
-        return True
-    return True
+    try:
+        changed = leftover.stat().st_ctime
+    except FileNotFoundError:
+        return False
+    return not process_alive(int(pid), not_after=changed)
 
 
 def remove_stale(target: Path) -> None:
     """Remove what a writer of ``target`` killed mid-write left beside it (its process is gone)."""
     for leftover in target.parent.glob(f".{target.name}.writing-*"):
-        pid = leftover.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if writer_gone(leftover):
             with suppress(OSError):
                 leftover.unlink()
 

@@ -6,7 +6,8 @@ block, so it leaves:
 - the dbt build's working copy of the full warehouse, ``outcomes_full.duckdb.building-<run>`` and its ``.wal``,
   beside the full build in the restricted zone (a whole warehouse per crash);
 - the files a writer stages before its atomic rename: ``*.tmp`` / ``*.parquet.tmp`` in the accepted rows, the
-  pseudonymised zone, the identity zone and the reports, ``.outcomes.duckdb.publishing`` (and ``.wal``) beside the
+  pseudonymised zone, the identity zone and the reports, ``.<name>.writing-<pid>`` (``pipelines.ops.atomic``) there
+  and in quarantine, ``.outcomes.duckdb.publishing`` (and ``.wal``) beside the
   published warehouse and the restricted copy, ``.release.staging`` beside the release;
 - dagster-dbt's per-invocation target folder, ``dbt_project/target/warehouse_dbt_assets-<run>-<hash>`` (20-30 MB of
   compiled SQL and a manifest copy; dagster-dbt leaves one behind after every build, finished or killed);
@@ -99,8 +100,9 @@ def process_start_time(pid: int) -> float | None:
 
 
 def process_alive(pid: int, not_after: float | None = None) -> bool:
-    """Is ``pid`` running, and (given ``not_after``, when the run began) did it start before that moment? A process
-    that started later has only been given a recycled pid."""
+    """Is ``pid`` running, and (given ``not_after``, when the run began or its file was written) did it start before
+    that moment? A process that started later has only been given a recycled pid. The one liveness check: dead runs
+    here, and the files a killed writer left aside (``pipelines.ops.atomic.remove_stale``)."""
     if pid <= 0:
         return False
     if Path("/proc").is_dir():
@@ -232,6 +234,29 @@ def staged_leftovers(zone: Zones) -> list[Path]:
     return sorted(set(found))
 
 
+def aside_leftovers(zone: Zones) -> list[Path]:
+    """What :mod:`pipelines.ops.atomic` wrote aside (``.<name>.writing-<pid>``) for a writer that is gone (killed
+    mid-write). A later write of the same file removes it too, but an old period's file may never be written again,
+    and the partial file holds the rows being written: identifiable ones in ``_accepted`` and quarantine, which
+    ``hfc purge`` would otherwise never remove."""
+    from pipelines.ops.atomic import writer_gone
+
+    folders = (
+        zone.landing / "_accepted",
+        zone.landing / "_purged",
+        zone.quarantine,
+        zone.pseudonymised,
+        zone.identity,
+        zone.reports,
+        zone.restricted,
+    )
+    found: list[Path] = []
+    for folder in folders:
+        if folder.is_dir():
+            found.extend(p for p in folder.rglob(".*.writing-*") if p.is_file() and writer_gone(p))
+    return sorted(found)
+
+
 def restore_release(live: list[RunState]) -> bool:
     """A run killed between the release swap's two renames (pipelines/disclosure/release.py) left the old release as
     ``.<name>.previous`` and none in its place: put the old one back, unless a live run may be in its swap now."""
@@ -296,6 +321,10 @@ def recover(zone: Zones, instance: object | None = None, current_run_id: str | N
         if oldest_live is not None and modified >= oldest_live:
             result.files_kept.append(path.name)
         elif _remove(path):
+            result.files_removed.append(path.name)
+
+    for path in aside_leftovers(zone):  # its writer's pid is checked itself: no need to compare with live runs
+        if _remove(path):
             result.files_removed.append(path.name)
 
     from pipelines.settings import REPO_ROOT

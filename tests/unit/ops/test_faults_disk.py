@@ -237,3 +237,21 @@ def test_a_writer_killed_mid_write_leaves_a_partial_file_the_next_write_removes(
     live.write_bytes(b"busy")
     write_text(target, "whole")
     assert target.read_text() == "whole" and not stale.exists() and live.exists()
+
+
+def test_a_leftover_whose_pid_was_recycled_is_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pid in the name is running, but that process started after the file was last written: not its writer
+    (the check is ``pipelines.ops.recovery.process_alive``, shared with crash recovery)."""
+    import time
+
+    from pipelines.ops import recovery
+
+    target = tmp_path / "data.parquet"
+    recycled = tmp_path / f".data.parquet.writing-{os.getppid()}"
+    recycled.write_bytes(b"half")
+    real = recovery.process_start_time
+    monkeypatch.setattr(  # as if the parent had been started a minute from now, under the dead writer's pid
+        recovery, "process_start_time", lambda pid: time.time() + 60 if pid == os.getppid() else real(pid)
+    )
+    write_text(target, "whole")
+    assert target.read_text() == "whole" and not recycled.exists()

@@ -149,3 +149,21 @@ def test_an_old_release_left_after_a_finished_swap_is_removed(data: Path, instan
     recovery.recover(zones(), instance)
     assert not (data / ".release.previous").exists()
     assert (data / "release" / "manifest.json").read_text() == '{"new": 1}'
+
+
+def test_what_a_killed_writer_left_aside_is_removed_and_a_live_writers_kept(
+    data: Path, instance: dg.DagsterInstance
+) -> None:
+    dead, live = _dead_pid(), os.getppid()  # the parent started before the files were written: a writer at work
+    gone = [
+        data / "landing" / "_accepted" / "ed_attendances" / f".2024-01.parquet.writing-{dead}",
+        data / "quarantine" / "ed_attendances" / f".ED_2024-01.csv.writing-{dead}",
+        data / "pseudonymised" / "ed_attendances" / "period=2024-01" / f".data.parquet.writing-{dead}",
+    ]
+    busy = data / "identity" / f".record_person.parquet.writing-{live}"
+    for path in [*gone, busy]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    result = recovery.recover(zones(), instance)
+    assert not any(p.exists() for p in gone) and busy.exists()
+    assert sorted(result.files_removed) == sorted(p.name for p in gone)
