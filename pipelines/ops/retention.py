@@ -1,8 +1,9 @@
 """Retention: ``hfc purge --older-than`` removes identifiable-zone data of old delivery periods, once it is safe.
 
 For each feed and delivery period that ended before the cut-off (``config/retention.yaml``'s ``older_than``, or
-``--older-than``), three things are removed: the delivery files in ``landing/<feed>/`` (every file for the period,
-superseded ones and ``.ctl`` control totals included), the accepted rows ``landing/_accepted/<feed>/<period>.parquet``
+``--older-than``), three things are removed: the delivery files in ``landing/<feed>/`` (every delivery of the feed
+for the period, superseded ones and ``.ctl`` control totals included; a file there that is not one of the feed's
+deliveries, which ingest reports as a stray, stays), the accepted rows ``landing/_accepted/<feed>/<period>.parquet``
 and the quarantine files of the period (``quarantine/<feed>/<file>``, ``.rows.csv``, ``.reason.json``). Only when:
 
 - the delivery was loaded: its load audit (``pseudonymised/_load_audit``) says ``loaded``, the newest landing file
@@ -19,7 +20,8 @@ ingest does not report a purged period as "no delivery" (and withdraw its partit
 a partition whose accepted rows are gone, the spine is given the purged records' stored values (they are not "gone"),
 and the opt-out keeps covering them. Each period purged is an audit entry (``retention.purge``).
 
-The marker is written before anything is removed, so a purge killed half way is finished by the next one.
+The marker is written before anything is removed, so a purge killed half way is finished by the next one (the files
+it had checked and listed only: a delivery landed since stays, and ingest loads it once the purge is finished).
 This module reads identifiable zones (landing, quarantine, identity): it reports counts, periods and file names only.
 """
 
@@ -31,8 +33,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from pipelines.ops.atomic import remove_stale, write_parquet, write_text
 from pipelines.settings import REPO_ROOT, Zones
 
 if TYPE_CHECKING:
@@ -203,14 +206,37 @@ def _period_files(folder: Path, period: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and period_of(p) == period)
 
 
-def _candidate_periods(zones: Zones, feed: str) -> set[str]:
+def _landing_files(spec: FeedSpec, folder: Path, period: str | None = None) -> list[Path]:
+    """The feed's deliveries in ``landing/<feed>/`` and their ``.ctl`` control totals (of one period, or all).
+
+    Not the other files there: another feed's delivery dropped in the wrong folder, an upload still arriving under a
+    hidden name, anything ingest reports as a stray (``pipelines.ingest.landing.stray_files``). None of them was
+    loaded as this feed's, so none of them is this feed's to purge."""
+    from fnmatch import fnmatch
+
+    from pipelines.ingest.reader import period_of
+
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and not p.name.startswith(".")
+        and fnmatch(p.name.removesuffix(".ctl"), spec.file_pattern)
+        and (period is None or period_of(p) == period)
+    )
+
+
+def _candidate_periods(zones: Zones, spec: FeedSpec) -> set[str]:
     from pipelines.ingest.load import ACCEPTED_DIR
     from pipelines.ingest.reader import period_of
 
-    found: set[str] = set()
-    for folder in (zones.landing / feed, zones.quarantine / feed):
-        if folder.is_dir():
-            found |= {p for p in (period_of(f) for f in folder.iterdir() if f.is_file()) if p}
+    feed = spec.name
+    found = {p for p in (period_of(f) for f in _landing_files(spec, zones.landing / feed)) if p}
+    folder = zones.quarantine / feed
+    if folder.is_dir():
+        found |= {p for p in (period_of(f) for f in folder.iterdir() if f.is_file()) if p}
     accepted = zones.landing / ACCEPTED_DIR / feed
     if accepted.is_dir():
         found |= {p.stem for p in accepted.glob("*.parquet")}
@@ -284,8 +310,11 @@ def plan(zones: Zones, when: Cutoff, feeds: list[str] | None = None) -> list[Per
     for feed in feeds or list(FEED_SPECS):
         spec = FEED_SPECS[feed]
         by_period = deliveries_by_period(spec, zones)
-        for period in sorted(p for p in _candidate_periods(zones, feed) if when.covers(p)):
-            landing = _period_files(zones.landing / feed, period)
+        for period in sorted(p for p in _candidate_periods(zones, spec) if when.covers(p)):
+            resuming = purge_state(zones, feed, period) == "purging"  # a purge killed half way: checked then
+            landing = _landing_files(spec, zones.landing / feed, period)
+            if resuming:  # only what that purge checked; a delivery landed since is loaded once the purge is done
+                landing = _checked_by_killed_purge(zones, feed, period, landing)
             quarantine = _period_files(zones.quarantine / feed, period)
             accepted = accepted_path(zones, feed, period)
             item = Period(feed, period, False, "", landing, quarantine, accepted if accepted.exists() else None)
@@ -300,7 +329,6 @@ def plan(zones: Zones, when: Cutoff, feeds: list[str] | None = None) -> list[Per
                 item.reason = f"not loaded (its delivery is {audit['status']}: held in quarantine or never came)"
                 continue
             newest = by_period.get(period, [])
-            resuming = purge_state(zones, feed, period) == "purging"  # checked before; files half removed since
             if newest and not resuming and content_hash(newest[-1].read_bytes()) != item.content_sha256:
                 item.reason = f"not loaded yet: {newest[-1].name} differs from the delivery the load audit recorded"
                 continue
@@ -328,6 +356,28 @@ def plan(zones: Zones, when: Cutoff, feeds: list[str] | None = None) -> list[Per
             item.quarantine_rows = int(audit["rows_quarantined"]) + _held_rows(quarantine)
             item.purge, item.reason = True, "loaded, published and linked"
     return out
+
+
+def _read_marker(zones: Zones, feed: str, period: str) -> dict[str, Any]:
+    target = purged_marker(zones, feed, period)
+    try:
+        body = json.loads(target.read_text(encoding="utf-8")) if target.exists() else {}
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _checked_by_killed_purge(zones: Zones, feed: str, period: str, files: list[Path]) -> list[Path]:
+    """Of ``files``, those the killed purge had checked and listed in its marker and that have not changed since
+    (a delivery re-sent under the same name is a new file). Another run's ingest leaves a period being purged alone,
+    so a delivery that landed meanwhile was never loaded: it must stay, and is loaded once the purge is finished."""
+    marker = _read_marker(zones, feed, period)
+    listed = {str(name) for name in marker.get("landing_files", []) or []}
+    try:
+        at = datetime.fromisoformat(str(marker["at"])).timestamp() + 1.0  # the marker's time is to the second
+    except (KeyError, ValueError):
+        return []
+    return [p for p in files if p.name in listed and p.stat().st_ctime <= at]
 
 
 def _held_rows(files: list[Path]) -> int:
@@ -361,14 +411,12 @@ def _write_marker(zones: Zones, item: Period, purge_id: str, state: str) -> None
         "landing_rows": item.landing_rows,
         "quarantine_rows": item.quarantine_rows,
     }
-    previous = json.loads(target.read_text(encoding="utf-8")) if target.exists() else {}
+    previous = _read_marker(zones, item.feed, item.period)
     if previous:  # a purge resumed, or a second purge of the same period (a file re-appeared): add to it
         body["landing_files"] = sorted({*previous.get("landing_files", []), *body["landing_files"]})
         body["quarantine_files"] = sorted({*previous.get("quarantine_files", []), *body["quarantine_files"]})
         body["accepted_rows"] = max(int(previous.get("accepted_rows", 0)), item.accepted_rows)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(body, indent=2, sort_keys=True), encoding="utf-8")
-    tmp.replace(target)
+    write_text(target, json.dumps(body, indent=2, sort_keys=True))
 
 
 def _write_records(zones: Zones, item: Period) -> None:
@@ -393,14 +441,12 @@ def _write_records(zones: Zones, item: Period) -> None:
             "in_opt_out_scope": in_scope.to_numpy(dtype=bool),
         }
     )
-    target = purged_records_path(zones, item.feed, item.period)
-    tmp = target.with_suffix(".tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(target)
+    write_parquet(frame, purged_records_path(zones, item.feed, item.period))
 
 
 def apply(zones: Zones, items: list[Period], when: Cutoff) -> str:
     """Remove what ``items`` marks for purging; one audit entry per period. Returns the purge id."""
+    from pipelines.ingest.load import accepted_path
     from pipelines.ops.audit import record
 
     purge_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
@@ -411,8 +457,10 @@ def apply(zones: Zones, items: list[Period], when: Cutoff) -> str:
         _write_records(zones, item)
         for path in [*item.landing_files, *item.quarantine_files]:
             path.unlink(missing_ok=True)
+            remove_stale(path)  # a copy into quarantine cut short by a kill: part of the file, identifiable
         if item.accepted is not None:
             item.accepted.unlink(missing_ok=True)
+        remove_stale(accepted_path(zones, item.feed, item.period))
         _write_marker(zones, item, purge_id, "purged")
         record(
             "retention.purge",

@@ -175,3 +175,46 @@ def test_a_purge_killed_half_way_is_finished_by_the_next(county: Zones) -> None:
     assert not accepted_path(zone, spec.name, NEW).exists()
     assert not [p for p in (zone.landing / spec.name).iterdir() if NEW in p.name]
     assert retention.plan(zone, when, [spec.name]) == []  # nothing left to purge or to keep
+
+
+def test_a_file_in_the_landing_folder_that_is_not_the_feeds_delivery_is_not_purged(county: Zones) -> None:
+    zone = county
+    when = retention.cutoff("1", today=date(2024, 4, 1))
+    spec = FEED_SPECS["council_contacts"]
+    folder = zone.landing / spec.name
+    misplaced = folder / FEED_SPECS["ed_attendances"].file_pattern.replace("*", NEW)  # another feed's, never loaded
+    arriving = folder / f".upload_{NEW}.csv.part"  # an upload still arriving under a hidden name
+    for stray in (misplaced, arriving):
+        stray.write_text("a,b\n1,2\n", encoding="utf-8")
+    (item,) = [i for i in retention.plan(zone, when, [spec.name]) if i.period == NEW]
+    assert item.purge, item.reason
+    assert item.landing_files and misplaced not in item.landing_files and arriving not in item.landing_files
+    retention.apply(zone, [item], when)
+    assert misplaced.exists() and arriving.exists()
+    assert not any(p.exists() for p in item.landing_files)
+    assert [i for i in retention.plan(zone, when, [spec.name]) if i.period == NEW] == []  # no period of strays
+
+
+def test_a_delivery_landed_while_a_purge_was_killed_stays_and_is_loaded_after_it(county: Zones) -> None:
+    zone = county
+    when = retention.cutoff("1", today=date(2024, 4, 1))
+    spec = FEED_SPECS["ed_attendances"]
+    (item,) = [i for i in retention.plan(zone, when, [spec.name]) if i.period == NEW]
+    assert item.purge, item.reason
+    retention._write_marker(zone, item, "killed", "purging")  # then the process died
+    retention._write_records(zone, item)
+    newest = deliveries_by_period(spec, zone)[NEW][-1]
+    corrected = newest.with_name(spec.file_pattern.replace("*", f"{NEW}_v2"))
+    corrected.write_bytes(newest.read_bytes().replace(b"\n", b"\r\n", 1))  # the agency's correction, not loaded
+    assert load_period(spec, NEW, zone, validate=False).purged  # ingest leaves a period being purged alone
+
+    (again,) = [i for i in retention.plan(zone, when, [spec.name]) if i.period == NEW]
+    assert again.purge, again.reason
+    assert corrected not in again.landing_files
+    retention.apply(zone, [again], when)
+    assert corrected.exists() and retention.purge_state(zone, spec.name, NEW) == "purged"
+
+    result = load_period(spec, NEW, zone, validate=False)  # the purge finished: the new delivery is loaded
+    assert not result.purged and result.status == "loaded" and result.file == corrected.name
+    (after,) = [i for i in retention.plan(zone, when, [spec.name]) if i.period == NEW]
+    assert not after.purge  # not published from the new delivery yet
