@@ -20,7 +20,10 @@ Each file is rewritten aside and renamed into place; ``ops/key_rotation.json`` (
 done, nothing else) makes a killed rotation resumable, and the zone's key record (``pseudonymised/_key_id.json``) says
 "rotating" from the first rewrite to the last, so no pipeline run writes or builds on a half-rotated zone
 (:func:`pipelines.privacy.keys.ensure_zone_key`). Nothing starts unless every token on disk is the old key's (or, on
-resume, the new key's in the files the rotation has done) and every token has its value in the identity zone.
+resume, the new key's in the files the rotation has done) and every token has its value in the identity zone. The new
+key id is recorded only when no file of the zone holds another (a run that checked the key just before the rotation
+began may still write after the files were listed); otherwise the rotation stops, still "rotating", and the next run
+re-keys what was written late, a journaled file included.
 """
 
 from __future__ import annotations
@@ -274,7 +277,14 @@ def _rewrite(
             if value is None:
                 out.append(None)
                 continue
-            out.append(maps[domains[i] if per_row else domains][value])  # type: ignore[index]
+            rekeyed = maps.get(domains[i] if per_row else domains, {}).get(value)  # type: ignore[index, arg-type]
+            if rekeyed is None:  # the file changed after it was checked; a KeyError would quote the token
+                raise RotationError(
+                    f"{spec.path}: a token in {column} has no value in the identity zone (the file was written again "
+                    "after rotation checked it); the files done so far are journaled: run hfc rotate-key again "
+                    "with the same keys"
+                )
+            out.append(rekeyed)
             cells += 1
         index = table.schema.get_field_index(column)
         table = table.set_column(index, table.schema.field(index), pa.array(out, type=table.schema.field(index).type))
@@ -372,9 +382,10 @@ def rotate_key(
     todo: list[TokenFile] = []
     problems: list[str] = []
     for spec in files:
-        if spec.path in done:
+        if spec.path in done and _rotated(zones.pseudonymised / spec.path, new):
             result.files_resumed += 1
             continue
+        done.discard(spec.path)  # journaled, then written again with the old key (see _not_rotated): re-key it
         table = pq.read_table(zones.pseudonymised / spec.path, columns=_read_columns(spec))
         state, column = _state(spec, table, maps, new_ids)
         if state == "old":  # (a file without tokens too: its key_id changes)
@@ -416,6 +427,13 @@ def rotate_key(
         if _after_file is not None:
             _after_file("journaled", spec.path)
     result.seconds_rewrite = time.perf_counter() - started
+    late = _not_rotated(zones, new)
+    if late:  # the zone stays "rotating" and the journal stays: the next run re-keys them
+        raise RotationError(
+            "files were written with another key id while the rotation ran (by a run that checked the zone's key "
+            "before the rotation began): " + ", ".join(late[:10]) + (" and more" if len(late) > 10 else "") + ". "
+            "Let the writers finish, then run hfc rotate-key again with the same keys to re-key them"
+        )
     result.done = sorted(done)
     if not journal.get("audited"):
         from pipelines.ops.audit import record
@@ -434,6 +452,19 @@ def rotate_key(
     write_zone_key(zones.pseudonymised, ZoneKey(new.key_id))
     journal_path(zones).unlink(missing_ok=True)
     return result
+
+
+def _rotated(path: Path, new: PseudonymisationKey) -> bool:
+    """The file's key ids are the new key's (or it has none)."""
+    return not (file_key_ids(path) - {new.key_id})
+
+
+def _not_rotated(zones: Zones, new: PseudonymisationKey) -> list[str]:
+    """Tokened files of the zone holding another key id than the new key's. Writers are refused from the moment the
+    zone's record says "rotating", but a run that checked the record just before may still write after the files
+    were listed; the new key id is recorded only when this is empty."""
+    root = zones.pseudonymised
+    return [str(p.relative_to(root)) for p in tokened_files(root) if not _rotated(p, new)]
 
 
 def _read_columns(spec: TokenFile) -> list[str]:

@@ -221,3 +221,41 @@ def test_a_rotation_killed_after_its_last_file_finishes_without_a_second_audit_e
     assert result.files + result.files_resumed == 7 and result.tokens == 0  # (files without tokens are rewritten)
     _assert_rotated(zones, expected)
     assert len((zones.root / "audit" / "audit.jsonl").read_text().splitlines()) == 1
+
+
+def test_a_file_written_with_the_old_key_during_the_rotation_is_re_keyed_before_the_new_key_is_recorded(
+    county: tuple[Zones, Zones], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that checked the zone's key just before the rotation marked it may still write after the files were
+    listed (here: over a file already re-keyed). The rotation must not record the new key over old tokens."""
+    zones, expected = county
+    target = zones.pseudonymised / "ambulance_calls" / "period=2024-01" / "data.parquet"
+    old_bytes = target.read_bytes()
+    seen: list[str] = []
+
+    def late_writer(at: str, path: str) -> None:
+        if at == "journaled":
+            seen.append(path)
+            if len(seen) == 7:  # every file done: the late run's partition lands now
+                target.write_bytes(old_bytes)
+
+    monkeypatch.setattr(rotate, "_after_file", late_writer)
+    with pytest.raises(RotationError, match=r"ambulance_calls/period=2024-01/data\.parquet") as exc:
+        rotate_key(zones, OLD, NEW)
+    assert OLD.key_id not in str(exc.value).split(":")[0] and "run hfc rotate-key again" in str(exc.value)
+    monkeypatch.setattr(rotate, "_after_file", None)
+    assert read_zone_key(zones.pseudonymised) == ZoneKey(OLD.key_id, rotating_to=NEW.key_id)  # writers still refused
+    assert not (zones.root / "audit" / "audit.jsonl").exists()
+    result = rotate_key(zones, OLD, NEW)  # resumed: the journaled file is checked again, not skipped
+    assert result.files == 1 and result.files_resumed == 6
+    _assert_rotated(zones, expected)
+
+
+def test_a_token_that_lost_its_value_between_check_and_rewrite_is_named_not_quoted(county: tuple[Zones, Zones]) -> None:
+    zones, _ = county
+    (spec,) = [s for s in token_files(zones) if s.path.startswith("ambulance_calls/")]
+    table = rotate.pq.read_table(zones.pseudonymised / spec.path)
+    token = table.column("record_key")[0].as_py()
+    with pytest.raises(RotationError, match="record_key") as exc:
+        rotate._rewrite(spec, table, {}, NEW)
+    assert token not in str(exc.value)
