@@ -14,7 +14,7 @@ from pipelines.defs.resources import DeidentifierResource, PseudonymisationKeyRe
 from pipelines.feeds import FEED_SPECS
 from pipelines.feeds.base import Role
 from pipelines.ingest.load import audit_path
-from pipelines.settings import Zones
+from pipelines.settings import Zones, disclosure_threshold
 from tests.feed_rows import rows, write_delivery
 
 POLICE = FEED_SPECS["police_incidents"]
@@ -212,3 +212,20 @@ def test_a_header_only_delivery_and_a_stray_file_fail_the_ingest_warnings_check(
     assert "AMB_CALLS_2024-01.txt" in check.metadata["details"].value
     assert "landing/ambulance_calls/" in check.metadata["details"].value
     assert _observations(result)["2024-01"]["warnings"].value == {"no_rows": 1}
+
+
+def test_a_small_count_of_rows_held_is_not_said_in_the_log_but_kept_in_the_metadata(tmp_path: Path) -> None:
+    zones = Zones(tmp_path)
+    body = rows(POLICE, 4)
+    body[1][POLICE.column_names.index("INCIDENT_REF")] = body[0][POLICE.column_names.index("INCIDENT_REF")]
+    write_delivery(POLICE, zones.landing / POLICE.name, period="2024-03", body=body)  # held whole: 4 rows
+    tags = {"dagster/asset_partition_range_start": "2024-03", "dagster/asset_partition_range_end": "2024-03"}
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("police_incidents_deliveries", ["2024-03"])
+        result = _materialize(tmp_path, instance, build_raw_asset(POLICE), tags=tags)
+        lines = [e.user_message for e in instance.all_logs(result.run_id) if "quarantined whole" in e.user_message]
+    said = f"(fewer than {disclosure_threshold() + 1} rows held)"  # 7 by default, never lower
+    assert lines and all(said in line for line in lines)
+    assert not any("4 rows" in line for line in lines)
+    gate = _evaluations(result)["great_expectations_gate"]
+    assert gate.metadata["rows_held"].value == 4  # the exact count stays in the check's metadata

@@ -8,6 +8,12 @@ a file held whole counted with the rows it holds. Asset checks say what a person
 (an encoding other than the declared one, a header and no rows, event dates far from the period,
 files in the folder that are not this feed's deliveries) and the suite's warnings.
 Metadata holds counts, reason codes and file names only, never a value from the file.
+
+Counts in messages: a count this asset puts in a log line says 1 to the disclosure threshold as "fewer than N", as
+``hfc demo`` does on screen (``pipelines.ops.progress.safe_count``); the exact counts are in the asset's and its
+checks' metadata, for the reconciliation. Nothing here reaches an alert sink with a count: ``pipelines.ops.alerts``
+forwards only the message of an exception our code raised (this asset raises none with a count), and a blocked
+delivery by the names of its checks.
 """
 
 import fcntl
@@ -23,8 +29,9 @@ from pipelines.ingest.errors import Alert
 from pipelines.ingest.landing import stray_files
 from pipelines.ingest.load import LoadResult, load_period
 from pipelines.ops.audit import record
+from pipelines.ops.progress import safe_count
 from pipelines.ops.runs import ingest_pool, retry_transient
-from pipelines.settings import Zones, control_total_shortfall
+from pipelines.settings import Zones, control_total_shortfall, disclosure_threshold
 
 
 def _metadata(results: list[LoadResult]) -> dict[str, object]:
@@ -242,6 +249,7 @@ def build_raw_asset(spec: FeedSpec) -> dg.AssetsDefinition:
     def raw_feed(context: dg.AssetExecutionContext, zones: ZonesResource) -> dg.MaterializeResult:
         zone = zones.get()
         shortfall = control_total_shortfall()
+        threshold = disclosure_threshold()
         results = [load_period(spec, period, zone, others, shortfall=shortfall) for period in context.partition_keys]
         strays = [s.alert(spec) for s in stray_files(spec, zone, FEED_SPECS.values())]
         for alert in strays:
@@ -249,8 +257,8 @@ def build_raw_asset(spec: FeedSpec) -> dg.AssetsDefinition:
         for r in results:
             if r.status == "rejected_file":
                 context.log.error(
-                    f"{spec.name} {r.period} {r.file}: delivery quarantined whole ({r.rows_quarantined} rows held): "
-                    f"{r.message}"
+                    f"{spec.name} {r.period} {r.file}: delivery quarantined whole "
+                    f"({safe_count(r.rows_quarantined, threshold)} rows held): {r.message}"
                 )
             elif r.validation is not None and r.validation.warnings:
                 context.log.warning(r.validation.message())
