@@ -50,8 +50,31 @@ def accepted_person_records(zones: Zones) -> pd.DataFrame:
         frames.insert(0, kept)
     if not frames:
         return pd.DataFrame(columns=["record_id", "source"])
-    records = pd.concat(frames, ignore_index=True)
+    records = concat_typed(frames)
     return records.drop_duplicates(["source", "record_id"], keep="last").reset_index(drop=True)
+
+
+def concat_typed(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """``pd.concat(frames, ignore_index=True)`` with each column's dtype chosen explicitly, as pandas 2 chooses it.
+
+    A feed without an identity field gives an all-None ``object`` column, where the others give ``string``; an empty
+    period gives an empty frame. pandas 2 leaves such entries out when it picks the result's dtype (``string``), and
+    warns that pandas 3 will not (``object``). So the dtype is taken from the frames with a value in the column, and
+    every frame's column (a missing one too) is cast to it before the concat: the same frame, in any version."""
+    columns: list[str] = []
+    for frame in frames:
+        columns.extend(c for c in frame.columns if c not in columns)
+    dtypes = {}
+    for column in columns:
+        holding = [f[[column]].iloc[:0] for f in frames if column in f.columns and f[column].notna().any()]
+        if holding:  # zero rows each: pandas' own common dtype of those columns, for the cost of nothing
+            dtypes[column] = pd.concat(holding, ignore_index=True)[column].dtype
+    aligned = []
+    for frame in frames:
+        frame = frame.reindex(columns=columns)  # a missing column: all NA, then cast as the others
+        cast = {c: t for c, t in dtypes.items() if frame[c].dtype != t}
+        aligned.append(frame.astype(cast) if cast else frame)
+    return pd.concat(aligned, ignore_index=True)
 
 
 def _purged_spine_records(zones: Zones) -> pd.DataFrame:
