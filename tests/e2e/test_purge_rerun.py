@@ -9,14 +9,11 @@ in it.
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
-import pandas as pd
 import pytest
 
 from pipelines.cli import main as hfc_main
@@ -25,11 +22,10 @@ from pipelines.linkage.opt_out import published_path
 from pipelines.ops import audit
 from pipelines.privacy.truth_scan import anywhere_values
 from pipelines.settings import Zones
+from tests.warehouse_snapshot import REPO, assert_same_warehouse, hfc_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.heavy]  # make test-heavy: several whole runs
 
-REPO = Path(__file__).resolve().parents[2]
-VOLATILE = {"loaded_at", "linkage_run_id", "evaluated_at"}  # as tests/e2e/test_interrupted_run.py
 OLDEST = "2024-01"
 STAGES = {
     "ingest.delivery",
@@ -41,28 +37,6 @@ STAGES = {
     "release.write",
     "retention.purge",
 }
-
-
-def _snapshot(path: Path) -> dict[str, pd.DataFrame]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
-        out = {}
-        for schema, table in tables:
-            frame = con.execute(f'select * from "{schema}"."{table}"').df()
-            frame = frame.drop(columns=[c for c in frame.columns if c in VOLATILE])
-            out[f"{schema}.{table}"] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
-        return out
-
-
-def _env(root: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HFC_PSEUDONYMISATION", "HFC_MODE"))}
-    env.update(
-        HFC_DATA_DIR=str(root / "data"),
-        HFC_WAREHOUSE_PATH=str(root / "warehouse" / "outcomes.duckdb"),
-        DAGSTER_HOME=str(root / "data" / "dagster"),
-        PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),  # this checkout's code
-    )
-    return env
 
 
 def _files_of(folder: Path, period: str) -> list[Path]:
@@ -77,7 +51,7 @@ def test_purge_the_oldest_period_then_rerun_changes_nothing(
     shutil.copytree(demo_run.data_dir, data, ignore=shutil.ignore_patterns("*.building-*", "*.wal"))
     (tmp_path / "warehouse").mkdir()
     shutil.copy2(demo_run.warehouse, tmp_path / "warehouse" / "outcomes.duckdb")
-    for name, value in _env(tmp_path).items():
+    for name, value in hfc_env(tmp_path).items():
         monkeypatch.setenv(name, value)
     purge = ["purge", "--older-than", "1 month", "--as-of", "2024-03-01"]  # periods that ended before 2024-02-01
 
@@ -101,7 +75,7 @@ def test_purge_the_oldest_period_then_rerun_changes_nothing(
 
     rerun = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "demo"],
-        env=_env(tmp_path),
+        env=hfc_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=1800,  # a loaded machine (the suite on 2 shared cores) has needed more than 900 s
@@ -109,10 +83,7 @@ def test_purge_the_oldest_period_then_rerun_changes_nothing(
     )
     assert rerun.returncode == 0, rerun.stderr[-4000:]
 
-    clean, after = _snapshot(demo_run.warehouse), _snapshot(tmp_path / "warehouse" / "outcomes.duckdb")
-    assert sorted(clean) == sorted(after)
-    for table, frame in clean.items():
-        pd.testing.assert_frame_equal(frame, after[table], check_dtype=False, obj=table)
+    assert_same_warehouse(demo_run.warehouse, tmp_path / "warehouse" / "outcomes.duckdb")
     for feed in purged:  # still gone, and not re-created by the re-run
         assert not _files_of(data / "landing" / feed, OLDEST)
         assert not accepted_path(zone, feed, OLDEST).exists()
