@@ -4,8 +4,9 @@ Every file the pipeline writes into a zone (accepted rows, the load audit, publi
 counts, the spine) is written beside its target under a hidden name and renamed over it only once it is whole
 (``os.replace`` is atomic on one file system). A write that fails part way -- a full disk (``ENOSPC``), a quota, an
 I/O error -- removes its partial file and raises :class:`WriteFailed`, which names the file and the cause (never a
-value from the data) and says the previous file is kept. The hidden name starts with a dot and does not end in
-``.parquet``, so no reader's glob (``*/*.parquet``) ever picks it up.
+value from the data) and says the previous file is kept; pyarrow refusing a column (whose message quotes the cell)
+raises :class:`WriteRefused`, naming the file and the column only. The hidden name starts with a dot and does not
+end in ``.parquet``, so no reader's glob (``*/*.parquet``) ever picks it up.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import errno
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -24,6 +26,27 @@ if TYPE_CHECKING:
 
 class WriteFailed(OSError):
     """A zone file could not be written; the previous file (if any) is unchanged."""
+
+
+class WriteRefused(ValueError):
+    """pyarrow could not convert a frame's column to write it; the previous file (if any) is unchanged. Its own
+    message is withheld: it quotes the cell it could not convert (``Could not convert '<value>' with type str``)."""
+
+
+_ARROW_COLUMN = re.compile(r"Conversion failed for column (.+?) with type (\S+)")
+
+
+def _refused(target: Path, error: BaseException) -> WriteRefused | None:
+    """A value-free :class:`WriteRefused` for a pyarrow error (naming the column when pyarrow does), else None."""
+    if not type(error).__module__.startswith("pyarrow"):
+        return None
+    found = _ARROW_COLUMN.search(str(error))
+    column = f" column {found.group(1)} (of type {found.group(2)})" if found else " a column"
+    kept = "the previous file is kept" if target.exists() else "no file was written"
+    return WriteRefused(
+        f"could not write {target}: {type(error).__name__} converting{column}; its message is withheld, as it can "
+        f"quote a value: {kept}"
+    )
 
 
 def describe(error: BaseException) -> str:
@@ -88,6 +111,9 @@ def write_aside(target: Path) -> Iterator[Path]:
             kept = "the previous file is kept" if target.exists() else "no file was written"
             hint = "; free space on that disk and re-run" if code in (errno.ENOSPC, errno.EDQUOT) else "; re-run"
             raise WriteFailed(code, f"could not write {target}: {describe(error)}: {kept}{hint}") from error
+        refused = _refused(target, error)
+        if refused is not None:
+            raise refused from None  # not chained: the traceback would print pyarrow's message with the value
         raise
 
 

@@ -255,3 +255,19 @@ def test_a_leftover_whose_pid_was_recycled_is_removed(tmp_path: Path, monkeypatc
     )
     write_text(target, "whole")
     assert target.read_text() == "whole" and not recycled.exists()
+
+
+def test_a_column_pyarrow_cannot_convert_is_named_and_its_value_never_quoted(tmp_path: Path) -> None:
+    """pyarrow's own message quotes the cell (``Could not convert '<value>' with type str``); the run's log and an
+    alert get the file and the column only, and the previous file is kept."""
+    from pipelines.ops.atomic import WriteRefused
+
+    target = tmp_path / "2024-01.parquet"
+    write_parquet(pd.DataFrame({"nhs_number": ["old"]}), target)
+    secret = "not-a-real-value-7f3a"
+    with pytest.raises(WriteRefused, match="nhs_number") as caught:
+        write_parquet(pd.DataFrame({"nhs_number": [12, secret]}), target)
+    assert secret not in str(caught.value) and "previous file is kept" in str(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__  # not printed with the traceback
+    assert pd.read_parquet(target)["nhs_number"].tolist() == ["old"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
