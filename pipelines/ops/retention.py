@@ -240,6 +240,8 @@ def _candidate_periods(zones: Zones, spec: FeedSpec) -> set[str]:
     accepted = zones.landing / ACCEPTED_DIR / feed
     if accepted.is_dir():
         found |= {p.stem for p in accepted.glob("*.parquet")}
+    # a purge killed after its last removal, before it marked the period purged: nothing left but to finish it
+    found |= {p for p in purged_periods(zones, feed) if purge_state(zones, feed, p) == "purging"}
     return found
 
 
@@ -461,8 +463,7 @@ def apply(zones: Zones, items: list[Period], when: Cutoff) -> str:
         if item.accepted is not None:
             item.accepted.unlink(missing_ok=True)
         remove_stale(accepted_path(zones, item.feed, item.period))
-        _write_marker(zones, item, purge_id, "purged")
-        record(
+        record(  # before the marker says "purged": a purge killed between the two is audited again, never not at all
             "retention.purge",
             root=zones.root,
             purge_id=purge_id,
@@ -478,4 +479,5 @@ def apply(zones: Zones, items: list[Period], when: Cutoff) -> str:
             quarantine_files=len(item.quarantine_files),
             quarantine_rows=item.quarantine_rows,
         )
+        _write_marker(zones, item, purge_id, "purged")
     return purge_id

@@ -218,3 +218,41 @@ def test_a_delivery_landed_while_a_purge_was_killed_stays_and_is_loaded_after_it
     assert not result.purged and result.status == "loaded" and result.file == corrected.name
     (after,) = [i for i in retention.plan(zone, when, [spec.name]) if i.period == NEW]
     assert not after.purge  # not published from the new delivery yet
+
+
+def test_a_purge_killed_before_it_marks_the_period_purged_has_its_audit_entry(
+    county: Zones, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zone = county
+    when = retention.cutoff("1", today=date(2024, 4, 1))
+    spec = FEED_SPECS["ed_attendances"]
+    _link(zone)  # the delivery loaded by the test before: linked and published, so purgeable again
+    _publish(zone, spec.name, NEW)
+    (item,) = [i for i in retention.plan(zone, when, [spec.name]) if i.period == NEW]
+    assert item.purge, item.reason
+    write_marker = retention._write_marker
+
+    def killed_at_the_end(zones: Zones, item: retention.Period, purge_id: str, state: str) -> None:
+        if state == "purged":
+            raise KeyboardInterrupt("killed")
+        write_marker(zones, item, purge_id, state)
+
+    trail = audit.audit_path(zone.root)
+
+    def purges() -> int:
+        return sum(
+            e["action"] == "retention.purge" and (e["feed"], e["period"]) == (spec.name, NEW)
+            for e in audit.entries(trail)
+        )
+
+    before = purges()
+    monkeypatch.setattr(retention, "_write_marker", killed_at_the_end)
+    with pytest.raises(KeyboardInterrupt):
+        retention.apply(zone, [item], when)
+    monkeypatch.setattr(retention, "_write_marker", write_marker)
+    assert purges() == before + 1  # what was removed is in the trail
+    assert retention.purge_state(zone, spec.name, NEW) == "purging"
+    (again,) = [i for i in retention.plan(zone, when, [spec.name]) if i.period == NEW]  # nothing left but the marker
+    assert again.purge and not again.files, again.reason
+    retention.apply(zone, [again], when)
+    assert retention.purge_state(zone, spec.name, NEW) == "purged" and audit.verify(trail).ok
