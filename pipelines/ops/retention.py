@@ -236,7 +236,7 @@ def _candidate_periods(zones: Zones, spec: FeedSpec) -> set[str]:
     found = {p for p in (period_of(f) for f in _landing_files(spec, zones.landing / feed)) if p}
     folder = zones.quarantine / feed
     if folder.is_dir():
-        found |= {p for p in (period_of(f) for f in folder.iterdir() if f.is_file()) if p}
+        found |= {p for p in (period_of(f) for f in folder.iterdir() if f.is_file() and f.name[0] != ".") if p}
     accepted = zones.landing / ACCEPTED_DIR / feed
     if accepted.is_dir():
         found |= {p.stem for p in accepted.glob("*.parquet")}
@@ -317,7 +317,8 @@ def plan(zones: Zones, when: Cutoff, feeds: list[str] | None = None) -> list[Per
             landing = _landing_files(spec, zones.landing / feed, period)
             if resuming:  # only what that purge checked; a delivery landed since is loaded once the purge is done
                 landing = _checked_by_killed_purge(zones, feed, period, landing)
-            quarantine = _period_files(zones.quarantine / feed, period)
+            # not a hidden file: a copy into quarantine being written aside now (a dead writer's goes in apply())
+            quarantine = [p for p in _period_files(zones.quarantine / feed, period) if not p.name.startswith(".")]
             accepted = accepted_path(zones, feed, period)
             item = Period(feed, period, False, "", landing, quarantine, accepted if accepted.exists() else None)
             out.append(item)

@@ -5,6 +5,7 @@ the spine's input, the opt-out) neither loses nor changes anything."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 
@@ -184,13 +185,16 @@ def test_a_file_in_the_landing_folder_that_is_not_the_feeds_delivery_is_not_purg
     folder = zone.landing / spec.name
     misplaced = folder / FEED_SPECS["ed_attendances"].file_pattern.replace("*", NEW)  # another feed's, never loaded
     arriving = folder / f".upload_{NEW}.csv.part"  # an upload still arriving under a hidden name
-    for stray in (misplaced, arriving):
+    copying = zone.quarantine / spec.name / f".{spec.file_pattern.replace('*', NEW)}.writing-{os.getppid()}"
+    copying.parent.mkdir(parents=True, exist_ok=True)  # a live writer's copy into quarantine, written aside
+    for stray in (misplaced, arriving, copying):
         stray.write_text("a,b\n1,2\n", encoding="utf-8")
     (item,) = [i for i in retention.plan(zone, when, [spec.name]) if i.period == NEW]
     assert item.purge, item.reason
     assert item.landing_files and misplaced not in item.landing_files and arriving not in item.landing_files
+    assert copying not in item.quarantine_files
     retention.apply(zone, [item], when)
-    assert misplaced.exists() and arriving.exists()
+    assert misplaced.exists() and arriving.exists() and copying.exists()
     assert not any(p.exists() for p in item.landing_files)
     assert [i for i in retention.plan(zone, when, [spec.name]) if i.period == NEW] == []  # no period of strays
 
