@@ -476,7 +476,8 @@ def score_pairs(
     rel = con.sql(
         f"SELECT unique_id_l, unique_id_r, match_probability, {', '.join(gammas)} FROM {predictions.physical_name}"
     )
-    pairs = rel.df()
+    # gamma levels are small integers: int8, not int64 (four 8-byte columns for each of millions of pairs)
+    pairs = rel.df().astype({"match_probability": np.float64, **{g.split(" AS ")[-1]: np.int8 for g in gammas}})
     model_json = linker.misc.save_model_to_json()
     con.close()
     pairs = _apply_deterministic(pairs, (settings.match_threshold + settings.review_threshold) / 2)

@@ -174,6 +174,22 @@ def linkage_quality(
     return pd.DataFrame(rows, columns=list(QUALITY_COLUMNS))
 
 
+def _source_codes(left: pd.Series, right: pd.Series) -> tuple[list[str], tuple[np.ndarray, np.ndarray]]:
+    """Both columns of source names as codes into one sorted list of names (categoricals are used as they are)."""
+    if isinstance(left.dtype, pd.CategoricalDtype) and isinstance(right.dtype, pd.CategoricalDtype):
+        names = sorted(set(left.cat.categories.astype(str)) | set(right.cat.categories.astype(str)))
+        position = {name: i for i, name in enumerate(names)}
+
+        def recode(column: pd.Series) -> np.ndarray:
+            mapping = np.array([position[str(c)] for c in column.cat.categories], dtype=np.int64)
+            return mapping[column.cat.codes.to_numpy()]
+
+        return names, (recode(left), recode(right))
+    both = pd.concat([left.astype(str), right.astype(str)], ignore_index=True)
+    codes, uniques = pd.factorize(both, sort=True)
+    return [str(u) for u in uniques], (codes[: len(left)].astype(np.int64), codes[len(left) :].astype(np.int64))
+
+
 def estimated_quality(pairs: pd.DataFrame, n_records: int) -> pd.DataFrame:
     """Expected precision and recall from match probabilities, where there is no truth.
 
@@ -184,22 +200,35 @@ def estimated_quality(pairs: pd.DataFrame, n_records: int) -> pd.DataFrame:
     agency-pair rows.
     """
     rows: list[dict] = []
+    probability = pairs["match_probability"].to_numpy(dtype=np.float64)
+    linked_all = pairs["linked"].to_numpy(dtype=bool)
 
-    def add(frame: pd.DataFrame, scope: str, n: int, **labels: str | None) -> None:
-        prob = frame["match_probability"].to_numpy(dtype=np.float64)
-        linked = frame["linked"].to_numpy(dtype=bool)
+    def add(prob: np.ndarray, linked: np.ndarray, scope: str, n: int, **labels: str | None) -> None:
         expected_true = float(prob.sum())
         predicted = float(linked.sum())
         tp = float(prob[linked].sum())
         rows.append(_row("estimated", scope, n, expected_true, predicted, tp, **labels))
 
-    add(pairs, "overall", n_records)
+    add(probability, linked_all, "overall", n_records)
     if {"source_l", "source_r"} <= set(pairs.columns) and len(pairs):
-        lo = pairs[["source_l", "source_r"]].min(axis=1)
-        hi = pairs[["source_l", "source_r"]].max(axis=1)
-        keyed = pairs.assign(source_l=lo, source_r=hi)
-        for (source_l, source_r), frame in keyed.groupby(["source_l", "source_r"]):
-            add(frame, "agency_pair", 0, source_l=source_l, source_r=source_r)
+        # Each agency pair, its sources in alphabetical order, its pairs in their order (so each sum is the one a
+        # group-by would give): codes of the sorted source names, not string comparisons per pair (millions).
+        names, codes = _source_codes(pairs["source_l"], pairs["source_r"])
+        lo = np.minimum(codes[0], codes[1])
+        hi = np.maximum(codes[0], codes[1])
+        group = lo * len(names) + hi
+        order = np.argsort(group, kind="stable")
+        bounds = np.flatnonzero(np.diff(group[order])) + 1
+        for members in np.split(order, bounds):
+            g = int(group[members[0]])
+            add(
+                probability[members],
+                linked_all[members],
+                "agency_pair",
+                0,
+                source_l=names[g // len(names)],
+                source_r=names[g % len(names)],
+            )
     out = pd.DataFrame(rows, columns=list(QUALITY_COLUMNS))
     out.loc[out["scope"] == "agency_pair", "n_records"] = pd.NA
     return out

@@ -91,7 +91,9 @@ class SpineResult:
     n_splits: int
     n_review_pairs: int
     n_links_refused: int
-    pairs: pd.DataFrame  # scored pairs of this run: source_l/r, record_id_l/r, match_probability, linked
+    # scored pairs of this run: source_l/r (categorical), match_probability, linked; record positions l, r in
+    # the stored spine's order (record ids are not repeated per pair: the demo county scores ~16 million pairs)
+    pairs: pd.DataFrame
     quality: pd.DataFrame | None
     training_notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -290,7 +292,8 @@ class _Clusters:
         if len(ma) < len(mb):
             ra, rb, ma, mb = rb, ra, mb, ma
         self.parent[rb] = ra
-        self.members[ra] = ma + mb
+        # extended in place: a new list per union copied a large cluster's members every time it grew
+        self.members.setdefault(ra, ma).extend(mb)
         self.members.pop(rb, None)
         nb = self.nhs.pop(rb, None)
         if nb:
@@ -513,6 +516,9 @@ def build_spine(
     # persist
     t = time.perf_counter()
     keys = all_records["_key"].to_numpy()
+    # Links carry their records' positions (``l``, ``r``) beside the keys: a key is one position in
+    # ``all_records``, so positions stand for keys without looking millions of keys up again (the demo county
+    # accepts about 16 million links, most of them between records of one person).
     new_links = pd.DataFrame(
         {
             "key_l": keys[cand_l[accepted]],
@@ -520,27 +526,31 @@ def build_spine(
             "match_probability": candidate["match_probability"].to_numpy()[accepted] if len(candidate) else [],
             "reason": _link_reasons(candidate)[accepted] if len(candidate) else [],
             "run_id": run_id,
+            "l": cand_l[accepted].astype(np.int64),
+            "r": cand_r[accepted].astype(np.int64),
         }
     )
     parts = [frame for frame in (old[kept_old][list(new_links.columns)], new_links) if len(frame)]
     links = pd.concat(parts, ignore_index=True) if parts else new_links
     # a re-scored record can be linked again to a record it was already linked to: keep the earlier link
-    links = links.drop_duplicates(["key_l", "key_r"], keep="first").reset_index(drop=True)
+    links = links.drop_duplicates(["l", "r"], keep="first").reset_index(drop=True)
+    del new_links, parts, old
     # clerical review: undecided pairs between the thresholds whose records are not (yet) one person
-    pair_out = _pairs_with_keys(pairs, all_records, settings)
-    review = _review_pairs(identity_dir, pair_out, all_records, person_ids, dec, settings)
+    probability = pairs["match_probability"].to_numpy(dtype=np.float64) if len(pairs) else np.zeros(0)
+    in_band = (probability >= settings.review_threshold) & (probability < settings.match_threshold)
+    review = _review_pairs(
+        identity_dir, _pairs_with_keys(pairs[in_band], all_records, settings), all_records, person_ids, dec, settings
+    )
     strict_ids, lenient_ids = alternative_person_ids(
         keys,
         person_ids,
-        links.assign(
-            l=key_to_pos.reindex(links["key_l"].to_numpy()).to_numpy(),
-            r=key_to_pos.reindex(links["key_r"].to_numpy()).to_numpy(),
-        ),
+        links,
         dec,
         review,
         _Clusters(len(all_records), nhs_list, dob_list, forbid),
         settings,
     )
+    links = links.drop(columns=["l", "r"])
     stored = all_records.drop(columns="_key").assign(
         person_id=person_ids,
         person_id_strict=strict_ids,
@@ -584,6 +594,7 @@ def build_spine(
     )
     quality = None
     standard = mapping[["source", "record_id", "person_id"]]
+    pair_out = _pair_sources(pairs, all_records, settings)
     if truth is not None:
         quality = linkage_quality(standard.drop_duplicates(["source", "record_id"]), truth)
     elif len(pair_out):
@@ -802,6 +813,30 @@ def read_corrections(identity_dir: Path) -> pd.DataFrame:
     return pd.DataFrame(columns=list(CORRECTION_COLUMNS))
 
 
+def _pair_sources(pairs: pd.DataFrame, all_records: pd.DataFrame, settings: LinkageSettings) -> pd.DataFrame:
+    """Every scored pair as ``l, r, source_l, source_r, match_probability, linked``: the sources categorical (one
+    small integer per pair, not a string), for the probability-based quality estimate."""
+    cols = ["l", "r", "source_l", "source_r", "match_probability", "linked"]
+    if not len(pairs):
+        return pd.DataFrame(columns=cols)
+    left = pairs["unique_id_l"].to_numpy(dtype=np.int64)
+    right = pairs["unique_id_r"].to_numpy(dtype=np.int64)
+    source = pd.Categorical(all_records["source"].astype(str).to_numpy())
+    codes = source.codes
+    categories = source.categories
+    probability = pairs["match_probability"].to_numpy(dtype=np.float64)
+    return pd.DataFrame(
+        {
+            "l": left,
+            "r": right,
+            "source_l": pd.Categorical.from_codes(codes[left], categories=categories),
+            "source_r": pd.Categorical.from_codes(codes[right], categories=categories),
+            "match_probability": probability,
+            "linked": probability >= settings.match_threshold,
+        }
+    )
+
+
 def _pairs_with_keys(pairs: pd.DataFrame, all_records: pd.DataFrame, settings: LinkageSettings) -> pd.DataFrame:
     cols = ["source_l", "record_id_l", "source_r", "record_id_r", "match_probability", "linked"]
     if not len(pairs):
@@ -899,26 +934,22 @@ def alternative_person_ids(
     (positions ``l, r``, ``decision``), ``review`` the review pairs (positions ``l, r``, ``match_probability``).
     Both results depend only on their inputs, never on row order beyond the record keys.
     """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     n = len(person_ids)
     person = np.asarray(person_ids, dtype=object)
-    # strict: union-find over the strong links within a standard person
-    parent = np.arange(n)
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = int(parent[i])
-        return i
-
     strong = links[(links["match_probability"].astype(float) >= settings.strict_threshold).to_numpy()]
     matches = dec.loc[dec["decision"] == "match", ["l", "r"]] if len(dec) else pd.DataFrame(columns=["l", "r"])
-    for a, b in [*strong[["l", "r"]].itertuples(index=False), *matches.itertuples(index=False)]:
-        if pd.isna(a) or pd.isna(b) or person[int(a)] != person[int(b)]:
-            continue
-        ra, rb = find(int(a)), find(int(b))
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    roots = np.array([find(i) for i in range(n)], dtype=np.int64)
+    edge_l = np.concatenate([strong["l"].to_numpy(dtype=np.float64), matches["l"].to_numpy(dtype=np.float64)])
+    edge_r = np.concatenate([strong["r"].to_numpy(dtype=np.float64), matches["r"].to_numpy(dtype=np.float64)])
+    known = ~(np.isnan(edge_l) | np.isnan(edge_r))
+    edge_l, edge_r = edge_l[known].astype(np.int64), edge_r[known].astype(np.int64)
+    within = person[edge_l] == person[edge_r]
+    # the parts are the connected components of the strong links within each standard person; a component's label
+    # only names it (parts are told apart and ranked by size and first key below), so any labelling gives the same ids
+    graph = coo_matrix((np.ones(int(within.sum()), dtype=np.int8), (edge_l[within], edge_r[within])), shape=(n, n))
+    roots = connected_components(graph, directed=False)[1].astype(np.int64)
     parts = pd.DataFrame({"person": person, "part": roots, "key": np.asarray(keys, dtype=object)})
     parts = (
         parts.groupby(["person", "part"], sort=False)
