@@ -135,7 +135,7 @@ def test_a_file_locked_by_a_writer_fails_after_a_short_wait_naming_the_file_and_
     started = time.monotonic()
     with pytest.raises(WarehouseLocked) as caught:
         wait_until_unlocked(path, wait=1.0, poll=0.2, log=said.append)
-    assert 1.0 <= time.monotonic() - started < 10
+    assert time.monotonic() - started >= 1.0  # it waited; that it gives up at all is what raising shows
     assert caught.value.pid == holder.pid
     message = str(caught.value)
     assert str(path) in message and f"process {holder.pid}" in message and "unchanged" in message
