@@ -1,9 +1,9 @@
 """Count the DuckDB-only constructs left in the compiled dbt project (issue 22, the Spark port).
 
-Run after `dbt compile` on the duckdb target; give it the compiled folder. Each construct is a regular expression
-over the compiled SQL of the models (macros expanded) and the tests (unit tests compile only in a build); the
-output is the number of nodes each one touches, the table docs/scale.md starts from. As models are ported through
-the cross_db macros the counts fall, and the Spark build can be held to zero.
+Give it a compiled folder (`dbt compile --target-path ...`). Each construct is a regular expression over the
+compiled SQL of the models (macros expanded) and the tests (unit tests compile only in a build). On the DuckDB
+target's compiled SQL it gives the inventory in docs/scale.md (the cross_db macros keep DuckDB's SQL as it was);
+on the Spark target's (`dbt compile --target spark`) it lists what is left to port, which should reach zero.
 
     python tests/spark/duckdb_constructs.py dbt_project/target/compiled/hfc_outcomes
 """
