@@ -9,8 +9,8 @@ source as (
 renamed as (
 
     select
-        cast(locality_code as varchar) as locality_code,
-        cast(intervention as varchar) as intervention,
+        cast(locality_code as {{ type_text() }}) as locality_code,
+        cast(intervention as {{ type_text() }}) as intervention,
         cast(go_live_date as date) as go_live_on
     from source
 
