@@ -38,6 +38,7 @@ estimated only with n_treated >= 30 and both groups above the threshold.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,7 @@ from pipelines.evaluation.config import (
     WINDOWS,
     disclosure_threshold,
 )
+from pipelines.evaluation.fepois import fepois
 from pipelines.evaluation.matching import MATCH_COLUMNS, MatchResult, Panel, build_panel, features, match
 
 
@@ -84,31 +86,65 @@ class Fit:
     p: float
 
 
-def _poisson(d: pd.DataFrame, formula: str, term: str, cluster: str, weighted: bool) -> Fit | None:
-    """A pyfixest `fepois` fit with person fixed effects; None when it cannot be estimated (separation)."""
+def _poisson(d: Long, formula: str, term: str, cluster: str, weighted: bool) -> Fit | None:
+    """A fixed-effects Poisson fit (`y ~ regressors | unit`) with person fixed effects, as pyfixest's `fepois`
+    computes it; None when it cannot be estimated (separation).
+
+    Units with no event are dropped here, so pyfixest's own separation check (fixed-effect levels whose outcomes
+    are all zero) can find nothing. The fit runs in `fepois.fepois` (pyfixest's computation without its formula
+    machinery, which costs more than the fit on these small designs); where that declines, pyfixest itself."""
     if not _all_cells_have_events(d):
         return None
-    d = d[d.groupby("unit")["y"].transform("sum") > 0]  # a unit with no event carries no information
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = pf.fepois(
-                formula,
-                data=d,
-                vcov={"CRV1": cluster},
-                offset="log_months",
-                weights="w" if weighted else None,
-                lean=True,
-                copy_data=False,
-            )
-            coef, se = float(model.coef()[term]), float(model.se()[term])
-            ci = model.confint(alpha=0.05).loc[term]
-            p = float(model.pvalue()[term])
-    except Exception:  # pyfixest raises many types on degenerate data; the row says so instead
-        return None
+    codes = pd.factorize(np.asarray(d["unit"]))[0]
+    informative = np.bincount(codes, weights=np.asarray(d["y"]))[codes] > 0  # a unit with no event carries none
+    d = {k: np.asarray(v)[informative] for k, v in d.items()}
+    lhs, rhs = formula.split("~")
+    regressors, fe = (part.strip() for part in rhs.split("|"))
+    names = [v.strip() for v in regressors.split("+")]
+    fit = None
+    if lhs.strip() == "y" and fe == "unit" and term in names and all(v in d for v in names):
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                fit = fepois(
+                    d["y"],
+                    np.column_stack([d[v].astype(float) for v in names]),
+                    d["unit"],
+                    d["log_months"].astype(float),
+                    d["w"].astype(float) if weighted else None,
+                    {c: d[c] for c in cluster.split("+")},
+                )
+        except Exception:  # pyfixest decides below
+            fit = None
+    if fit is not None:
+        j = names.index(term)
+        coef, se, p, low, high = (float(a[j]) for a in (fit.coef, fit.se, fit.p, fit.low, fit.high))
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = pf.fepois(
+                    formula,
+                    data=pd.DataFrame({c: v for c, v in d.items() if c in _FIT_COLUMNS or c.startswith("post_x_")}),
+                    vcov={"CRV1": cluster},
+                    offset="log_months",
+                    weights="w" if weighted else None,
+                    separation_check=[],
+                    lean=True,
+                    copy_data=False,
+                )
+                row = model.tidy(alpha=0.05).loc[term]  # coef, se, p and the interval of confint(alpha=0.05)
+                coef, se, p = float(row["Estimate"]), float(row["Std. Error"]), float(row["Pr(>|t|)"])
+                low, high = float(row["2.5%"]), float(row["97.5%"])
+        except Exception:  # pyfixest raises many types on degenerate data; the row says so instead
+            return None
     if not np.isfinite(se) or se <= 0:
         return None
-    return Fit(coef, se, float(ci.iloc[0]), float(ci.iloc[1]), p)
+    return Fit(coef, se, low, high, p)
+
+
+# what a fit reads: outcome, regressors, fixed effect, offset, weight and the cluster variables
+_FIT_COLUMNS = frozenset({"y", "post", "treated_post", "unit", "log_months", "w", "match_set", "person"})
 
 
 def _ols(
@@ -144,35 +180,56 @@ def _ols(
     return Fit(coef, se, float(low), float(high), float(res.pvalues[-1]))
 
 
-def _window_sums(panel: Panel, cumulative: np.ndarray, rows: np.ndarray, s: np.ndarray, w: int) -> pd.DataFrame:
+def _window_sums(
+    panel: Panel, cumulative: np.ndarray, rows: np.ndarray, s: np.ndarray, w: int
+) -> dict[str, np.ndarray]:
     """Pre (s-W..s-1) and post (s+1..s+W) window sums and months observed of each (person row, index month)."""
     pre_lo = np.maximum(0, s - w)
     post_hi = np.minimum(panel.months - 1, s + w)
-    return pd.DataFrame(
-        {
-            "pre": cumulative[rows, s] - cumulative[rows, pre_lo],
-            "pre_months": s - pre_lo,
-            "post": cumulative[rows, post_hi + 1] - cumulative[rows, s + 1],
-            "post_months": post_hi - s,
-        }
-    )
+    return {
+        "pre": cumulative[rows, s] - cumulative[rows, pre_lo],
+        "pre_months": s - pre_lo,
+        "post": cumulative[rows, post_hi + 1] - cumulative[rows, s + 1],
+        "post_months": post_hi - s,
+    }
 
 
-def _long(units: pd.DataFrame, sums: pd.DataFrame) -> pd.DataFrame:
-    """Two rows per unit (pre, post) for the fixed-effects Poisson model."""
-    base = units[["unit", "match_set", "person", "treated", "w", *[v for v in MATCH_VARIABLES if v in units]]]
-    base = base.reset_index(drop=True)
-    sums = sums.reset_index(drop=True)
-    pre = base.assign(y=sums["pre"].to_numpy(), months=sums["pre_months"].to_numpy(), post=0)
-    post = base.assign(y=sums["post"].to_numpy(), months=sums["post_months"].to_numpy(), post=1)
-    out = pd.concat([pre, post], ignore_index=True)
-    out = out[out["months"] > 0]
+def _take(arrays: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: v[rows] for k, v in arrays.items()}
+
+
+def _stack(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k: np.concatenate([a[k], b[k]]) for k in a}
+
+
+# the long table of a fit: column name -> array (a DataFrame reads the same way); arrays, because it is built for
+# every fit and a frame costs more than the fit
+Long = Mapping[str, np.ndarray]
+
+
+def _long(units: Long, sums: Long, *, adjust: bool = False) -> dict[str, np.ndarray]:
+    """Two rows per unit (pre, post) for the fixed-effects Poisson model; with `adjust`, the matching variables
+    (centred on the treated) x post. `units` holds the units' columns, `sums` their window sums."""
+    months = np.concatenate([sums["pre_months"], sums["post_months"]])
+    keep = months > 0
+    n = len(sums["pre"])
+    post = np.repeat(np.array([0, 1], dtype=np.int64), n)[keep]
+    out = {c: np.tile(units[c], 2)[keep] for c in _LONG_UNIT_COLUMNS}
+    out["y"] = np.concatenate([sums["pre"], sums["post"]])[keep]
+    out["months"] = months[keep]
+    out["post"] = post
     out["log_months"] = np.log(out["months"].astype(float))
-    out["treated_post"] = out["treated"] * out["post"]
-    for v in MATCH_VARIABLES:
-        if v in out:
-            out[f"post_x_{v}"] = out["post"] * (out[v] - out.loc[out["treated"].eq(1), v].mean())
+    out["treated_post"] = out["treated"] * post
+    if adjust:
+        treated = out["treated"] == 1
+        for v in MATCH_VARIABLES:
+            if v in units:
+                x = np.tile(units[v], 2)[keep]
+                out[f"post_x_{v}"] = post * (x - x[treated].mean())
     return out
+
+
+_LONG_UNIT_COLUMNS = ("unit", "match_set", "person", "treated", "w")
 
 
 # comparisons are drawn with replacement, so one person can sit in many matched sets: cluster on both
@@ -180,18 +237,27 @@ CLUSTER = "match_set+person"
 ADJUSTMENT = " + ".join(f"post_x_{v}" for v in MATCH_VARIABLES)
 
 
-def _all_cells_have_events(d: pd.DataFrame) -> bool:
+def _all_cells_have_events(d: Long) -> bool:
     """Every group's pre and post window has an event: otherwise the ratio is 0 or infinite (separation)."""
-    sums = d.groupby(["treated", "post"])["y"].sum()
-    return len(sums) == 2 * d["treated"].nunique() and bool((sums > 0).all())
+    treated, post, y = (np.asarray(d[c]) for c in ("treated", "post", "y"))
+    for value in np.unique(treated):
+        for p in (0, 1):
+            cell = (treated == value) & (post == p)
+            if not cell.any() or not y[cell].sum() > 0:
+                return False
+    return True
 
 
-def _rate_change(df: pd.DataFrame) -> float:
-    """Weighted post/pre rate ratio of the units in `df` (long format)."""
-    pre, post = df[df["post"].eq(0)], df[df["post"].eq(1)]
-    rate_pre = (pre["y"] * pre["w"]).sum() / (pre["months"] * pre["w"]).sum()
-    rate_post = (post["y"] * post["w"]).sum() / (post["months"] * post["w"]).sum()
-    return float(rate_post / rate_pre) if rate_pre > 0 else float("nan")
+def _rate_change(df: Long, rows: np.ndarray | None = None) -> float:
+    """Weighted post/pre rate ratio of the units in `df` (long format), or of its `rows` (a mask)."""
+    post, y, w, months = (np.asarray(df[c]) for c in ("post", "y", "w", "months"))
+    if rows is not None:
+        post, y, w, months = post[rows], y[rows], w[rows], months[rows]
+    pre, after = post == 0, post == 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate_pre = (y[pre] * w[pre]).sum() / (months[pre] * w[pre]).sum()
+        rate_post = (y[after] * w[after]).sum() / (months[after] * w[after]).sum()
+        return float(rate_post / rate_pre) if rate_pre > 0 else float("nan")
 
 
 def _row(fit: Fit | None, *, ratio: bool, n_treated: int, n_comparison: int, **cols: object) -> dict:
@@ -315,8 +381,8 @@ class _Window:
     """Everything one window's estimates need, for every treated and comparison unit (subgroups select rows)."""
 
     w: int
-    sums_t: dict[str, pd.DataFrame]
-    sums_c: dict[str, pd.DataFrame]
+    sums_t: dict[str, dict[str, np.ndarray]]
+    sums_c: dict[str, dict[str, np.ndarray]]
     change_t: dict[str, np.ndarray]
     change_c: dict[str, np.ndarray]
 
@@ -353,13 +419,16 @@ def _estimate_group(
     t_matched = t_keep & t["matched"].to_numpy(dtype=bool)
     c_keep = c["match_set"].isin(set(t.loc[t_matched, "match_set"])).to_numpy()
     enough_t = max(threshold + 1, min_treated)
+    unit_columns = (*_LONG_UNIT_COLUMNS, *(MATCH_VARIABLES if adjust else ()))
+    t_arrays = {k: t[k].to_numpy() for k in unit_columns}
+    c_arrays = {k: c[k].to_numpy() for k in unit_columns}
     base = {**cols, "window_months": window.w}
     report_withheld = cols.get("subgroup") == "all"
     for outcome, sums_t in window.sums_t.items():
         b = {**base, "outcome": outcome}
         n = int(t_keep.sum())
         if n >= enough_t:
-            d = _long(t[t_keep], sums_t[t_keep])
+            d = _long(_take(t_arrays, t_keep), _take(sums_t, t_keep))
             fit = _poisson(d, "y ~ post | unit", "post", "unit", weighted=False)
             r = _row(fit, ratio=True, n_treated=n, n_comparison=0, method=METHOD_NAIVE, **b)
             r["treated_change"], r["comparison_change"] = _rate_change(d), np.nan
@@ -368,14 +437,15 @@ def _estimate_group(
             rows.append(_withheld(ratio=True, why="not estimated: too few treated", method=METHOD_NAIVE, **b))
         n_t, n_c = int(t_matched.sum()), int(c.loc[c_keep, "person"].nunique())
         if n_t >= enough_t and n_c > threshold:
-            units = pd.concat([t[t_matched], c[c_keep]], ignore_index=True)
-            sums = pd.concat([sums_t[t_matched], window.sums_c[outcome][c_keep]], ignore_index=True)
-            d = _long(units, sums)
+            units = _stack(_take(t_arrays, t_matched), _take(c_arrays, c_keep))
+            sums = _stack(_take(sums_t, t_matched), _take(window.sums_c[outcome], c_keep))
+            d = _long(units, sums, adjust=adjust)
             formula = f"y ~ post + treated_post + {ADJUSTMENT} | unit" if adjust else "y ~ post + treated_post | unit"
             fit = _poisson(d, formula, "treated_post", CLUSTER, weighted=True)
             r = _row(fit, ratio=True, n_treated=n_t, n_comparison=n_c, method=METHOD_DID, **b)
-            r["treated_change"] = _rate_change(d[d["treated"].eq(1)])
-            r["comparison_change"] = _rate_change(d[d["treated"].eq(0)])
+            is_treated = d["treated"] == 1
+            r["treated_change"] = _rate_change(d, is_treated)
+            r["comparison_change"] = _rate_change(d, ~is_treated)
             rows.append(r)
         elif report_withheld:
             why = "not estimated: too few matched treated or comparisons"
