@@ -369,8 +369,11 @@ def _read_parquet(path: Path) -> Iterator[tuple[str, str]]:
     yield "(schema)", " ".join(table.column_names)
 
 
+#: base tables only: a view has no rowid (information_schema lists views too, and reading one failed the whole file);
+#: a view's rows come from tables scanned already, and its definition is scanned as text
 _DUCKDB_TABLES = (
-    "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
+    "select table_schema, table_name from information_schema.tables"
+    " where table_catalog = current_database() and table_type = 'BASE TABLE'"
 )
 
 
