@@ -618,7 +618,7 @@ def scan_file(path: Path, known: KnownValues | None, patterns: bool = True) -> l
 
 #: texts whose hits are remembered per process: a value repeats down a parquet column and across the marts (a
 #: person key in every fact table, the published warehouse inside the full build); hits depend on the text alone
-_MEMO_ENTRIES = 400_000
+_MEMO_ENTRIES = 1_000_000
 _MEMO_TEXT_CHARS = 200
 
 
@@ -728,21 +728,28 @@ def _worker_init() -> None:
     _WORKER_MEMO.clear()
 
 
-def _scan_unit(unit: _Unit) -> tuple[list[Finding], str | None]:
-    """A unit's findings, or the type of the exception that stopped it (never its message: it may quote a value)."""
+def _scan_task(task: tuple[_Unit, ...]) -> list[tuple[list[Finding], str | None]]:
+    """Each unit's findings, or the type of the exception that stopped it (never its message: it may quote a value).
+
+    A task's units run one after the other in one worker, so the hits of a table's values are remembered for its
+    twin in the next DuckDB file (the published warehouse is a copy of the full build's published schemas).
+    """
     state = _WORKER_STATE
     assert state is not None, "scan worker started without its state"
-    _, _, path, parts = unit
-    try:
-        return _scan_part(path, parts, state[0], state[1], _WORKER_MEMO), None
-    except Exception as exc:  # reported by the parent as the file's ScanError
-        return [], type(exc).__name__
+    out: list[tuple[list[Finding], str | None]] = []
+    for _, _, path, parts in task:
+        try:
+            out.append((_scan_part(path, parts, state[0], state[1], _WORKER_MEMO), None))
+        except Exception as exc:  # reported by the parent as the file's ScanError
+            out.append(([], type(exc).__name__))
+    return out
 
 
-def _units(files: Sequence[Path]) -> tuple[list[_Unit], dict[int, str]]:
-    """Units of work, costliest first: each table of a DuckDB file, every other file whole. A DuckDB file whose
-    tables cannot be listed is unreadable (its index -> the exception's type)."""
-    costed: list[tuple[int, _Unit]] = []
+def _tasks(files: Sequence[Path]) -> tuple[list[tuple[_Unit, ...]], dict[int, str]]:
+    """Tasks, costliest first: the same table (or the views) of every DuckDB file together, every other file alone.
+    A DuckDB file whose tables cannot be listed is unreadable (its index -> the exception's type)."""
+    groups: dict[tuple[str, ...], list[tuple[int, _Unit]]] = {}
+    alone: list[tuple[int, tuple[_Unit, ...]]] = []
     failed: dict[int, str] = {}
     for i, path in enumerate(files):
         try:
@@ -750,15 +757,16 @@ def _units(files: Sequence[Path]) -> tuple[list[_Unit], dict[int, str]]:
                 head = handle.read(16)
             if _is_duckdb(head):
                 for j, (part, cost) in enumerate(_duckdb_parts(path)):
-                    costed.append((cost, (i, j, path, (part,))))
+                    groups.setdefault(part, []).append((cost, (i, j, path, (part,))))
                 continue
             size = path.stat().st_size
         except Exception as exc:
             failed[i] = type(exc).__name__
             continue
-        costed.append((size, (i, 0, path, None)))
+        alone.append((size, ((i, 0, path, None),)))
+    costed = [(sum(c for c, _ in members), tuple(u for _, u in members)) for members in groups.values()] + alone
     costed.sort(key=lambda item: -item[0])  # stable: equal costs keep their file order
-    return [unit for _, unit in costed], failed
+    return [task for _, task in costed], failed
 
 
 def _scan_parallel(
@@ -769,25 +777,25 @@ def _scan_parallel(
     from concurrent.futures.process import BrokenProcessPool
 
     global _WORKER_STATE
-    units, failed = _units(files)
+    tasks, failed = _tasks(files)
     results: dict[int, list[tuple[int, list[Finding]]]] = {}  # file -> [(part's index, findings)]
     _WORKER_STATE = (known, patterns)
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
-            futures = [(unit, pool.submit(_scan_unit, unit)) for unit in units]
-            for unit, future in futures:
-                index = unit[0]
+            futures = [(task, pool.submit(_scan_task, task)) for task in tasks]
+            for task, future in futures:
                 try:
-                    found, error = future.result()
+                    outcomes = future.result()
                 except BrokenProcessPool:  # a worker was killed (most often by the out-of-memory killer)
-                    found, error = [], "BrokenProcessPool"
+                    outcomes = [([], "BrokenProcessPool")] * len(task)
                 except Exception as exc:  # its result could not come back
-                    found, error = [], type(exc).__name__
-                if error is not None:
-                    failed.setdefault(index, error)
-                elif index not in failed:
-                    results.setdefault(index, []).append((unit[1], found))
+                    outcomes = [([], type(exc).__name__)] * len(task)
+                for (index, part, _, _), (found, error) in zip(task, outcomes, strict=True):
+                    if error is not None:
+                        failed.setdefault(index, error)
+                    else:
+                        results.setdefault(index, []).append((part, found))
     finally:
         _WORKER_STATE = None
     findings: list[Finding] = []
