@@ -220,10 +220,12 @@ class KnownValues:
 
     def hits(self, text: str) -> Iterator[tuple[str, str]]:
         if (self.names or self.exact_names) and not _TOKEN_LIKE.fullmatch(text):
-            matches = list(_WORDS.finditer(text))
-            if self.names:
-                folded = [_fold_cached(m.group()) for m in matches]
-                first = self._name_first
+            words = _WORDS.findall(text)
+            fold = _FOLD_CACHE
+            folded = [fold[w] if w in fold else _fold_cached(w) for w in words] if self.names else []
+            first = self._name_first
+            if not first.isdisjoint(folded):  # most texts hold no word that starts a known name
+                matches = list(_WORDS.finditer(text))
                 for i in range(len(matches)):
                     if folded[i] not in first:
                         continue
@@ -237,10 +239,10 @@ class KnownValues:
                         if entity:
                             yield entity, text[matches[i].start() : matches[i + width - 1].end()]
             if self.exact_names:
-                for m in matches:
-                    entity = self.exact_names.get(m.group())
+                for word in words:
+                    entity = self.exact_names.get(word)
                     if entity:
-                        yield entity, m.group()
+                        yield entity, word
         has_digit = _ANY_DIGIT.search(text) is not None
         if self.digits and has_digit:
             for m in _DIGIT_RUN.finditer(text):
