@@ -23,6 +23,7 @@ import html
 import io
 import json
 import logging
+import os
 import re
 import sqlite3
 import zlib
@@ -219,10 +220,12 @@ class KnownValues:
 
     def hits(self, text: str) -> Iterator[tuple[str, str]]:
         if (self.names or self.exact_names) and not _TOKEN_LIKE.fullmatch(text):
-            matches = list(_WORDS.finditer(text))
-            if self.names:
-                folded = [_fold_cached(m.group()) for m in matches]
-                first = self._name_first
+            words = _WORDS.findall(text)
+            fold = _FOLD_CACHE
+            folded = [fold[w] if w in fold else _fold_cached(w) for w in words] if self.names else []
+            first = self._name_first
+            if not first.isdisjoint(folded):  # most texts hold no word that starts a known name
+                matches = list(_WORDS.finditer(text))
                 for i in range(len(matches)):
                     if folded[i] not in first:
                         continue
@@ -236,10 +239,10 @@ class KnownValues:
                         if entity:
                             yield entity, text[matches[i].start() : matches[i + width - 1].end()]
             if self.exact_names:
-                for m in matches:
-                    entity = self.exact_names.get(m.group())
+                for word in words:
+                    entity = self.exact_names.get(word)
                     if entity:
-                        yield entity, m.group()
+                        yield entity, word
         has_digit = _ANY_DIGIT.search(text) is not None
         if self.digits and has_digit:
             for m in _DIGIT_RUN.finditer(text):
@@ -368,14 +371,49 @@ def _read_parquet(path: Path) -> Iterator[tuple[str, str]]:
     yield "(schema)", " ".join(table.column_names)
 
 
-def _read_duckdb(path: Path) -> Iterator[tuple[str, str]]:
+#: base tables only: a view has no rowid (information_schema lists views too, and reading one failed the whole file);
+#: a view's rows come from tables scanned already, and its definition is scanned as text
+_DUCKDB_TABLES = (
+    "select table_schema, table_name from information_schema.tables"
+    " where table_catalog = current_database() and table_type = 'BASE TABLE'"
+)
+
+
+def _duckdb_parts(path: Path) -> list[tuple[tuple[str, ...], int]]:
+    """What of a DuckDB file can be scanned apart, with a rough cost: each table (rows x columns), then the views.
+
+    In the order :func:`_read_duckdb` reads them, so findings come out in the same order either way.
+    """
     import duckdb
 
     con = duckdb.connect(str(path), read_only=True)
     try:
-        tables = con.execute(
-            "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
-        ).fetchall()
+        tables = con.execute(_DUCKDB_TABLES).fetchall()
+        sizes = {
+            (schema, table): max(int(rows or 0), 1) * max(int(columns or 0), 1)
+            for schema, table, rows, columns in con.execute(
+                "select schema_name, table_name, estimated_size, column_count from duckdb_tables()"
+                " where database_name = current_database()"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    parts: list[tuple[tuple[str, ...], int]] = [(("table", s, t), sizes.get((s, t), 1)) for s, t in tables]
+    return [*parts, (("views",), 1)]
+
+
+def _read_duckdb(path: Path, parts: Sequence[tuple[str, ...]] | None = None) -> Iterator[tuple[str, str]]:
+    """Every table's distinct values and every view's definition; ``parts`` (from :func:`_duckdb_parts`): only those."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        if parts is None:
+            tables = con.execute(_DUCKDB_TABLES).fetchall()
+            views = True
+        else:
+            tables = [(p[1], p[2]) for p in parts if p[0] == "table"]
+            views = any(p[0] == "views" for p in parts)
         for schema, table in tables:
             columns = con.execute(
                 "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
@@ -389,18 +427,19 @@ def _read_duckdb(path: Path) -> Iterator[tuple[str, str]]:
                     f'where "{column}" is not null group by v order by first_row'
                 )
                 cursor = con.execute(query)
+                where = f"{schema}.{table}.{column} row "
                 while True:
                     batch = cursor.fetchmany(10_000)
                     if not batch:
                         break
                     for value, first_row in batch:
-                        yield f"{schema}.{table}.{column} row {first_row}", value
-        views = con.execute(
-            "select schema_name, view_name, sql from duckdb_views()"
-            " where not internal and database_name = current_database()"
-        ).fetchall()
-        for schema, view, sql in views:
-            yield f"{schema}.{view} (view definition)", sql or ""
+                        yield f"{where}{first_row}", value
+        if views:
+            for schema, view, sql in con.execute(
+                "select schema_name, view_name, sql from duckdb_views()"
+                " where not internal and database_name = current_database()"
+            ).fetchall():
+                yield f"{schema}.{view} (view definition)", sql or ""
     finally:
         con.close()
 
@@ -519,15 +558,15 @@ def _decode(data: bytes) -> str | None:
             return None
 
 
-def iter_file(path: Path) -> Iterator[tuple[str, str]]:
-    """Every (location, text) to search in one file, by file type."""
+def iter_file(path: Path, parts: Sequence[tuple[str, ...]] | None = None) -> Iterator[tuple[str, str]]:
+    """Every (location, text) to search in one file, by file type (``parts``: of a DuckDB file, only those)."""
     with path.open("rb") as handle:
         head = handle.read(16)
     if _is_sqlite(head):
         yield from _read_sqlite(path)
         return
     if _is_duckdb(head):
-        yield from _read_duckdb(path)
+        yield from _read_duckdb(path, parts)
         return
     if _is_parquet(head):
         yield from _read_parquet(path)
@@ -576,25 +615,67 @@ MEDIA_SUFFIXES = {".otf", ".ttf", ".woff", ".woff2", ".eot", ".png", ".jpg", ".j
 
 
 def scan_file(path: Path, known: KnownValues | None, patterns: bool = True) -> list[Finding]:
+    return _scan_part(path, None, known, patterns, {})
+
+
+#: texts whose hits are remembered per process: a value repeats down a parquet column and across the marts (a
+#: person key in every fact table, the published warehouse inside the full build); hits depend on the text alone
+_MEMO_ENTRIES = 1_000_000
+_MEMO_TEXT_CHARS = 200
+
+
+def _scan_part(
+    path: Path,
+    parts: Sequence[tuple[str, ...]] | None,
+    known: KnownValues | None,
+    patterns: bool,
+    memo: dict[tuple[bool, str], tuple[tuple[str, str, str], ...]],
+) -> list[Finding]:
     findings: list[Finding] = []
     if path.suffix.lower() in MEDIA_SUFFIXES:
         patterns = False
     seen: set[tuple[str, str, str]] = set()
-    for location, text in iter_file(path):
+    for location, text in iter_file(path, parts):
         if not text:
             continue
-        hits: list[tuple[str, str, str]] = []
-        if patterns:
-            hits.extend((entity, value, "pattern") for entity, value in pattern_hits(text))
-        if known:
-            hits.extend((entity, value, "known") for entity, value in known.hits(text))
+        key = (patterns, text)
+        hits = memo.get(key)
+        if hits is None:
+            found: list[tuple[str, str, str]] = []
+            if patterns:
+                found.extend((entity, value, "pattern") for entity, value in pattern_hits(text))
+            if known:
+                found.extend((entity, value, "known") for entity, value in known.hits(text))
+            hits = tuple(found)
+            if len(text) <= _MEMO_TEXT_CHARS:
+                if len(memo) >= _MEMO_ENTRIES:
+                    memo.clear()
+                memo[key] = hits
         for entity, value, source in hits:
-            key = (location, entity, value)
-            if key in seen:
+            seen_key = (location, entity, value)
+            if seen_key in seen:
                 continue
-            seen.add(key)
+            seen.add(seen_key)
             findings.append(Finding(str(path), location, entity, source, mask_value(value)))
     return findings
+
+
+def _unreadable(path: Path, exc_type: str) -> ScanError:
+    reason = f"{exc_type}: could not be read"  # the exception's type, never its message (it may quote a value)
+    logger.warning("scan-pii: %s %s", path, reason)
+    return ScanError(str(path), reason)
+
+
+MAX_WORKERS = 4
+
+
+def scan_workers() -> int:
+    """Processes for a scan: one per core, capped; 1 where processes cannot be forked (the scan runs in-process)."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
 
 def scan_paths(
@@ -602,22 +683,134 @@ def scan_paths(
     known_values: Sequence[tuple[str, str]] | KnownValues = (),
     patterns: bool = True,
     errors: list[ScanError] | None = None,
+    workers: int | None = None,
 ) -> list[Finding]:
-    """Findings over every file under ``paths``. Unreadable files go to ``errors`` (if given) or raise."""
+    """Findings over every file under ``paths``. Unreadable files go to ``errors`` (if given) or raise.
+
+    ``workers`` processes (default :func:`scan_workers`) scan the files, and the tables of a DuckDB file, apart; the
+    findings are the same, in the same order, as in one process.
+    """
     if isinstance(known_values, KnownValues):
         known: KnownValues | None = known_values if known_values else None
     else:
         known = KnownValues(known_values) if known_values else None
+    files = list(iter_files([Path(p) for p in paths]))
+    workers = scan_workers() if workers is None else max(1, min(workers, scan_workers()))
+    if workers > 1 and len(files) > 1:
+        return _scan_parallel(files, known, patterns, errors, workers)
     findings: list[Finding] = []
-    for path in iter_files([Path(p) for p in paths]):
+    memo: dict[tuple[bool, str], tuple[tuple[str, str, str], ...]] = {}
+    for path in files:
         try:
-            findings.extend(scan_file(path, known, patterns))
+            findings.extend(_scan_part(path, None, known, patterns, memo))
         except Exception as exc:  # a file we cannot read is not a clean file: report it, never swallow it
-            reason = f"{type(exc).__name__}: could not be read"
-            logger.warning("scan-pii: %s %s", path, reason)
+            error = _unreadable(path, type(exc).__name__)
             if errors is None:
                 raise
-            errors.append(ScanError(str(path), reason))
+            errors.append(error)
+    return findings
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the scan in worker processes (forked: each inherits the index of known values, built once)
+
+_WORKER_STATE: tuple[KnownValues | None, bool] | None = None
+_WORKER_MEMO: dict[tuple[bool, str], tuple[tuple[str, str, str], ...]] = {}
+
+#: (the file's index, the part's index in the file, the file, its DuckDB parts or None: all of it)
+_Unit = tuple[int, int, Path, tuple[tuple[str, ...], ...] | None]
+
+
+def _worker_init() -> None:
+    """Forked workers inherit the parent's signal handlers (Dagster's raise an interrupt error on SIGTERM, which
+    the pool sends at shutdown): a worker just stops. Its memo starts empty."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _WORKER_MEMO.clear()
+
+
+def _scan_task(task: tuple[_Unit, ...]) -> list[tuple[list[Finding], str | None]]:
+    """Each unit's findings, or the type of the exception that stopped it (never its message: it may quote a value).
+
+    A task's units run one after the other in one worker, so the hits of a table's values are remembered for its
+    twin in the next DuckDB file (the published warehouse is a copy of the full build's published schemas).
+    """
+    state = _WORKER_STATE
+    assert state is not None, "scan worker started without its state"
+    out: list[tuple[list[Finding], str | None]] = []
+    for _, _, path, parts in task:
+        try:
+            out.append((_scan_part(path, parts, state[0], state[1], _WORKER_MEMO), None))
+        except Exception as exc:  # reported by the parent as the file's ScanError
+            out.append(([], type(exc).__name__))
+    return out
+
+
+def _tasks(files: Sequence[Path]) -> tuple[list[tuple[_Unit, ...]], dict[int, str]]:
+    """Tasks, costliest first: the same table (or the views) of every DuckDB file together, every other file alone.
+    A DuckDB file whose tables cannot be listed is unreadable (its index -> the exception's type)."""
+    groups: dict[tuple[str, ...], list[tuple[int, _Unit]]] = {}
+    alone: list[tuple[int, tuple[_Unit, ...]]] = []
+    failed: dict[int, str] = {}
+    for i, path in enumerate(files):
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(16)
+            if _is_duckdb(head):
+                for j, (part, cost) in enumerate(_duckdb_parts(path)):
+                    groups.setdefault(part, []).append((cost, (i, j, path, (part,))))
+                continue
+            size = path.stat().st_size
+        except Exception as exc:
+            failed[i] = type(exc).__name__
+            continue
+        alone.append((size, ((i, 0, path, None),)))
+    costed = [(sum(c for c, _ in members), tuple(u for _, u in members)) for members in groups.values()] + alone
+    costed.sort(key=lambda item: -item[0])  # stable: equal costs keep their file order
+    return [task for _, task in costed], failed
+
+
+def _scan_parallel(
+    files: Sequence[Path], known: KnownValues | None, patterns: bool, errors: list[ScanError] | None, workers: int
+) -> list[Finding]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    global _WORKER_STATE
+    tasks, failed = _tasks(files)
+    results: dict[int, list[tuple[int, list[Finding]]]] = {}  # file -> [(part's index, findings)]
+    _WORKER_STATE = (known, patterns)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
+            futures = [(task, pool.submit(_scan_task, task)) for task in tasks]
+            for task, future in futures:
+                try:
+                    outcomes = future.result()
+                except BrokenProcessPool:  # a worker was killed (most often by the out-of-memory killer)
+                    outcomes = [([], "BrokenProcessPool")] * len(task)
+                except Exception as exc:  # its result could not come back
+                    outcomes = [([], type(exc).__name__)] * len(task)
+                for (index, part, _, _), (found, error) in zip(task, outcomes, strict=True):
+                    if error is not None:
+                        failed.setdefault(index, error)
+                    else:
+                        results.setdefault(index, []).append((part, found))
+    finally:
+        _WORKER_STATE = None
+    findings: list[Finding] = []
+    for i, path in enumerate(files):
+        if i in failed:
+            error = _unreadable(path, failed[i])
+            if errors is None:
+                scan_file(path, known, patterns)  # raises what the one-process scan would have raised
+                raise RuntimeError(f"scan-pii: {path}: {error.reason}")
+            errors.append(error)
+            continue
+        for _, found in sorted(results.get(i, []), key=lambda item: item[0]):
+            findings.extend(found)
     return findings
 
 

@@ -96,11 +96,13 @@ _PLACEHOLDER = re.compile(r"\[[A-Z_]+_\d+\]")
 
 def _survives(value: str, text: str, cache: dict[str, re.Pattern[str]]) -> bool:
     """The value as written, as a whole word or phrase, outside every placeholder."""
+    if value not in text:
+        return False  # nearly always (the text is de-identified): no pattern to build
     pattern = cache.get(value)
     if pattern is None:
         pattern = re.compile(rf"(?<![\w\[]){re.escape(value)}(?![\w\]])")
         cache[value] = pattern
-    return pattern.search(_PLACEHOLDER.sub(" ", text)) is not None if value in text else False
+    return pattern.search(_PLACEHOLDER.sub(" ", text)) is not None
 
 
 def record_level(pseudonymised: Path, truth_dir: Path, key, result: TruthScan) -> None:

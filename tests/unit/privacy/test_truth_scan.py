@@ -110,3 +110,37 @@ def test_hfc_demo_fails_loudly_on_a_leak(county, monkeypatch, capsys):
     assert "LEAK CHECK FAILED" in err and "leak.txt" in err and "Okafor" not in err
     monkeypatch.setenv("HFC_MODE", "production")
     assert demo.leak_scan(Zones(county)) == 0  # no truth is read outside demo mode
+
+
+def test_the_scan_in_worker_processes_finds_what_one_process_finds(county, monkeypatch):
+    import sqlite3
+
+    from pipelines.privacy import scan
+
+    if scan.scan_workers() < 2:
+        pytest.skip("needs two cores and fork")
+    con = duckdb.connect(str(county / "warehouse.duckdb"))
+    con.execute("create table u as select 'ring 07700-900-123' as note union all select 'fine'")
+    con.execute("insert into t values ('seen with grace okafor', 'x')")
+    con.close()
+    (county / "reports" / "leak.csv").write_text("id,who\n1,ok\n2,Grace Okafor\n", encoding="utf-8")
+    (county / "reports" / "dob.log").write_text("INFO fine\nWARN born 01/02/1985\n", encoding="utf-8")
+    con = sqlite3.connect(county / "reports" / "runs.db")
+    con.execute("create table e (msg text)")
+    con.execute("insert into e values ('Grace Okafor rang')")
+    con.commit()
+    con.close()
+    parallel = _scan(county)
+    monkeypatch.setattr(scan, "scan_workers", lambda: 1)
+    serial = _scan(county)
+    found = [(Path(f.path).name, f.location, f.entity_type, f.source) for f in parallel.findings]
+    assert found == [(Path(f.path).name, f.location, f.entity_type, f.source) for f in serial.findings]
+    assert {(name, entity) for name, _, entity, _ in found} == {
+        ("warehouse.duckdb", "PERSON"),
+        ("warehouse.duckdb", "PHONE_NUMBER"),
+        ("leak.csv", "PERSON"),
+        ("dob.log", "DATE_OF_BIRTH"),
+        ("runs.db", "PERSON"),
+    }
+    assert parallel.errors == serial.errors == []
+    assert (parallel.files, parallel.spans_in_record) == (serial.files, serial.spans_in_record)
