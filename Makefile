@@ -37,7 +37,7 @@ run: install ## build the synthetic county (if data/landing is empty) and run ev
 	$(BIN)/hfc demo
 
 test: install browser ## run the test suite (unit, assets, dbt, end to end) but the heavy operations tests
-	$(BIN)/pytest -n 2 -m "not heavy"
+	$(BIN)/pytest -n 2 -m "not heavy" --durations=25
 
 test-heavy: install ## the operations tests that run the pipeline several times: crash loop, faults, purge, key rotation
 	$(BIN)/pytest -n 2 -m heavy

@@ -64,7 +64,7 @@ PERSON_COLUMNS = {
 QUASI_IDENTIFIERS = ("age_group", "sex", "ethnicity_group", "imd_quintile", "has_disability", "is_neurodivergent")
 DROPPED_COLUMNS = ("locality_code",)
 KEY_DOMAIN = b"hfc-outcomes/evaluation-pack/person-key/v1\x00"
-CODE_MODULES = ("__init__.py", "config.py", "matching.py", "balance.py", "estimates.py")
+CODE_MODULES = ("__init__.py", "config.py", "matching.py", "balance.py", "estimates.py", "fepois.py")
 PACKAGES = ("duckdb", "pandas", "numpy", "pyarrow", "pyfixest", "statsmodels", "scipy", "dbt-core", "dagster")
 SUPPRESSED = "*"
 
