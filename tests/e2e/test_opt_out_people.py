@@ -28,7 +28,7 @@ from pipelines.linkage.spine import RECORDS_FILE
 from pipelines.privacy.keys import load_key, tokens
 from pipelines.privacy.normalise import normalise_nhs_number
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.heavy]  # make test-heavy: two whole runs (10 of make test's 16 minutes)
 
 COVERED = [name for name, spec in FEED_SPECS.items() if opt_out_scope(spec) is not None]
 REFRESH = (
