@@ -197,19 +197,21 @@ def estimated_quality(pairs: pd.DataFrame, n_records: int) -> pd.DataFrame:
     probabilities, so expected precision = mean probability of linked pairs; expected recall = that sum over the
     sum of probabilities of all scored pairs. Pairs never scored (outside blocking) are not counted, so recall is an
     upper bound. ``pairs`` needs ``match_probability`` and ``linked`` (bool), and ``source_l``/``source_r`` for the
-    agency-pair rows.
+    agency-pair rows; an optional ``weight`` is the number of record pairs a row stands for (1 without it).
     """
     rows: list[dict] = []
     probability = pairs["match_probability"].to_numpy(dtype=np.float64)
     linked_all = pairs["linked"].to_numpy(dtype=bool)
+    # a row may stand for several pairs of records (identical records are scored once: pipelines.linkage.model.Nodes)
+    weight_all = pairs["weight"].to_numpy(dtype=np.float64) if "weight" in pairs.columns else np.ones(len(pairs))
 
-    def add(prob: np.ndarray, linked: np.ndarray, scope: str, n: int, **labels: str | None) -> None:
-        expected_true = float(prob.sum())
-        predicted = float(linked.sum())
-        tp = float(prob[linked].sum())
+    def add(prob: np.ndarray, linked: np.ndarray, weight: np.ndarray, scope: str, n: int, **labels: str | None) -> None:
+        expected_true = float((prob * weight).sum())
+        predicted = float(weight[linked].sum())
+        tp = float((prob * weight)[linked].sum())
         rows.append(_row("estimated", scope, n, expected_true, predicted, tp, **labels))
 
-    add(probability, linked_all, "overall", n_records)
+    add(probability, linked_all, weight_all, "overall", n_records)
     if {"source_l", "source_r"} <= set(pairs.columns) and len(pairs):
         # Each agency pair, its sources in alphabetical order, its pairs in their order (so each sum is the one a
         # group-by would give): codes of the sorted source names, not string comparisons per pair (millions).
@@ -224,6 +226,7 @@ def estimated_quality(pairs: pd.DataFrame, n_records: int) -> pd.DataFrame:
             add(
                 probability[members],
                 linked_all[members],
+                weight_all[members],
                 "agency_pair",
                 0,
                 source_l=names[g // len(names)],

@@ -18,11 +18,15 @@ Stability is the point. A person id printed in last month's evaluation must mean
   ``person_id_lenient``; :func:`alternative_person_ids`). They nest: a strict person is part of one standard person,
   a lenient person is one or more whole standard people. The standard person id never depends on them.
 
-Files in ``identity_dir`` (identifiable zone only): ``spine_records.parquet`` (record -> person id and the identity
-values compared), ``spine_links.parquet`` (accepted links), ``spine_events.csv`` (runs, merges, splits: counts and
-ids only), ``spine_corrections.csv`` (records whose identifiers a later delivery corrected: field names and ids),
-``clerical_review.csv`` (pairs for a person to decide), ``clerical_decisions.csv`` (their decisions), ``model.json``
-(the last trained Splink model).
+- Records of one agency with the same values are scored once, as one node (``pipelines.linkage.model.Nodes``): a
+  link joins two nodes and is stored between their first records (anchors); a replayed link stands for the anchor's
+  whole node of its run, so a node split later (a decision, a correction) keeps its links.
+
+Files in ``identity_dir`` (identifiable zone only): ``spine_records.parquet`` (record -> person id, the identity
+values compared, its node's anchor and probability), ``spine_links.parquet`` (accepted links between anchors),
+``spine_events.csv`` (runs, merges, splits: counts and ids only), ``spine_corrections.csv`` (records whose identifiers
+a later delivery corrected: field names and ids), ``clerical_review.csv`` (pairs for a person to decide),
+``clerical_decisions.csv`` (their decisions), ``model.json`` (the last trained Splink model).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -43,6 +48,9 @@ from pipelines.linkage.config import LinkageSettings
 from pipelines.linkage.normalise import CANONICAL_COLUMNS, OPTIONAL_COLUMNS, normalise_records, split_full_name
 from pipelines.linkage.quality import linkage_quality
 from pipelines.ops.atomic import append_csv, write_csv, write_parquet, write_text
+
+if TYPE_CHECKING:
+    from pipelines.linkage.model import Nodes
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +99,9 @@ class SpineResult:
     n_splits: int
     n_review_pairs: int
     n_links_refused: int
-    # scored pairs of this run: source_l/r (categorical), match_probability, linked; record positions l, r in
-    # the stored spine's order (record ids are not repeated per pair: the demo county scores ~16 million pairs)
+    # scored pairs of this run, for the estimate without truth (empty when truth was given): source_l/r
+    # (categorical), match_probability, linked, weight (the record pairs a node pair stands for); the anchors'
+    # positions l, r in the stored spine's order (l == r: two records of one node)
     pairs: pd.DataFrame
     quality: pd.DataFrame | None
     training_notes: list[str] = field(default_factory=list)
@@ -391,27 +400,7 @@ def build_spine(
     key_to_pos = pd.Series(np.arange(len(all_records)), index=all_records["_key"].to_numpy())
     seconds["prepare"] = time.perf_counter() - t0
 
-    # score new and corrected records
-    notes: list[str] = []
-    pairs = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_probability", "deterministic", "reason"])
-    norm = None
-    if to_score.any() and len(all_records) >= 2:
-        t = time.perf_counter()
-        norm = normalise_records(all_records)
-        frame = model_input(norm, pd.Series(to_score), settings)
-        seconds["normalise"] = time.perf_counter() - t
-        t = time.perf_counter()
-        spill = identity_dir / ".linkage_spill"
-        try:
-            scored = score_pairs(frame, settings, incremental=bool(len(spine)), spill_dir=spill)
-        finally:
-            shutil.rmtree(spill, ignore_errors=True)
-        pairs = scored.pairs
-        notes = scored.training_notes
-        write_text(identity_dir / MODEL_FILE, json.dumps(scored.model_json, indent=1, default=str))
-        seconds["score"] = time.perf_counter() - t
-
-    t = time.perf_counter()
+    # clerical decisions, as record positions; a record a reviewer called different from another is scored alone
     decisions = read_decisions(identity_dir)
     dec_l = key_to_pos.reindex(_key(decisions["source_l"], decisions["record_id_l"]).to_numpy()).to_numpy()
     dec_r = key_to_pos.reindex(_key(decisions["source_r"], decisions["record_id_r"]).to_numpy()).to_numpy()
@@ -423,15 +412,57 @@ def build_spine(
             "decision": decisions["decision"][usable].to_numpy(),
         }
     )
+    singles = np.zeros(len(all_records), dtype=bool)
+    singles[dec.loc[dec["decision"] == "non_match", ["l", "r"]].to_numpy(dtype=np.int64).ravel()] = True
+    previous_anchor = _previous_anchors(spine, len(all_records))
+
+    # score new and corrected records, one record per identity (pipelines.linkage.model.Nodes)
+    notes: list[str] = []
+    pairs = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_probability", "deterministic", "reason"])
+    norm = None
+    nodes: Nodes | None = None
+    if to_score.any() and len(all_records) >= 2:
+        t = time.perf_counter()
+        norm = normalise_records(all_records)
+        frame = model_input(norm, pd.Series(to_score), settings)
+        seconds["normalise"] = time.perf_counter() - t
+        t = time.perf_counter()
+        spill = identity_dir / ".linkage_spill"
+        try:
+            scored = score_pairs(
+                frame,
+                settings,
+                incremental=bool(len(spine)),
+                spill_dir=spill,
+                sources=all_records["source"].to_numpy(dtype=object),
+                singles=singles,
+            )
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
+        pairs = scored.pairs
+        nodes = scored.nodes
+        notes = scored.training_notes
+        write_text(identity_dir / MODEL_FILE, json.dumps(scored.model_json, indent=1, default=str))
+        seconds["score"] = time.perf_counter() - t
+    if nodes is None:  # nothing scored: the nodes of the last run (a decided record on its own)
+        nodes = _stored_nodes(previous_anchor, singles, _previous_self_probability(spine, len(all_records)))
+    node = nodes.node
+    anchor = nodes.anchor
+
+    t = time.perf_counter()
+    node_dec = pd.DataFrame(
+        {"l": node[dec["l"].to_numpy()], "r": node[dec["r"].to_numpy()], "decision": dec["decision"].to_numpy()}
+    )
     forbid: dict[int, set[int]] = {}
-    for a, b in dec.loc[dec["decision"] == "non_match", ["l", "r"]].itertuples(index=False):
+    for a, b in node_dec.loc[node_dec["decision"] == "non_match", ["l", "r"]].itertuples(index=False):
         forbid.setdefault(int(a), set()).add(int(b))
         forbid.setdefault(int(b), set()).add(int(a))
     nonmatch_pairs = {
-        (min(a, b), max(a, b)) for a, b in dec.loc[dec["decision"] == "non_match", ["l", "r"]].itertuples(index=False)
+        (min(a, b), max(a, b))
+        for a, b in node_dec.loc[node_dec["decision"] == "non_match", ["l", "r"]].itertuples(index=False)
     }
 
-    # valid NHS numbers for the cannot-link constraint
+    # valid NHS numbers for the cannot-link constraint (a node's records share them)
     if norm is None:
         from pipelines.linkage.normalise import nhs_digits, nhs_number_valid, parse_dates
 
@@ -440,12 +471,14 @@ def build_spine(
         dob = parse_dates(all_records["date_of_birth"])["dob"] if len(all_records) else pd.Series(dtype=object)
     else:
         digits, valid, dob = norm["nhs"], norm["nhs_valid"], norm["dob"]
-    nhs_list = [d if v else None for d, v in zip(digits.tolist(), valid.tolist(), strict=True)]
-    dob_list = [d if isinstance(d, str) else None for d in dob.tolist()]
-    clusters = _Clusters(len(all_records), nhs_list, dob_list, forbid)
+    nhs_all = [d if v else None for d, v in zip(digits.tolist(), valid.tolist(), strict=True)]
+    dob_all = [d if isinstance(d, str) else None for d in dob.tolist()]
+    nhs_list = [nhs_all[i] for i in anchor.tolist()]
+    dob_list = [dob_all[i] for i in anchor.tolist()]
+    clusters = _Clusters(len(anchor), nhs_list, dob_list, forbid)
 
     # 1) reviewer matches, 2) links accepted in earlier runs (strongest first), 3) this run's links
-    for a, b in dec.loc[dec["decision"] == "match", ["l", "r"]].itertuples(index=False):
+    for a, b in node_dec.loc[node_dec["decision"] == "match", ["l", "r"]].itertuples(index=False):
         clusters.union(int(a), int(b), constrained=False)
     links_path = identity_dir / LINKS_FILE
     old_links = (
@@ -453,16 +486,8 @@ def build_spine(
         if links_path.exists()
         else pd.DataFrame(columns=["key_l", "key_r", "match_probability", "reason", "run_id"])
     )
-    old_l = key_to_pos.reindex(old_links["key_l"].to_numpy()).to_numpy()
-    old_r = key_to_pos.reindex(old_links["key_r"].to_numpy()).to_numpy()
-    old_ok = ~(np.isnan(old_l) | np.isnan(old_r))
-    if is_corrected.any():  # a link made on values an agency has since corrected no longer stands
-        with np.errstate(invalid="ignore"):
-            left_bad = is_corrected[np.nan_to_num(old_l, nan=0).astype(np.int64)] & ~np.isnan(old_l)
-            right_bad = is_corrected[np.nan_to_num(old_r, nan=0).astype(np.int64)] & ~np.isnan(old_r)
-        old_ok &= ~(left_bad | right_bad)
-    old = old_links[old_ok].assign(l=old_l[old_ok].astype(np.int64), r=old_r[old_ok].astype(np.int64))
-    old = old.sort_values(["match_probability", "key_l", "key_r"], ascending=[False, True, True], kind="stable")
+    previous_self = _previous_self_probability(spine, len(all_records))
+    old = _replayed_links(old_links, key_to_pos, nodes, previous_anchor, previous_self, is_corrected)
     kept_old = np.zeros(len(old), dtype=bool)
     n_refused = 0
     for i, (a, b) in enumerate(old[["l", "r"]].itertuples(index=False)):
@@ -488,7 +513,7 @@ def build_spine(
         accepted[i] = clusters.union(a, b)
         if not accepted[i]:
             n_refused += 1
-    labels = clusters.labels()
+    labels = clusters.labels()[node]  # a record's cluster is its node's
     seconds["cluster"] = time.perf_counter() - t
 
     # person ids: stable for existing people, merges and splits recorded
@@ -516,25 +541,35 @@ def build_spine(
     # persist
     t = time.perf_counter()
     keys = all_records["_key"].to_numpy()
-    # Links carry their records' positions (``l``, ``r``) beside the keys: a key is one position in
-    # ``all_records``, so positions stand for keys without looking millions of keys up again (the demo county
-    # accepts about 16 million links, most of them between records of one person).
+    # Links join nodes (one per identity: pipelines.linkage.model.Nodes) and are stored between their anchors, the
+    # first record of each node; they carry the anchors' positions (``l``, ``r``) beside the keys, so positions
+    # stand for keys without looking keys up again. Two records of one node need no stored link: they are one node
+    # again next run (their values are the same), and a replayed link stands for its anchor's whole node.
     new_links = pd.DataFrame(
         {
-            "key_l": keys[cand_l[accepted]],
-            "key_r": keys[cand_r[accepted]],
+            "key_l": keys[anchor[cand_l[accepted]]],
+            "key_r": keys[anchor[cand_r[accepted]]],
             "match_probability": candidate["match_probability"].to_numpy()[accepted] if len(candidate) else [],
             "reason": _link_reasons(candidate)[accepted] if len(candidate) else [],
             "run_id": run_id,
-            "l": cand_l[accepted].astype(np.int64),
-            "r": cand_r[accepted].astype(np.int64),
+            "l": anchor[cand_l[accepted]].astype(np.int64),
+            "r": anchor[cand_r[accepted]].astype(np.int64),
         }
     )
-    parts = [frame for frame in (old[kept_old][list(new_links.columns)], new_links) if len(frame)]
+    kept = old[kept_old]
+    kept = kept.assign(
+        l=anchor[kept["l"].to_numpy()],
+        r=anchor[kept["r"].to_numpy()],
+        run_id=kept["run_id"].where(kept["run_id"].astype(str) != "", run_id),  # a split node's parts: linked now
+    )
+    kept = kept.assign(key_l=keys[kept["l"].to_numpy()], key_r=keys[kept["r"].to_numpy()])
+    parts = [frame for frame in (kept[list(new_links.columns)], new_links) if len(frame)]
     links = pd.concat(parts, ignore_index=True) if parts else new_links
-    # a re-scored record can be linked again to a record it was already linked to: keep the earlier link
+    # a re-scored node can be linked again to a node it was already linked to: keep the earlier link
     links = links.drop_duplicates(["l", "r"], keep="first").reset_index(drop=True)
-    del new_links, parts, old
+    del new_links, parts, old, kept
+    # node pairs as their anchors' positions: what the review list, the alternatives and the estimate read
+    pairs = _pairs_at_anchors(pairs, anchor)
     # clerical review: undecided pairs between the thresholds whose records are not (yet) one person
     probability = pairs["match_probability"].to_numpy(dtype=np.float64) if len(pairs) else np.zeros(0)
     in_band = (probability >= settings.review_threshold) & (probability < settings.match_threshold)
@@ -544,10 +579,10 @@ def build_spine(
     strict_ids, lenient_ids = alternative_person_ids(
         keys,
         person_ids,
-        links,
+        _strict_edges(links, _within_node_links(nodes, links, dec, settings)),
         dec,
         review,
-        _Clusters(len(all_records), nhs_list, dob_list, forbid),
+        _Clusters(len(all_records), nhs_all, dob_all, forbid_records(dec)),
         settings,
     )
     links = links.drop(columns=["l", "r"])
@@ -556,6 +591,8 @@ def build_spine(
         person_id_strict=strict_ids,
         person_id_lenient=lenient_ids,
         first_run_id=list(spine["first_run_id"]) + [run_id] * int(is_new.sum()),
+        linkage_anchor=anchor[node].astype(np.int64),
+        linkage_self_probability=nodes.self_probability[node],
     )
     write_parquet(stored, records_path)
     write_parquet(links, links_path)
@@ -594,7 +631,8 @@ def build_spine(
     )
     quality = None
     standard = mapping[["source", "record_id", "person_id"]]
-    pair_out = _pair_sources(pairs, all_records, settings)
+    # every scored pair with its sources and weight, for the estimate without truth (not built when truth is given)
+    pair_out = _pair_sources(pairs, all_records, settings, nodes) if truth is None else pd.DataFrame()
     if truth is not None:
         quality = linkage_quality(standard.drop_duplicates(["source", "record_id"]), truth)
     elif len(pair_out):
@@ -813,18 +851,40 @@ def read_corrections(identity_dir: Path) -> pd.DataFrame:
     return pd.DataFrame(columns=list(CORRECTION_COLUMNS))
 
 
-def _pair_sources(pairs: pd.DataFrame, all_records: pd.DataFrame, settings: LinkageSettings) -> pd.DataFrame:
-    """Every scored pair as ``l, r, source_l, source_r, match_probability, linked``: the sources categorical (one
-    small integer per pair, not a string), for the probability-based quality estimate."""
-    cols = ["l", "r", "source_l", "source_r", "match_probability", "linked"]
-    if not len(pairs):
+def _pair_sources(
+    pairs: pd.DataFrame, all_records: pd.DataFrame, settings: LinkageSettings, nodes: Nodes
+) -> pd.DataFrame:
+    """Every scored pair as ``l, r, source_l, source_r, match_probability, linked, weight``, for the
+    probability-based quality estimate: a pair of nodes stands for every pair of their records (``weight``), and a
+    node of several records adds the pairs within it (``l == r``, its own probability). The sources are categorical
+    (one small integer per pair, not a string); a node's records share one source."""
+    cols = ["l", "r", "source_l", "source_r", "match_probability", "linked", "weight"]
+    multi = np.flatnonzero(nodes.size > 1)
+    if not len(pairs) and not len(multi):
         return pd.DataFrame(columns=cols)
-    left = pairs["unique_id_l"].to_numpy(dtype=np.int64)
-    right = pairs["unique_id_r"].to_numpy(dtype=np.int64)
+    size = nodes.size.astype(np.float64)
+    inner = nodes.anchor[multi]
+    left = np.concatenate([pairs["unique_id_l"].to_numpy(dtype=np.int64) if len(pairs) else [], inner]).astype(np.int64)
+    right = np.concatenate([pairs["unique_id_r"].to_numpy(dtype=np.int64) if len(pairs) else [], inner]).astype(
+        np.int64
+    )
+    weight = np.concatenate(
+        [
+            size[pairs["node_l"].to_numpy(dtype=np.int64)] * size[pairs["node_r"].to_numpy(dtype=np.int64)]
+            if len(pairs)
+            else np.zeros(0),
+            size[multi] * (size[multi] - 1) / 2,
+        ]
+    )
+    probability = np.concatenate(
+        [
+            pairs["match_probability"].to_numpy(dtype=np.float64) if len(pairs) else np.zeros(0),
+            np.nan_to_num(nodes.self_probability[multi], nan=1.0),
+        ]
+    )
     source = pd.Categorical(all_records["source"].astype(str).to_numpy())
     codes = source.codes
     categories = source.categories
-    probability = pairs["match_probability"].to_numpy(dtype=np.float64)
     return pd.DataFrame(
         {
             "l": left,
@@ -833,8 +893,162 @@ def _pair_sources(pairs: pd.DataFrame, all_records: pd.DataFrame, settings: Link
             "source_r": pd.Categorical.from_codes(codes[right], categories=categories),
             "match_probability": probability,
             "linked": probability >= settings.match_threshold,
+            "weight": weight,
         }
     )
+
+
+def _previous_anchors(spine: pd.DataFrame, n: int) -> np.ndarray:
+    """Each record's node anchor in the last run (``linkage_anchor``, a record position), -1 where unknown: a
+    new record, or a spine written before nodes (its links were stored per record)."""
+    out = np.full(n, -1, dtype=np.int64)
+    if "linkage_anchor" not in spine.columns or not len(spine):
+        return out
+    stored = pd.to_numeric(spine["linkage_anchor"], errors="coerce").to_numpy(dtype=np.float64)
+    ok = np.isfinite(stored) & (stored >= 0) & (stored < len(spine))
+    out[: len(spine)][ok] = stored[ok].astype(np.int64)
+    return out
+
+
+def _previous_self_probability(spine: pd.DataFrame, n: int) -> np.ndarray:
+    """Each record's node's own probability in the last run (``linkage_self_probability``), NaN where unknown."""
+    out = np.full(n, np.nan)
+    if "linkage_self_probability" in spine.columns and len(spine):
+        out[: len(spine)] = pd.to_numeric(spine["linkage_self_probability"], errors="coerce").to_numpy(np.float64)
+    return out
+
+
+def _stored_nodes(previous_anchor: np.ndarray, singles: np.ndarray, self_probability: np.ndarray) -> Nodes:
+    """The last run's nodes, for a run that scores nothing (applying decisions only); a decided record alone."""
+    from pipelines.linkage.model import Nodes
+
+    n = len(previous_anchor)
+    positions = np.arange(n, dtype=np.int64)
+    grouped = (previous_anchor >= 0) & ~singles
+    node = pd.factorize(np.where(grouped, previous_anchor, n + positions), sort=False)[0].astype(np.int64)
+    _, anchor = np.unique(node, return_index=True)
+    size = np.bincount(node).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+    anchor = anchor.astype(np.int64)
+    own = np.where(size > 1, self_probability[anchor], np.nan)
+    return Nodes(node=node, anchor=anchor, size=size, self_probability=own)
+
+
+def _replayed_links(
+    old_links: pd.DataFrame,
+    key_to_pos: pd.Series,
+    nodes: Nodes,
+    previous_anchor: np.ndarray,
+    previous_self: np.ndarray,
+    is_corrected: np.ndarray,
+) -> pd.DataFrame:
+    """Links accepted in earlier runs as pairs of this run's nodes, strongest first, one per pair of nodes.
+
+    A stored link joins two anchors and stands for each anchor's whole node of that run: it is replayed for every
+    node that now holds a record of it. A node of the last run can be split now (a reviewer separated one of its
+    records, or the model no longer links two of them): its parts are linked to each other with the probability its
+    records had, as two identical records would be. A record whose identifiers were corrected has lost its links
+    (they were made on the old values); the rest of its old node keeps them.
+    """
+    node, anchor = nodes.node, nodes.anchor
+    n = len(node)
+    columns = ["key_l", "key_r", "match_probability", "reason", "run_id"]
+    keys = key_to_pos.index.to_numpy()
+    positions = np.arange(n, dtype=np.int64)
+    keep = ~is_corrected
+    grouped = keep & (previous_anchor >= 0)
+    ends = pd.DataFrame(
+        {
+            "pos": np.concatenate([positions[keep], previous_anchor[grouped]]),
+            "node": np.concatenate([node[keep], node[grouped]]),
+        }
+    ).drop_duplicates()
+    frame = old_links[columns] if len(old_links) else pd.DataFrame(columns=columns)
+    pos_l = key_to_pos.reindex(frame["key_l"].to_numpy()).to_numpy()
+    pos_r = key_to_pos.reindex(frame["key_r"].to_numpy()).to_numpy()
+    ok = ~(np.isnan(pos_l) | np.isnan(pos_r))
+    frame = frame[ok].assign(pos_l=pos_l[ok].astype(np.int64), pos_r=pos_r[ok].astype(np.int64))
+    frame = frame.merge(ends.rename(columns={"pos": "pos_l", "node": "l"}), on="pos_l")
+    frame = frame.merge(ends.rename(columns={"pos": "pos_r", "node": "r"}), on="pos_r")
+    # the parts of a last-run node that is split now: each joined to its first part (the lowest node number)
+    parts = pd.DataFrame({"group": previous_anchor[grouped], "node": node[grouped], "p": previous_self[grouped]})
+    parts = parts.drop_duplicates(["group", "node"])
+    parts = parts[parts.groupby("group")["node"].transform("nunique").to_numpy() > 1]
+    if len(parts):
+        hub = parts.groupby("group")["node"].transform("min").to_numpy(dtype=np.int64)
+        other = parts["node"].to_numpy(dtype=np.int64)
+        split = pd.DataFrame(
+            {
+                "key_l": keys[anchor[hub]],
+                "key_r": keys[anchor[other]],
+                "match_probability": np.nan_to_num(parts["p"].to_numpy(dtype=np.float64), nan=1.0),
+                "reason": "model",
+                "run_id": "",
+                "l": hub,
+                "r": other,
+            }
+        )
+        frame = pd.concat([frame.drop(columns=["pos_l", "pos_r"]), split[hub != other]], ignore_index=True)
+    else:
+        frame = frame.drop(columns=["pos_l", "pos_r"])
+    frame = frame[frame["l"].to_numpy() != frame["r"].to_numpy()]
+    lo = np.minimum(frame["l"].to_numpy(np.int64), frame["r"].to_numpy(np.int64))
+    hi = np.maximum(frame["l"].to_numpy(np.int64), frame["r"].to_numpy(np.int64))
+    frame = frame.assign(l=lo, r=hi)
+    frame = frame.sort_values(["match_probability", "key_l", "key_r"], ascending=[False, True, True], kind="stable")
+    return frame.drop_duplicates(["l", "r"], keep="first").reset_index(drop=True)
+
+
+def _pairs_at_anchors(pairs: pd.DataFrame, anchor: np.ndarray) -> pd.DataFrame:
+    """Node pairs with ``unique_id_l/r`` as their anchors' record positions, the nodes kept as ``node_l/r``."""
+    if not len(pairs):
+        return pairs.assign(node_l=np.array([], np.int64), node_r=np.array([], np.int64))
+    left = pairs["unique_id_l"].to_numpy(dtype=np.int64)
+    right = pairs["unique_id_r"].to_numpy(dtype=np.int64)
+    return pairs.assign(node_l=left, node_r=right, unique_id_l=anchor[left], unique_id_r=anchor[right])
+
+
+def _within_node_links(nodes: Nodes, links: pd.DataFrame, dec: pd.DataFrame, settings: LinkageSettings) -> pd.DataFrame:
+    """Each record of a node joined to its anchor, for the strict person: where two of the node's records score at
+    or above the strict threshold, or the node has a strong link (or a reviewer's match) to another node, through
+    which each of its records would be strongly linked as its anchor is (they score alike against any record)."""
+    cols = ["l", "r", "match_probability"]
+    multi = nodes.size > 1
+    if not multi.any():
+        return pd.DataFrame(columns=cols)
+    strong = links["match_probability"].astype(float).to_numpy() >= settings.strict_threshold
+    touched = np.zeros(len(nodes.size), dtype=bool)
+    for column in ("l", "r"):
+        touched[nodes.node[links[column].to_numpy(dtype=np.int64)[strong]]] = True
+    matched = dec.loc[dec["decision"] == "match", ["l", "r"]].to_numpy(dtype=np.int64).ravel() if len(dec) else []
+    touched[nodes.node[np.asarray(matched, dtype=np.int64)]] = True
+    with np.errstate(invalid="ignore"):
+        attach = multi & ((nodes.self_probability >= settings.strict_threshold) | touched)
+    members = np.flatnonzero(attach[nodes.node])
+    anchors = nodes.anchor[nodes.node[members]]
+    members, anchors = members[members != anchors], anchors[members != anchors]
+    return pd.DataFrame({"l": members, "r": anchors, "match_probability": np.ones(len(members))})
+
+
+def _strict_edges(links: pd.DataFrame, within: pd.DataFrame) -> pd.DataFrame:
+    """The accepted links and the within-node ones, as ``l, r, match_probability`` (int64, int64, float64)."""
+    return pd.DataFrame(
+        {
+            "l": np.concatenate([links["l"].to_numpy(np.int64), within["l"].to_numpy(np.int64)]),
+            "r": np.concatenate([links["r"].to_numpy(np.int64), within["r"].to_numpy(np.int64)]),
+            "match_probability": np.concatenate(
+                [links["match_probability"].to_numpy(np.float64), within["match_probability"].to_numpy(np.float64)]
+            ),
+        }
+    )
+
+
+def forbid_records(dec: pd.DataFrame) -> dict[int, set[int]]:
+    """Record positions a reviewer called different people, both ways."""
+    forbid: dict[int, set[int]] = {}
+    for a, b in dec.loc[dec["decision"] == "non_match", ["l", "r"]].itertuples(index=False):
+        forbid.setdefault(int(a), set()).add(int(b))
+        forbid.setdefault(int(b), set()).add(int(a))
+    return forbid
 
 
 def _pairs_with_keys(pairs: pd.DataFrame, all_records: pd.DataFrame, settings: LinkageSettings) -> pd.DataFrame:

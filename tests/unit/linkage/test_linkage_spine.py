@@ -170,9 +170,9 @@ def test_scoring_spills_inside_the_identity_zone_and_leaves_nothing_there(tmp_pa
     used: list[Path | None] = []
     real = model.score_pairs
 
-    def recording(frame, settings, incremental, spill_dir=None):
+    def recording(frame, settings, incremental, spill_dir=None, **grouping):
         used.append(spill_dir)
-        return real(frame, settings, incremental, spill_dir=spill_dir)
+        return real(frame, settings, incremental, spill_dir=spill_dir, **grouping)
 
     monkeypatch.setattr(model, "score_pairs", recording)  # imported inside build_spine
     build_spine(people([A, B, C]), tmp_path / "identity", SETTINGS)
