@@ -31,7 +31,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -309,6 +310,17 @@ def _lock_for(zones: Zones, spec: TokenFile):
     return publication_lock(zones, spec.feed) if spec.feed and spec.feed_column is None else nullcontext()
 
 
+@contextmanager
+def _every_publication_lock(zones: Zones) -> Iterator[None]:
+    """Every feed's publication lock, in one order (a publication holds one feed's at a time)."""
+    from pipelines.linkage.opt_out import publication_lock
+
+    with ExitStack() as stack:
+        for feed in sorted(FEED_SPECS):
+            stack.enter_context(publication_lock(zones, feed))
+        yield
+
+
 # --- the rotation -----------------------------------------------------------------------------------------------------
 
 
@@ -427,29 +439,32 @@ def rotate_key(
         if _after_file is not None:
             _after_file("journaled", spec.path)
     result.seconds_rewrite = time.perf_counter() - started
-    late = _not_rotated(zones, new)
-    if late:  # the zone stays "rotating" and the journal stays: the next run re-keys them
-        raise RotationError(
-            "files were written with another key id while the rotation ran (by a run that checked the zone's key "
-            "before the rotation began): " + ", ".join(late[:10]) + (" and more" if len(late) > 10 else "") + ". "
-            "Let the writers finish, then run hfc rotate-key again with the same keys to re-key them"
-        )
-    result.done = sorted(done)
-    if not journal.get("audited"):
-        from pipelines.ops.audit import record
+    # The last check and the new key id under every feed's publication lock: a publication re-checks the zone's key
+    # holding its feed's lock, so it has either written (and is seen here) or will see "rotating"/the new key id.
+    with _every_publication_lock(zones):
+        late = _not_rotated(zones, new)
+        if late:  # the zone stays "rotating" and the journal stays: the next run re-keys them
+            raise RotationError(
+                "files were written with another key id while the rotation ran (by a run that checked the zone's key "
+                "before the rotation began): " + ", ".join(late[:10]) + (" and more" if len(late) > 10 else "") + ". "
+                "Let the writers finish, then run hfc rotate-key again with the same keys to re-key them"
+            )
+        result.done = sorted(done)
+        if not journal.get("audited"):
+            from pipelines.ops.audit import record
 
-        record(
-            "key.rotate",
-            root=zones.root,
-            old_key_id=old.key_id,
-            new_key_id=new.key_id,
-            files=len(done),
-            tokens=int(journal.get("tokens", 0) or 0),  # type: ignore[call-overload]
-            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        )
-        journal["audited"] = True
-        _write_journal(zones, journal)
-    write_zone_key(zones.pseudonymised, ZoneKey(new.key_id))
+            record(
+                "key.rotate",
+                root=zones.root,
+                old_key_id=old.key_id,
+                new_key_id=new.key_id,
+                files=len(done),
+                tokens=int(journal.get("tokens", 0) or 0),  # type: ignore[call-overload]
+                finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            )
+            journal["audited"] = True
+            _write_journal(zones, journal)
+        write_zone_key(zones.pseudonymised, ZoneKey(new.key_id))
     journal_path(zones).unlink(missing_ok=True)
     return result
 
