@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.feeds import FEED_SPECS
+from pipelines.ops.atomic import write_text, write_with
 from pipelines.privacy.keys import (
     KeyConfigurationError,
     KeyMismatchError,
@@ -59,6 +59,9 @@ log = logging.getLogger(__name__)
 
 JOURNAL_DIR = "ops"
 JOURNAL_FILE = "key_rotation.json"
+LOCK_FILE = "key_rotation.lock"
+#: What a rotation killed mid-write left before its files were written aside like every zone writer's.
+LEGACY_STAGED_SUFFIX = ".rotating"
 PERSON_COLUMNS = ("person_key", "person_key_strict", "person_key_lenient")
 LABELS_DIR = "synth_truth_labels"
 PERSON_KEYS = "person_keys/person_keys.parquet"
@@ -118,11 +121,39 @@ def _read_journal(zones: Zones) -> dict[str, object] | None:
 
 
 def _write_journal(zones: Zones, journal: dict[str, object]) -> None:
-    path = journal_path(zones)
+    write_text(journal_path(zones), json.dumps(journal, indent=1, sort_keys=True) + "\n")
+
+
+@contextmanager
+def rotation_lock(zones: Zones) -> Iterator[None]:
+    """Held by a rotation from its first check to its end (``ops/key_rotation.lock``, an ``flock`` the kernel
+    releases if the rotation dies): a second rotation is refused, and crash recovery knows whether a rotation is
+    alive before it removes what one left (:func:`rotation_running`)."""
+    import fcntl
+
+    path = zones.root / JOURNAL_DIR / LOCK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(journal, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RotationError(
+                "another hfc rotate-key is running on this data directory; let it finish (or, if it was killed, run "
+                "hfc rotate-key again with the same keys once it has gone)"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def rotation_running(zones: Zones) -> bool:
+    """Whether a rotation holds :func:`rotation_lock` now (in this or another process)."""
+    try:
+        with rotation_lock(zones):
+            return False
+    except RotationError:
+        return True
 
 
 # --- which files hold tokens ------------------------------------------------------------------------------------------
@@ -297,9 +328,9 @@ def _rewrite(
 
 
 def _replace(path: Path, table: pa.Table) -> None:
-    tmp = path.with_name(path.name + ".rotating")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    """Written aside as every zone writer does (``.<name>.writing-<pid>``) and renamed over ``path``: what a killed
+    rotation leaves is removed by the next run's crash recovery once its pid has gone, or by the resumed rotation."""
+    write_with(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def _lock_for(zones: Zones, spec: TokenFile):
@@ -378,6 +409,11 @@ def rotate_key(
     ``dry_run``: every check and the maps, no write. The warehouse still holds the old tokens until it is rebuilt
     (``hfc rotate-key`` does it unless told not to).
     """
+    with rotation_lock(zones):
+        return _rotate_key(zones, old, new, dry_run)
+
+
+def _rotate_key(zones: Zones, old: PseudonymisationKey, new: PseudonymisationKey, dry_run: bool) -> Rotation:
     import time
 
     resuming = _check_start(zones, old, new)

@@ -4,7 +4,9 @@ it resumes when killed, works after the accepted rows are purged, and refuses wh
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -347,3 +349,74 @@ def test_a_rotation_waits_for_a_publication_holding_its_feeds_lock_before_record
     rotate_key(zones, OLD, NEW)  # the next rotation re-keys it
     assert set(zone_key_ids(zones.pseudonymised)) == {NEW.key_id}
     assert read_zone_key(zones.pseudonymised) == ZoneKey(NEW.key_id)
+
+
+_KILLED_MID_WRITE = """
+import os, signal, sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from pipelines.ops import rotate
+from pipelines.privacy.keys import PseudonymisationKey
+from pipelines.settings import Zones
+
+write, calls = pq.write_table, []
+
+
+def dying(table, where, **kwargs):
+    calls.append(where)
+    if len(calls) == 3:  # the third file: half written, then SIGKILL (no finally, no clean-up)
+        Path(where).write_bytes(b"PAR1 half a file")
+        os.kill(os.getpid(), signal.SIGKILL)
+    write(table, where, **kwargs)
+
+
+rotate.pq.write_table = dying
+rotate.rotate_key(Zones(Path(sys.argv[1])), PseudonymisationKey(b"o" * 40), PseudonymisationKey(b"n" * 40))
+"""
+
+
+def test_what_a_rotation_killed_mid_write_leaves_is_removed_by_recovery_and_the_rotation_resumes(
+    county: tuple[Zones, Zones], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    import dagster as dg
+
+    from pipelines.ops import recovery
+
+    zones, expected = county
+    repo = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    killed = subprocess.Popen([sys.executable, "-c", _KILLED_MID_WRITE, str(zones.root)], cwd=repo, env=env)
+    assert killed.wait(300) == -signal.SIGKILL
+    assert read_zone_key(zones.pseudonymised) == ZoneKey(OLD.key_id, rotating_to=NEW.key_id)
+    staged = [
+        p for p in zones.pseudonymised.rglob("*") if p.is_file() and not p.name.endswith((".parquet", ".json", ".lock"))
+    ]
+    assert [p.name for p in staged] == [f".data.parquet.writing-{killed.pid}"]  # as every zone writer names it
+    assert recovery.aside_leftovers(zones) == staged  # the writer is gone: what recovery removes
+
+    monkeypatch.setenv("HFC_DATA_DIR", str(zones.root))
+    monkeypatch.setenv("HFC_WAREHOUSE_PATH", str(tmp_path / "warehouse" / "outcomes.duckdb"))
+    for name in ("HFC_RESTRICTED_WAREHOUSE_PATH", "HFC_RELEASE_DIR", "HFC_PUBLISH_RESTRICTED_TO"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(recovery, "dbt_target_leftovers", lambda target: [])  # the checkout's, not this test's
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = recovery.recover(zones, instance)
+    assert result.files_removed == [staged[0].name] and not staged[0].exists()
+    rotate_key(zones, OLD, NEW)  # resumed from the journal
+    _assert_rotated(zones, expected)
+
+
+def test_a_second_rotation_is_refused_while_one_runs(county: tuple[Zones, Zones]) -> None:
+    zones, _ = county
+    assert not rotate.rotation_running(zones)
+    with rotate.rotation_lock(zones):
+        assert rotate.rotation_running(zones)
+        with pytest.raises(RotationError, match="another hfc rotate-key is running"):
+            rotate_key(zones, OLD, NEW)
+    assert read_zone_key(zones.pseudonymised) == ZoneKey(OLD.key_id)  # the refused one changed nothing
+    rotate_key(zones, OLD, NEW)
