@@ -220,11 +220,7 @@ def _write_token_values(spec: FeedSpec, zones: Zones, period: str, accepted: pd.
     for col, domain in secondary_keys(spec).values():
         parts.append(pd.DataFrame({"domain": domain, "value": _as_text(accepted[col.name])}))
     frame = pd.concat(parts, ignore_index=True).dropna().drop_duplicates().reset_index(drop=True)
-    target = token_values_path(zones, spec.name, period)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    frame.astype({"domain": "string", "value": "string"}).to_parquet(tmp, index=False)
-    tmp.replace(target)
+    write_parquet(frame.astype({"domain": "string", "value": "string"}), token_values_path(zones, spec.name, period))
 
 
 @dataclass
