@@ -220,11 +220,7 @@ def _write_token_values(spec: FeedSpec, zones: Zones, period: str, accepted: pd.
     for col, domain in secondary_keys(spec).values():
         parts.append(pd.DataFrame({"domain": domain, "value": _as_text(accepted[col.name])}))
     frame = pd.concat(parts, ignore_index=True).dropna().drop_duplicates().reset_index(drop=True)
-    target = token_values_path(zones, spec.name, period)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    frame.astype({"domain": "string", "value": "string"}).to_parquet(tmp, index=False)
-    tmp.replace(target)
+    write_parquet(frame.astype({"domain": "string", "value": "string"}), token_values_path(zones, spec.name, period))
 
 
 @dataclass
@@ -251,7 +247,8 @@ def publish_period(
 
     No accepted rows (the delivery was rejected whole or never came) withdraws what an earlier delivery published.
     """
-    ensure_zone_key(zones.pseudonymised, key, f"pseudonymised/{spec.name} {period}")  # never mix key ids
+    where = f"pseudonymised/{spec.name} {period}"
+    ensure_zone_key(zones.pseudonymised, key, where)  # never mix key ids: refused before any work
     source = _accepted_path(zones, spec.name, period)
     target = published_path(zones, spec.name, period)
     if not source.exists() and target.exists() and _purged(zones, spec.name, period):
@@ -267,6 +264,9 @@ def publish_period(
     reasons = opt_out.reasons(spec, accepted)
     frame = pseudonymise_frame(spec, accepted.loc[reasons.isna()], key, reference, period, deidentify)
     with publication_lock(zones, spec.name):
+        # Again, holding the lock `hfc rotate-key` holds to rewrite this feed's partitions and to record the new key
+        # id: a rotation that finished while this delivery was being pseudonymised must not get old tokens after it.
+        ensure_zone_key(zones.pseudonymised, key, where)
         _write_token_values(spec, zones, period, accepted.loc[reasons.isna()])
         write_parquet(frame, target)
         write_delivery_counts(zones, spec.name, period, reasons, applied_by or f"pseudonymised/{spec.name}", run_id)

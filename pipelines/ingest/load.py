@@ -19,6 +19,8 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatch
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from pipelines.ingest.expectations import ValidationSummary
 
 ACCEPTED_DIR = "_accepted"
+LOCKS_DIR = "_locks"
 AUDIT_DIR = "_load_audit"
 
 
@@ -252,6 +255,25 @@ def control_total_alert(spec: FeedSpec, file: str, rows: int, control_total: int
     return None
 
 
+@contextmanager
+def ingest_lock(zones: Zones, feed: str) -> Iterator[None]:
+    """One loader of a feed at a time, across processes (``landing/_locks/<feed>.lock``, an ``flock``): held
+    by :func:`load_period` while it reads the feed's landing files and writes its accepted rows, quarantine and load
+    audit, and by ``hfc purge`` (``pipelines.ops.retention.apply``) while it checks and removes them. Dagster's
+    ``ingest_<feed>`` pool orders only the runs its queue launches; ``hfc demo``/``hfc backfill`` and ``hfc purge``
+    run outside it. Not re-entrant: take it once."""
+    import fcntl
+
+    folder = zones.landing / LOCKS_DIR  # the landing zone, ingest's own: a load creates no other zone's folder
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f"{feed}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def load_period(
     spec: FeedSpec,
     period: str,
@@ -259,6 +281,19 @@ def load_period(
     other_specs: tuple[FeedSpec, ...] = (),
     validate: bool = True,
     shortfall: str | None = None,
+) -> LoadResult:
+    """Load the newest delivery for ``period`` (holding the feed's :func:`ingest_lock`; see :func:`_load_period`)."""
+    with ingest_lock(zones, spec.name):
+        return _load_period(spec, period, zones, other_specs, validate, shortfall)
+
+
+def _load_period(
+    spec: FeedSpec,
+    period: str,
+    zones: Zones,
+    other_specs: tuple[FeedSpec, ...],
+    validate: bool,
+    shortfall: str | None,
 ) -> LoadResult:
     """Load the newest delivery for ``period``; a later corrected file replaces an earlier one.
 

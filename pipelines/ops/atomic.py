@@ -2,11 +2,12 @@
 
 Every file the pipeline writes into a zone (accepted rows, the load audit, published partitions, the opt-out's
 counts, the spine) is written beside its target under a hidden name and renamed over it only once it is whole
-(``os.replace`` is atomic on one file system). A write that fails part way -- a full disk (``ENOSPC``), a quota, an
-I/O error -- removes its partial file and raises :class:`WriteFailed`, which names the file and the cause (never a
-value from the data) and says the previous file is kept; pyarrow refusing a column (whose message quotes the cell)
-raises :class:`WriteRefused`, naming the file and the column only. The hidden name starts with a dot and does not
-end in ``.parquet``, so no reader's glob (``*/*.parquet``) ever picks it up.
+(``os.replace`` is atomic on one file system), flushed to disk before the rename and its folder after it
+(:func:`replace_durably`), so that a power cut too leaves the old file or the new one. A write that fails part way
+-- a full disk (``ENOSPC``), a quota, an I/O error -- removes its partial file and raises :class:`WriteFailed`, which
+names the file and the cause (never a value from the data) and says the previous file is kept; pyarrow refusing a
+column (whose message quotes the cell) raises :class:`WriteRefused`, naming the file and the column only. The hidden
+name starts with a dot and does not end in ``.parquet``, so no reader's glob (``*/*.parquet``) ever picks it up.
 """
 
 from __future__ import annotations
@@ -90,9 +91,42 @@ def remove_stale(target: Path) -> None:
                 leftover.unlink()
 
 
+def _fsync(path: Path, directory: bool = False) -> None:
+    """Flush ``path`` (a file, or a directory's entries) from the page cache to the disk."""
+    fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if not directory or error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise  # (a file system that cannot flush a directory says EINVAL: nothing more can be done there)
+    finally:
+        os.close(fd)
+
+
+def replace_durably(tmp: Path, target: Path) -> None:
+    """``os.replace(tmp, target)``, so that after a power cut ``target`` is the old file or the whole new one.
+
+    The POSIX way: the new file's data is flushed (``fsync``) before the rename, or the rename could reach the disk
+    before the data and leave an empty or partial ``target``; then the directory is flushed, or the rename itself
+    could be lost. One ``fsync`` of the file and one of its folder per write (docs/operations.md, "Crash
+    consistency", has what it costs). A failure of the first leaves ``target`` as it was; of the second, ``target``
+    is the new file but its rename may not survive a power cut (:class:`WriteFailed` says which)."""
+    _fsync(tmp)
+    os.replace(tmp, target)
+    try:
+        _fsync(target.parent, directory=True)
+    except OSError as error:
+        raise WriteFailed(
+            error.errno if isinstance(error.errno, int) else errno.EIO,
+            f"wrote {target}, but its folder could not be flushed to disk ({describe(error)}): the new file is in "
+            "place, and may be the previous one again after a power cut; re-run",
+        ) from error
+
+
 @contextmanager
 def write_aside(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; when the block ends without error it replaces ``target``.
+    """Yield a temporary path beside ``target``; when the block ends without error it replaces ``target``
+    (:func:`replace_durably`: flushed to disk, then renamed, then the folder flushed).
 
     On any error the temporary file is removed and ``target`` is left as it was; an ``OSError`` (a full disk, a
     permission, an I/O error) becomes :class:`WriteFailed` naming ``target`` and the cause."""
@@ -102,7 +136,7 @@ def write_aside(target: Path) -> Iterator[Path]:
     remove_stale(target)  # a writer killed mid-write (SIGKILL) could not remove its own
     try:
         yield tmp
-        os.replace(tmp, target)
+        replace_durably(tmp, target)
     except BaseException as error:
         with suppress(OSError):
             tmp.unlink(missing_ok=True)

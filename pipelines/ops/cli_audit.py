@@ -164,7 +164,11 @@ def _purge(args: argparse.Namespace) -> int:
     if not items:
         sys.stdout.write("  nothing past the cut-off holds identifiable files\n")
     if args.apply and to_purge:
-        purge_id = retention.apply(zone, items, when)
+        purge_id = retention.apply(zone, items, when)  # checks each feed again under its ingest lock
+        for item in to_purge:
+            if not item.purge:
+                sys.stdout.write(f"  {item.line()} (checked again before removing)\n")
+        to_purge = [i for i in to_purge if i.purge]
         sys.stdout.write(f"hfc purge: {len(to_purge)} period(s) purged (purge {purge_id}, in the audit trail)\n")
     kept = len(items) - len(to_purge)
     if kept:

@@ -6,9 +6,10 @@ block, so it leaves:
 - the dbt build's working copy of the full warehouse, ``outcomes_full.duckdb.building-<run>`` and its ``.wal``,
   beside the full build in the restricted zone (a whole warehouse per crash);
 - the files a writer stages before its atomic rename: ``*.tmp`` / ``*.parquet.tmp`` in the accepted rows, the
-  pseudonymised zone, the identity zone and the reports, ``.<name>.writing-<pid>`` (``pipelines.ops.atomic``) there
-  and in quarantine, ``.outcomes.duckdb.publishing`` (and ``.wal``) beside the
-  published warehouse and the restricted copy, ``.release.staging`` beside the release;
+  pseudonymised zone, the identity zone and the reports, ``.<name>.writing-<pid>`` (``pipelines.ops.atomic``) there,
+  in quarantine and beside the key rotation's journal (``ops/``), an older rotation's ``<file>.rotating`` in the
+  pseudonymised zone (removed only when no rotation holds its lock), ``.outcomes.duckdb.publishing`` (and ``.wal``)
+  beside the published warehouse and the restricted copy, ``.release.staging`` beside the release;
 - dagster-dbt's per-invocation target folder, ``dbt_project/target/warehouse_dbt_assets-<run>-<hash>`` (20-30 MB of
   compiled SQL and a manifest copy; dagster-dbt leaves one behind after every build, finished or killed);
 - its Dagster runs STARTED (or NOT_STARTED/STARTING) in the run storage for good: the UI shows them in progress.
@@ -19,8 +20,9 @@ against ``/proc`` with the process's start time, so a recycled pid is not mistak
 marked failed with Dagster's own API (``instance.report_run_failed``), and its files removed; a live run's building
 file is kept, and a staged file is only removed when it is older than every live run. Runs launched by the daemon
 are also covered by Dagster's run monitoring (``run_monitoring`` in ``dagster.yaml``: start and cancel timeouts).
-The opt-out's lock files (``identity/locks/*.lock``) are ``flock`` locks, released by the kernel when their holder
-dies: they are left in place, because removing a lock file another process has open would let two writers in.
+The lock files (``identity/locks/*.lock``, ``landing/_locks/*.lock``, ``ops/key_rotation.lock``) are ``flock``
+locks, released by the kernel when their holder dies: they are left in place, because removing a lock file another
+process has open would let two writers in.
 
 Only file names, run ids and counts are logged or audited.
 """
@@ -249,12 +251,27 @@ def aside_leftovers(zone: Zones) -> list[Path]:
         zone.identity,
         zone.reports,
         zone.restricted,
+        zone.root / "ops",  # the key rotation's journal
     )
     found: list[Path] = []
     for folder in folders:
         if folder.is_dir():
             found.extend(p for p in folder.rglob(".*.writing-*") if p.is_file() and writer_gone(p))
     return sorted(found)
+
+
+def rotation_leftovers(zone: Zones) -> list[Path]:
+    """``<file>.rotating`` in the pseudonymised zone: what ``hfc rotate-key`` killed mid-write left before it wrote
+    aside like the other writers (``.<name>.writing-<pid>``, :func:`aside_leftovers`). Not a run's file, so not judged
+    by run start times: only when no rotation holds its lock (``pipelines.ops.rotate.rotation_running``)."""
+    from pipelines.ops.rotate import LEGACY_STAGED_SUFFIX, rotation_running
+
+    if not zone.pseudonymised.is_dir():
+        return []
+    found = sorted(p for p in zone.pseudonymised.rglob(f"*{LEGACY_STAGED_SUFFIX}") if p.is_file())
+    if not found or rotation_running(zone):
+        return []
+    return found
 
 
 def restore_release(live: list[RunState]) -> bool:
@@ -324,6 +341,9 @@ def recover(zone: Zones, instance: object | None = None, current_run_id: str | N
             result.files_removed.append(path.name)
 
     for path in aside_leftovers(zone):  # its writer's pid is checked itself: no need to compare with live runs
+        if _remove(path):
+            result.files_removed.append(path.name)
+    for path in rotation_leftovers(zone):  # a rotation is not a run: its lock says whether one is alive
         if _remove(path):
             result.files_removed.append(path.name)
 

@@ -20,7 +20,9 @@ ingest does not report a purged period as "no delivery" (and withdraw its partit
 a partition whose accepted rows are gone, the spine is given the purged records' stored values (they are not "gone"),
 and the opt-out keeps covering them. Each period purged is an audit entry (``retention.purge``).
 
-The marker is written before anything is removed, so a purge killed half way is finished by the next one (the files
+Each feed is checked again and purged holding the feed's ingest lock (``pipelines.ingest.load.ingest_lock``), which
+every load of the feed holds, so a purge never removes a file an ingest is reading or writing. The marker is written
+before anything is removed, so a purge killed half way is finished by the next one (the files
 it had checked and listed only: a delivery landed since stays, and ingest loads it once the purge is finished).
 This module reads identifiable zones (landing, quarantine, identity): it reports counts, periods and file names only.
 """
@@ -448,37 +450,60 @@ def _write_records(zones: Zones, item: Period) -> None:
 
 
 def apply(zones: Zones, items: list[Period], when: Cutoff) -> str:
-    """Remove what ``items`` marks for purging; one audit entry per period. Returns the purge id."""
+    """Remove what ``items`` marks for purging; one audit entry per period. Returns the purge id.
+
+    Each feed is checked again and purged holding its ingest lock (``pipelines.ingest.load.ingest_lock``), the lock a
+    load of that feed holds while it reads the landing files and writes the accepted rows: a purge never removes a
+    file an ingest is reading or has just written. A period the second check keeps (a delivery loaded since the plan,
+    say) is not purged: its item is updated in place to say why."""
+    from pipelines.ingest.load import ingest_lock
+
+    purge_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    feeds = list(dict.fromkeys(item.feed for item in items if item.purge))
+    for feed in feeds:
+        with ingest_lock(zones, feed):
+            now = {i.period: i for i in plan(zones, when, [feed])}  # what an ingest may have changed since
+            for item in items:
+                if item.feed != feed or not item.purge:
+                    continue
+                fresh = now.get(item.period)
+                if fresh is None:
+                    item.purge, item.reason = False, "nothing left to purge when checked again"
+                    continue
+                for name in Period.__dataclass_fields__:
+                    setattr(item, name, getattr(fresh, name))
+                if item.purge:
+                    _purge(zones, item, purge_id, when)
+    return purge_id
+
+
+def _purge(zones: Zones, item: Period, purge_id: str, when: Cutoff) -> None:
+    """Remove one period's identifiable files (the caller holds the feed's ingest lock)."""
     from pipelines.ingest.load import accepted_path
     from pipelines.ops.audit import record
 
-    purge_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    for item in items:
-        if not item.purge:
-            continue
-        _write_marker(zones, item, purge_id, "purging")  # first: a purge killed half way is finished by the next
-        _write_records(zones, item)
-        for path in [*item.landing_files, *item.quarantine_files]:
-            path.unlink(missing_ok=True)
-            remove_stale(path)  # a copy into quarantine cut short by a kill: part of the file, identifiable
-        if item.accepted is not None:
-            item.accepted.unlink(missing_ok=True)
-        remove_stale(accepted_path(zones, item.feed, item.period))
-        record(  # before the marker says "purged": a purge killed between the two is audited again, never not at all
-            "retention.purge",
-            root=zones.root,
-            purge_id=purge_id,
-            feed=item.feed,
-            period=item.period,
-            older_than=when.text,
-            cutoff=when.on.isoformat(),
-            content_sha256=(item.content_sha256 or "")[:16],
-            landing_files=len(item.landing_files),
-            landing_rows=item.landing_rows,
-            accepted_files=int(item.accepted is not None),
-            accepted_rows=item.accepted_rows,
-            quarantine_files=len(item.quarantine_files),
-            quarantine_rows=item.quarantine_rows,
-        )
-        _write_marker(zones, item, purge_id, "purged")
-    return purge_id
+    _write_marker(zones, item, purge_id, "purging")  # first: a purge killed half way is finished by the next
+    _write_records(zones, item)
+    for path in [*item.landing_files, *item.quarantine_files]:
+        path.unlink(missing_ok=True)
+        remove_stale(path)  # a copy into quarantine cut short by a kill: part of the file, identifiable
+    if item.accepted is not None:
+        item.accepted.unlink(missing_ok=True)
+    remove_stale(accepted_path(zones, item.feed, item.period))
+    record(  # before the marker says "purged": a purge killed between the two is audited again, never not at all
+        "retention.purge",
+        root=zones.root,
+        purge_id=purge_id,
+        feed=item.feed,
+        period=item.period,
+        older_than=when.text,
+        cutoff=when.on.isoformat(),
+        content_sha256=(item.content_sha256 or "")[:16],
+        landing_files=len(item.landing_files),
+        landing_rows=item.landing_rows,
+        accepted_files=int(item.accepted is not None),
+        accepted_rows=item.accepted_rows,
+        quarantine_files=len(item.quarantine_files),
+        quarantine_rows=item.quarantine_rows,
+    )
+    _write_marker(zones, item, purge_id, "purged")

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.feeds import FEED_SPECS
+from pipelines.ops.atomic import write_text, write_with
 from pipelines.privacy.keys import (
     KeyConfigurationError,
     KeyMismatchError,
@@ -58,6 +59,9 @@ log = logging.getLogger(__name__)
 
 JOURNAL_DIR = "ops"
 JOURNAL_FILE = "key_rotation.json"
+LOCK_FILE = "key_rotation.lock"
+#: What a rotation killed mid-write left before its files were written aside like every zone writer's.
+LEGACY_STAGED_SUFFIX = ".rotating"
 PERSON_COLUMNS = ("person_key", "person_key_strict", "person_key_lenient")
 LABELS_DIR = "synth_truth_labels"
 PERSON_KEYS = "person_keys/person_keys.parquet"
@@ -117,11 +121,39 @@ def _read_journal(zones: Zones) -> dict[str, object] | None:
 
 
 def _write_journal(zones: Zones, journal: dict[str, object]) -> None:
-    path = journal_path(zones)
+    write_text(journal_path(zones), json.dumps(journal, indent=1, sort_keys=True) + "\n")
+
+
+@contextmanager
+def rotation_lock(zones: Zones) -> Iterator[None]:
+    """Held by a rotation from its first check to its end (``ops/key_rotation.lock``, an ``flock`` the kernel
+    releases if the rotation dies): a second rotation is refused, and crash recovery knows whether a rotation is
+    alive before it removes what one left (:func:`rotation_running`)."""
+    import fcntl
+
+    path = zones.root / JOURNAL_DIR / LOCK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(journal, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RotationError(
+                "another hfc rotate-key is running on this data directory; let it finish (or, if it was killed, run "
+                "hfc rotate-key again with the same keys once it has gone)"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def rotation_running(zones: Zones) -> bool:
+    """Whether a rotation holds :func:`rotation_lock` now (in this or another process)."""
+    try:
+        with rotation_lock(zones):
+            return False
+    except RotationError:
+        return True
 
 
 # --- which files hold tokens ------------------------------------------------------------------------------------------
@@ -296,9 +328,9 @@ def _rewrite(
 
 
 def _replace(path: Path, table: pa.Table) -> None:
-    tmp = path.with_name(path.name + ".rotating")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    """Written aside as every zone writer does (``.<name>.writing-<pid>``) and renamed over ``path``: what a killed
+    rotation leaves is removed by the next run's crash recovery once its pid has gone, or by the resumed rotation."""
+    write_with(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def _lock_for(zones: Zones, spec: TokenFile):
@@ -307,6 +339,17 @@ def _lock_for(zones: Zones, spec: TokenFile):
     from pipelines.linkage.opt_out import publication_lock
 
     return publication_lock(zones, spec.feed) if spec.feed and spec.feed_column is None else nullcontext()
+
+
+@contextmanager
+def _every_publication_lock(zones: Zones) -> Iterator[None]:
+    """Every feed's publication lock, in one order (a publication holds one feed's at a time)."""
+    from pipelines.linkage.opt_out import publication_lock
+
+    with ExitStack() as stack:
+        for feed in sorted(FEED_SPECS):
+            stack.enter_context(publication_lock(zones, feed))
+        yield
 
 
 # --- the rotation -----------------------------------------------------------------------------------------------------
@@ -366,6 +409,11 @@ def rotate_key(
     ``dry_run``: every check and the maps, no write. The warehouse still holds the old tokens until it is rebuilt
     (``hfc rotate-key`` does it unless told not to).
     """
+    with rotation_lock(zones):
+        return _rotate_key(zones, old, new, dry_run)
+
+
+def _rotate_key(zones: Zones, old: PseudonymisationKey, new: PseudonymisationKey, dry_run: bool) -> Rotation:
     import time
 
     resuming = _check_start(zones, old, new)
@@ -427,29 +475,32 @@ def rotate_key(
         if _after_file is not None:
             _after_file("journaled", spec.path)
     result.seconds_rewrite = time.perf_counter() - started
-    late = _not_rotated(zones, new)
-    if late:  # the zone stays "rotating" and the journal stays: the next run re-keys them
-        raise RotationError(
-            "files were written with another key id while the rotation ran (by a run that checked the zone's key "
-            "before the rotation began): " + ", ".join(late[:10]) + (" and more" if len(late) > 10 else "") + ". "
-            "Let the writers finish, then run hfc rotate-key again with the same keys to re-key them"
-        )
-    result.done = sorted(done)
-    if not journal.get("audited"):
-        from pipelines.ops.audit import record
+    # The last check and the new key id under every feed's publication lock: a publication re-checks the zone's key
+    # holding its feed's lock, so it has either written (and is seen here) or will see "rotating"/the new key id.
+    with _every_publication_lock(zones):
+        late = _not_rotated(zones, new)
+        if late:  # the zone stays "rotating" and the journal stays: the next run re-keys them
+            raise RotationError(
+                "files were written with another key id while the rotation ran (by a run that checked the zone's key "
+                "before the rotation began): " + ", ".join(late[:10]) + (" and more" if len(late) > 10 else "") + ". "
+                "Let the writers finish, then run hfc rotate-key again with the same keys to re-key them"
+            )
+        result.done = sorted(done)
+        if not journal.get("audited"):
+            from pipelines.ops.audit import record
 
-        record(
-            "key.rotate",
-            root=zones.root,
-            old_key_id=old.key_id,
-            new_key_id=new.key_id,
-            files=len(done),
-            tokens=int(journal.get("tokens", 0) or 0),  # type: ignore[call-overload]
-            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        )
-        journal["audited"] = True
-        _write_journal(zones, journal)
-    write_zone_key(zones.pseudonymised, ZoneKey(new.key_id))
+            record(
+                "key.rotate",
+                root=zones.root,
+                old_key_id=old.key_id,
+                new_key_id=new.key_id,
+                files=len(done),
+                tokens=int(journal.get("tokens", 0) or 0),  # type: ignore[call-overload]
+                finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            )
+            journal["audited"] = True
+            _write_journal(zones, journal)
+        write_zone_key(zones.pseudonymised, ZoneKey(new.key_id))
     journal_path(zones).unlink(missing_ok=True)
     return result
 

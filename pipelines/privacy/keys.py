@@ -222,14 +222,13 @@ def read_zone_key(pseudonymised: Path) -> ZoneKey | None:
 
 
 def write_zone_key(pseudonymised: Path, record: ZoneKey) -> None:
-    """Write the zone's key record atomically (aside, then rename)."""
+    """Write the zone's key record atomically and durably (aside, flushed, renamed: ``pipelines.ops.atomic``)."""
     import json
 
-    folder = Path(pseudonymised)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / (KEY_ID_FILE + ".tmp")
-    tmp.write_text(json.dumps({"key_id": record.key_id, "rotating_to": record.rotating_to}) + "\n", encoding="utf-8")
-    tmp.replace(folder / KEY_ID_FILE)
+    from pipelines.ops.atomic import write_text
+
+    body = json.dumps({"key_id": record.key_id, "rotating_to": record.rotating_to}) + "\n"
+    write_text(Path(pseudonymised) / KEY_ID_FILE, body)
 
 
 def file_key_ids(path: Path) -> set[str]:

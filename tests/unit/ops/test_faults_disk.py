@@ -271,3 +271,109 @@ def test_a_column_pyarrow_cannot_convert_is_named_and_its_value_never_quoted(tmp
     assert caught.value.__cause__ is None and caught.value.__suppress_context__  # not printed with the traceback
     assert pd.read_parquet(target)["nhs_number"].tolist() == ["old"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def _writers(tmp_path: Path) -> dict[str, Callable[[Path], None]]:
+    from pipelines.ops.atomic import copy_file
+
+    source = tmp_path / "source.txt"
+    source.write_text("a\n1\n", encoding="utf-8")
+    frame = pd.DataFrame({"a": [1, 2]})
+    return {
+        "write_parquet": lambda target: write_parquet(frame, target),
+        "write_csv": lambda target: write_csv(frame, target),
+        "write_text": lambda target: write_text(target, "text"),
+        "copy_file": lambda target: copy_file(source, target),
+        "append_csv": lambda target: append_csv(frame, target),
+    }
+
+
+@pytest.mark.parametrize("writer", ["write_parquet", "write_csv", "write_text", "copy_file", "append_csv"])
+def test_every_writer_flushes_the_file_before_the_rename_and_the_folder_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
+) -> None:
+    write = _writers(tmp_path)[writer]
+    target = tmp_path / "zone" / "file.out"
+    write(target)  # once, so that the second write replaces a file (append_csv then copies it first)
+    events: list[tuple[str, ...]] = []
+    fsync, replace = os.fsync, os.replace
+
+    def recorded_fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        fsync(fd)
+
+    def recorded_replace(src: object, dst: object) -> None:
+        events.append(("replace", str(src), str(dst)))
+        replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "fsync", recorded_fsync)
+    monkeypatch.setattr(os, "replace", recorded_replace)
+    write(target)
+    aside = str(target.parent / f".{target.name}.writing-{os.getpid()}")
+    assert events == [("fsync", aside), ("replace", aside, str(target)), ("fsync", str(target.parent))]
+
+
+def test_a_file_that_cannot_be_flushed_is_not_renamed_into_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "zone" / "counts.txt"
+    write_text(target, "old")
+    fsync = os.fsync
+
+    def failing(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(f".writing-{os.getpid()}"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing)
+    with pytest.raises(WriteFailed, match=r"counts\.txt: EIO: .*the previous file is kept"):
+        write_text(target, "new")
+    assert target.read_text() == "old" and sorted(p.name for p in target.parent.iterdir()) == ["counts.txt"]
+
+
+@pytest.mark.parametrize("code", [errno.EIO, errno.EINVAL])
+def test_a_folder_that_cannot_be_flushed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    """EINVAL: a file system that cannot flush a directory (nothing more to do there); EIO: said, as the new file is
+    in place but its rename may not survive a power cut."""
+    target = tmp_path / "zone" / "counts.txt"
+    fsync = os.fsync
+
+    def failing(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}") == str(target.parent):
+            raise OSError(code, os.strerror(code))
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing)
+    if code == errno.EINVAL:
+        write_text(target, "new")
+    else:
+        with pytest.raises(WriteFailed, match=r"counts\.txt, but its folder could not be flushed .*EIO"):
+            write_text(target, "new")
+    assert target.read_text() == "new" and sorted(p.name for p in target.parent.iterdir()) == ["counts.txt"]
+
+
+def test_the_zone_key_record_and_the_token_values_are_flushed_as_zone_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.privacy.keys import KEY_ID_FILE, ZoneKey, read_zone_key, write_zone_key
+    from pipelines.pseudonymisation import token_values_path
+
+    zones = Zones(tmp_path / "data")
+    write_delivery(POLICE, zones.landing / POLICE.name, n=3)
+    assert load_period(POLICE, PERIOD, zones, OTHERS, validate=False).status == "loaded"
+    flushed: list[str] = []
+    fsync = os.fsync
+
+    def recorded(fd: int) -> None:
+        flushed.append(os.readlink(f"/proc/self/fd/{fd}"))
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recorded)
+    write_zone_key(zones.pseudonymised, ZoneKey(KEY.key_id))
+    publish_period(POLICE, zones, PERIOD, KEY, REFERENCE, OptOut.load(zones.identity))
+    record, values = zones.pseudonymised / KEY_ID_FILE, token_values_path(zones, POLICE.name, PERIOD)
+    for target in (record, values):
+        assert str(target.parent / f".{target.name}.writing-{os.getpid()}") in flushed
+        assert str(target.parent) in flushed
+    assert read_zone_key(zones.pseudonymised) == ZoneKey(KEY.key_id)
+    assert not [p for p in zones.root.rglob("*.tmp")]

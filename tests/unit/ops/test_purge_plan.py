@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 
 from pipelines.defs.linkage.assets import SPINE_FILE, accepted_person_records
 from pipelines.feeds import FEED_SPECS
+from pipelines.ingest import load
 from pipelines.ingest.load import accepted_path, deliveries_by_period, load_period
 from pipelines.ingest.load import audit_path as load_audit_path
 from pipelines.linkage.config import LinkageSettings
@@ -46,7 +49,8 @@ def _publish(zone: Zones, feed: str, period: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def county(tmp_path_factory: pytest.TempPathFactory) -> Zones:
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The county loaded, linked and published, never purged: copied by the fixtures below."""
     root = tmp_path_factory.mktemp("purge") / "data"
     generate(root, people=60, months=2, seed=11)
     zone = Zones(root)
@@ -59,7 +63,22 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Zones:
     for feed in FEEDS:
         for period in (OLD, NEW):
             _publish(zone, feed, period)
-    return zone
+    return root
+
+
+@pytest.fixture(scope="module")
+def county(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Zones:
+    """One copy shared by the module's tests, in order (each purges some of it)."""
+    root = tmp_path_factory.mktemp("purge-shared") / "data"
+    shutil.copytree(template, root)
+    return Zones(root)
+
+
+@pytest.fixture
+def fresh(template: Path, tmp_path: Path) -> Zones:
+    """A copy of its own, nothing purged."""
+    shutil.copytree(template, tmp_path / "data")
+    return Zones(tmp_path / "data")
 
 
 def test_only_loaded_published_and_linked_periods_past_the_cutoff_are_purged(county: Zones) -> None:
@@ -260,3 +279,74 @@ def test_a_purge_killed_before_it_marks_the_period_purged_has_its_audit_entry(
     assert again.purge and not again.files, again.reason
     retention.apply(zone, [again], when)
     assert retention.purge_state(zone, spec.name, NEW) == "purged" and audit.verify(trail).ok
+
+
+def test_a_purge_waits_for_an_ingest_of_the_feed_and_checks_the_period_again(
+    fresh: Zones, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A corrected delivery of a period planned for purging is being loaded when the purge is applied: the purge waits
+    for the load (the feed's ingest lock), checks again and keeps the period, whose accepted rows are the new ones."""
+    zone = fresh
+    when = retention.cutoff("2", today=date(2024, 4, 15))
+    spec = FEED_SPECS["police_incidents"]
+    (item,) = [i for i in retention.plan(zone, when, [spec.name]) if i.period == OLD]
+    assert item.purge, item.reason
+    newest = deliveries_by_period(spec, zone)[OLD][-1]
+    corrected = newest.with_name(spec.file_pattern.replace("*", f"{OLD}_v2"))
+    corrected.write_bytes(newest.read_bytes().replace(b"\n", b"\r\n", 1))  # the agency's correction
+    inside, go = threading.Event(), threading.Event()
+    read = load.read_delivery
+
+    def reading(*args: object, **kwargs: object) -> object:
+        inside.set()
+        assert go.wait(60)
+        return read(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load, "read_delivery", reading)
+    done: dict[str, object] = {}
+
+    def run(name: str, call: object) -> threading.Thread:
+        def target() -> None:
+            try:
+                done[name] = call()  # type: ignore[operator]
+            except BaseException as error:  # handed to the test's thread
+                done[name] = error
+
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        return thread
+
+    ingest = run("ingest", lambda: load_period(spec, OLD, zone, validate=False))
+    assert inside.wait(60)
+    purge = run("purge", lambda: retention.apply(zone, [item], when))
+    purge.join(timeout=2.0)
+    assert purge.is_alive(), "the purge went ahead while an ingest of the feed was reading its delivery"
+    go.set()
+    ingest.join(60)
+    purge.join(60)
+    result = done["ingest"]
+    assert isinstance(result, load.LoadResult) and result.status == "loaded" and result.file == corrected.name
+    assert isinstance(done["purge"], str)
+    assert not item.purge and "not published from this delivery" in item.reason  # checked again, kept
+    assert retention.purge_state(zone, spec.name, OLD) is None
+    assert accepted_path(zone, spec.name, OLD).exists() and corrected.exists() and newest.exists()
+
+
+def test_hfc_purge_reports_a_period_kept_by_the_second_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipelines.cli import main
+
+    monkeypatch.setenv("HFC_DATA_DIR", str(tmp_path))
+    item = retention.Period("police_incidents", OLD, True, "loaded, published and linked")
+
+    def checked_again(zones: Zones, items: list[retention.Period], when: retention.Cutoff) -> str:
+        items[0].purge, items[0].reason = False, "not loaded yet: a newer file"
+        return "purge-1"
+
+    monkeypatch.setattr(retention, "plan", lambda zones, when, feeds: [item])
+    monkeypatch.setattr(retention, "apply", checked_again)
+    assert main(["purge", "--older-than", "2", "--as-of", "2024-04-15", "--apply"]) == 0
+    out = capsys.readouterr().out
+    assert "keep   police_incidents 2024-01: not loaded yet: a newer file (checked again before removing)" in out
+    assert "0 period(s) purged (purge purge-1" in out and "1 period(s) kept" in out

@@ -167,3 +167,21 @@ def test_what_a_killed_writer_left_aside_is_removed_and_a_live_writers_kept(
     result = recovery.recover(zones(), instance)
     assert not any(p.exists() for p in gone) and busy.exists()
     assert sorted(result.files_removed) == sorted(p.name for p in gone)
+
+
+def test_a_killed_rotations_leftovers_are_removed_only_when_no_rotation_runs(
+    data: Path, instance: dg.DagsterInstance
+) -> None:
+    from pipelines.ops.rotate import rotation_lock
+
+    legacy = data / "pseudonymised" / "ed_attendances" / "period=2024-01" / "data.parquet.rotating"  # older versions
+    journal = data / "ops" / f".key_rotation.json.writing-{_dead_pid()}"
+    for path in (legacy, journal):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    with rotation_lock(zones()):  # a rotation at work: its file is not a leftover
+        result = recovery.recover(zones(), instance)
+    assert legacy.exists() and legacy.name not in result.files_removed
+    assert not journal.exists() and result.files_removed == [journal.name]  # its writer's pid is gone
+    result = recovery.recover(zones(), instance)
+    assert not legacy.exists() and result.files_removed == [legacy.name]

@@ -4,12 +4,17 @@ it resumes when killed, works after the accepted rows are purged, and refuses wh
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from pipelines import pseudonymisation
 from pipelines.defs.linkage.assets import spine_path
 from pipelines.feeds import FEED_SPECS
 from pipelines.ingest.load import load_period
@@ -259,3 +264,159 @@ def test_a_token_that_lost_its_value_between_check_and_rewrite_is_named_not_quot
     with pytest.raises(RotationError, match="record_key") as exc:
         rotate._rewrite(spec, table, {}, NEW)
     assert token not in str(exc.value)
+
+
+def test_a_rotation_finished_between_a_publications_key_check_and_its_write_is_refused_by_it(
+    county: tuple[Zones, Zones], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """K1: the publication checked the zone's key (the old one), then a whole rotation ran while it pseudonymised;
+    it must re-check under its feed's publication lock and refuse, not write the old key's tokens after it."""
+    zones, _ = county
+    spec = FEEDS[0]
+    write_delivery(spec, zones.landing / spec.name, n=4, period="2024-02")
+    assert load_period(spec, "2024-02", zones, validate=False).status == "loaded"
+    pseudonymise = pseudonymisation.pseudonymise_frame
+
+    def rotated_meanwhile(*args: object, **kwargs: object) -> pd.DataFrame:
+        rotate_key(zones, OLD, NEW)
+        return pseudonymise(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pseudonymisation, "pseudonymise_frame", rotated_meanwhile)
+    with pytest.raises(KeyMismatchError, match=f"key id {NEW.key_id}.*key id {OLD.key_id}"):
+        publish_period(spec, zones, "2024-02", OLD, REFERENCE, OptOut.load(zones.identity))
+    assert not published_path(zones, spec.name, "2024-02").exists()
+    assert set(zone_key_ids(zones.pseudonymised)) == {NEW.key_id}
+    assert read_zone_key(zones.pseudonymised) == ZoneKey(NEW.key_id)
+
+
+def test_a_rotation_waits_for_a_publication_holding_its_feeds_lock_before_recording_the_new_key(
+    county: tuple[Zones, Zones], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other half of K1: a publication that re-checked the key (still the old one) under its feed's lock, of a
+    feed the rotation has no file of yet, is writing. The rotation must not record the new key id until it is done,
+    and then sees its file; the next rotation re-keys it."""
+    zones, _ = county
+    police = FEED_SPECS["police_incidents"]
+    write_delivery(police, zones.landing / police.name, n=4)
+    assert load_period(police, "2024-01", zones, validate=False).status == "loaded"
+    inside, go, at_the_end = threading.Event(), threading.Event(), threading.Event()
+    write_values = pseudonymisation._write_token_values
+
+    def paused(*args: object) -> None:
+        inside.set()
+        assert go.wait(60)
+        write_values(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pseudonymisation, "_write_token_values", paused)
+    errors: dict[str, BaseException] = {}
+
+    def run(name: str, call: Callable[[], object]) -> threading.Thread:
+        def target() -> None:
+            try:
+                call()
+            except BaseException as error:  # handed to the test's thread
+                errors[name] = error
+
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        return thread
+
+    publication = run(
+        "publish", lambda: publish_period(police, zones, "2024-01", OLD, REFERENCE, OptOut.load(zones.identity))
+    )
+    assert inside.wait(60)
+    journaled: list[str] = []
+
+    def count(at: str, path: str) -> None:
+        if at == "journaled":
+            journaled.append(path)
+            if len(journaled) == 7:
+                at_the_end.set()
+
+    monkeypatch.setattr(rotate, "_after_file", count)
+    rotation = run("rotate", lambda: rotate_key(zones, OLD, NEW))
+    assert at_the_end.wait(120)
+    rotation.join(timeout=2.0)
+    assert rotation.is_alive(), "the rotation recorded the new key id while a publication was writing old tokens"
+    go.set()
+    publication.join(60)
+    rotation.join(60)
+    assert "publish" not in errors
+    assert isinstance(errors.get("rotate"), RotationError)
+    assert "police_incidents/period=2024-01/data.parquet" in str(errors["rotate"])
+    assert read_zone_key(zones.pseudonymised) == ZoneKey(OLD.key_id, rotating_to=NEW.key_id)  # writers refused
+    monkeypatch.setattr(rotate, "_after_file", None)
+    rotate_key(zones, OLD, NEW)  # the next rotation re-keys it
+    assert set(zone_key_ids(zones.pseudonymised)) == {NEW.key_id}
+    assert read_zone_key(zones.pseudonymised) == ZoneKey(NEW.key_id)
+
+
+_KILLED_MID_WRITE = """
+import os, signal, sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from pipelines.ops import rotate
+from pipelines.privacy.keys import PseudonymisationKey
+from pipelines.settings import Zones
+
+write, calls = pq.write_table, []
+
+
+def dying(table, where, **kwargs):
+    calls.append(where)
+    if len(calls) == 3:  # the third file: half written, then SIGKILL (no finally, no clean-up)
+        Path(where).write_bytes(b"PAR1 half a file")
+        os.kill(os.getpid(), signal.SIGKILL)
+    write(table, where, **kwargs)
+
+
+rotate.pq.write_table = dying
+rotate.rotate_key(Zones(Path(sys.argv[1])), PseudonymisationKey(b"o" * 40), PseudonymisationKey(b"n" * 40))
+"""
+
+
+def test_what_a_rotation_killed_mid_write_leaves_is_removed_by_recovery_and_the_rotation_resumes(
+    county: tuple[Zones, Zones], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    import dagster as dg
+
+    from pipelines.ops import recovery
+
+    zones, expected = county
+    repo = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    killed = subprocess.Popen([sys.executable, "-c", _KILLED_MID_WRITE, str(zones.root)], cwd=repo, env=env)
+    assert killed.wait(300) == -signal.SIGKILL
+    assert read_zone_key(zones.pseudonymised) == ZoneKey(OLD.key_id, rotating_to=NEW.key_id)
+    staged = [
+        p for p in zones.pseudonymised.rglob("*") if p.is_file() and not p.name.endswith((".parquet", ".json", ".lock"))
+    ]
+    assert [p.name for p in staged] == [f".data.parquet.writing-{killed.pid}"]  # as every zone writer names it
+    assert recovery.aside_leftovers(zones) == staged  # the writer is gone: what recovery removes
+
+    monkeypatch.setenv("HFC_DATA_DIR", str(zones.root))
+    monkeypatch.setenv("HFC_WAREHOUSE_PATH", str(tmp_path / "warehouse" / "outcomes.duckdb"))
+    for name in ("HFC_RESTRICTED_WAREHOUSE_PATH", "HFC_RELEASE_DIR", "HFC_PUBLISH_RESTRICTED_TO"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(recovery, "dbt_target_leftovers", lambda target: [])  # the checkout's, not this test's
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = recovery.recover(zones, instance)
+    assert result.files_removed == [staged[0].name] and not staged[0].exists()
+    rotate_key(zones, OLD, NEW)  # resumed from the journal
+    _assert_rotated(zones, expected)
+
+
+def test_a_second_rotation_is_refused_while_one_runs(county: tuple[Zones, Zones]) -> None:
+    zones, _ = county
+    assert not rotate.rotation_running(zones)
+    with rotate.rotation_lock(zones):
+        assert rotate.rotation_running(zones)
+        with pytest.raises(RotationError, match="another hfc rotate-key is running"):
+            rotate_key(zones, OLD, NEW)
+    assert read_zone_key(zones.pseudonymised) == ZoneKey(OLD.key_id)  # the refused one changed nothing
+    rotate_key(zones, OLD, NEW)
