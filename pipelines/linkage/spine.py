@@ -594,8 +594,10 @@ def build_spine(
         linkage_anchor=anchor[node].astype(np.int64),
         linkage_self_probability=nodes.self_probability[node],
     )
-    write_parquet(stored, records_path)
+    # links before records: a run killed between the two leaves this run's records out of the spine, so the next run
+    # scores them again (the other way round, they would be known records with no links, and split off)
     write_parquet(links, links_path)
+    write_parquet(stored, records_path)
     n_people = int(pd.Series(person_ids).nunique())
     run_event = {
         "run_id": run_id,

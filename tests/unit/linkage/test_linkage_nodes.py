@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from pipelines.linkage.config import LinkageSettings
 from pipelines.linkage.model import model_input, score_pairs
@@ -153,3 +154,37 @@ def test_the_estimate_counts_record_pairs_not_node_pairs() -> None:
     assert overall["predicted_pairs"] == 6 and overall["true_pairs"] == 7  # 6 x 1.0 + 2 x 0.5
     assert overall["precision"] == 1.0 and abs(overall["recall"] - 6 / 7) < 1e-12
     assert single[single["scope"] == "overall"].iloc[0]["true_pairs"] == 2  # 1.0 + 0.5, rounded
+
+
+@pytest.mark.parametrize("crash_at", [1, 2])
+def test_a_run_killed_between_the_spine_files_is_redone_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crash_at: int
+) -> None:
+    """The spine's records and links are two files: a run that dies after writing one of them must leave a spine
+    the next run completes to what a run that never died would have made."""
+    from pipelines.linkage import spine as spine_module
+    from pipelines.linkage.bench_data import generate_records
+
+    records, _ = generate_records(400, seed=6)
+    month1, month2 = records.iloc[:300], records.iloc[300:]
+    build_spine(month1, tmp_path / "clean", SETTINGS)
+    build_spine(month2, tmp_path / "clean", SETTINGS)
+    build_spine(month1, tmp_path / "killed", SETTINGS)
+
+    real = spine_module.write_parquet
+    writes: list[str] = []
+
+    def dying(frame: pd.DataFrame, target: Path) -> None:
+        if target.name in ("spine_records.parquet", LINKS_FILE):
+            writes.append(target.name)
+            if len(writes) == crash_at:
+                raise KeyboardInterrupt("killed")
+        real(frame, target)
+
+    monkeypatch.setattr(spine_module, "write_parquet", dying)
+    with pytest.raises(KeyboardInterrupt):
+        build_spine(month2, tmp_path / "killed", SETTINGS)
+    monkeypatch.setattr(spine_module, "write_parquet", real)
+    build_spine(month2, tmp_path / "killed", SETTINGS)
+    clean, killed = _person(tmp_path / "clean"), _person(tmp_path / "killed")
+    assert killed.sort_index().equals(clean.sort_index())
