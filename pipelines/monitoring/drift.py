@@ -40,6 +40,7 @@ from pipelines.monitoring.config import (
     load_columns,
 )
 from pipelines.monitoring.profile import UNITS, Profile, column_kinds, key_rates
+from pipelines.ops.atomic import write_parquet
 from pipelines.settings import Zones
 
 DRIFT_DIR = "_drift"
@@ -328,9 +329,6 @@ def write_results(zones: Zones, frame: pd.DataFrame) -> list[Path]:
     written = []
     for (feed, period), rows in frame.groupby(["feed", "delivery_period"], sort=True):
         target = results_path(zones, str(feed), str(period))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        rows.reset_index(drop=True).to_parquet(tmp, index=False)
-        tmp.replace(target)
+        write_parquet(rows.reset_index(drop=True), target)  # aside, flushed, renamed; microsecond timestamps
         written.append(target)
     return written

@@ -157,9 +157,15 @@ def write_with(target: Path, write: Callable[[Path], object]) -> None:
         write(tmp)
 
 
+# Timestamps are written in microseconds, not pandas' nanoseconds: parquet's TIMESTAMP(NANOS) is refused by Spark
+# (PARQUET_TYPE_ILLEGAL, docs/scale.md) and DuckDB's TIMESTAMP is microseconds anyway. No feed records a time finer
+# than a second, so a sub-microsecond part (only a clock reading can have one) is truncated rather than refused.
+PARQUET_TIMESTAMPS = {"coerce_timestamps": "us", "allow_truncated_timestamps": True}
+
+
 def write_parquet(frame: pd.DataFrame, target: Path) -> None:
-    """``frame`` as parquet at ``target``, atomically."""
-    write_with(target, lambda tmp: frame.to_parquet(tmp, index=False))
+    """``frame`` as parquet at ``target``, atomically; timestamps in microseconds (``PARQUET_TIMESTAMPS``)."""
+    write_with(target, lambda tmp: frame.to_parquet(tmp, index=False, **PARQUET_TIMESTAMPS))
 
 
 def write_csv(frame: pd.DataFrame, target: Path, quoting: int = csv.QUOTE_MINIMAL) -> None:

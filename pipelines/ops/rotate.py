@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.feeds import FEED_SPECS
-from pipelines.ops.atomic import write_text, write_with
+from pipelines.ops.atomic import PARQUET_TIMESTAMPS, write_text, write_with
 from pipelines.privacy.keys import (
     KeyConfigurationError,
     KeyMismatchError,
@@ -330,7 +330,7 @@ def _rewrite(
 def _replace(path: Path, table: pa.Table) -> None:
     """Written aside as every zone writer does (``.<name>.writing-<pid>``) and renamed over ``path``: what a killed
     rotation leaves is removed by the next run's crash recovery once its pid has gone, or by the resumed rotation."""
-    write_with(path, lambda tmp: pq.write_table(table, tmp))
+    write_with(path, lambda tmp: pq.write_table(table, tmp, **PARQUET_TIMESTAMPS))
 
 
 def _lock_for(zones: Zones, spec: TokenFile):

@@ -209,3 +209,20 @@ def test_the_screen_has_no_stack_trace_and_the_runs_log_file_has_dbts_output(dem
     assert "Done. PASS=" in text  # dbt's own output, not on screen
     assert "Done. PASS=" not in demo_run.stdout
     assert "STEP_SUCCESS" in text and "ASSET_CHECK_EVALUATION" in text  # the Dagster event stream
+
+
+def test_no_zone_file_holds_nanosecond_timestamps(demo_run) -> None:
+    """Spark refuses parquet's TIMESTAMP(NANOS) (docs/scale.md): every parquet file the run wrote, in every zone,
+    stores its timestamps in microseconds (or coarser)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = sorted(demo_run.data_dir.rglob("*.parquet"))
+    assert files
+    nanos = [
+        f"{path.relative_to(demo_run.data_dir)}:{field.name}"
+        for path in files
+        for field in pq.read_schema(path)
+        if pa.types.is_timestamp(field.type) and field.type.unit == "ns"
+    ]
+    assert nanos == []
