@@ -40,6 +40,7 @@ import duckdb
 import pandas as pd
 from pycanon import anonymity
 
+from pipelines.ops.atomic import PARQUET_TIMESTAMPS
 from pipelines.settings import MIN_EXTRACT_K
 
 SUPPRESSED = "*"
@@ -547,7 +548,7 @@ def write_extract(extract: Extract, out_dir: Path, reports_dir: Path) -> list[Pa
     out_dir.mkdir(parents=True, exist_ok=True)
     reports_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "person_extract.parquet", out_dir / "person_extract.csv"]
-    extract.frame.to_parquet(written[0], index=False)
+    extract.frame.to_parquet(written[0], index=False, **PARQUET_TIMESTAMPS)  # microseconds: readable by Spark too
     extract.frame.to_csv(written[1], index=False)
     for folder in dict.fromkeys([reports_dir, out_dir]):
         (folder / "extract_risk.json").write_text(extract.report.to_json())

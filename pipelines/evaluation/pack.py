@@ -41,6 +41,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.ingest.landing import file_sha256 as sha256
+from pipelines.ops.atomic import PARQUET_TIMESTAMPS
 from pipelines.settings import REPO_ROOT
 
 PACK_FORMAT = 1
@@ -249,7 +250,7 @@ def _versions(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(path, index=False)
+    frame.to_parquet(path, index=False, **PARQUET_TIMESTAMPS)  # microseconds: readable by Spark too
 
 
 README = """# Evaluation pack
