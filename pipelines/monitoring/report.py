@@ -63,19 +63,33 @@ def _column_values(frame: pd.DataFrame, name: str, edges: np.ndarray | None) -> 
     return pd.Series(np.where(np.isnan(values), MISSING, labels[idx]), index=frame.index)
 
 
-def report_frames(feed: str, current: pd.DataFrame, reference: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The disclosure-safe (current, reference) views the report is run on: text labels only."""
+Marks = dict[str, np.ndarray]
+
+
+def report_marks(feed: str, frame: pd.DataFrame) -> Marks:
+    """Each key rate's mark on ``frame``, as the report shows it (per unit where the feed has units, else per row).
+
+    Marks are row by row (a unit's rows arrive in one delivery), so a reference window's marks are its deliveries'
+    marks one after another: :func:`run_drift` computes them once per delivery, not once per report that reads it
+    (the classifier is most of the cost)."""
+    unit, _ = UNITS.get(feed, (None, ()))
+    per_unit = unit is not None and unit in frame
+    return {r.name: r.mark(frame).to_numpy() for r in key_rates(feed) if r.per_unit == per_unit}
+
+
+def report_frames(
+    feed: str,
+    current: pd.DataFrame,
+    reference: pd.DataFrame,
+    marks: tuple[Marks, Marks] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The disclosure-safe (current, reference) views the report is run on: text labels only. ``marks``: the
+    key rates' marks of ``current`` and ``reference`` (:func:`report_marks`), when already known."""
     unit, row_level = UNITS.get(feed, (None, ()))
+    cur_marks, ref_marks = marks if marks is not None else (report_marks(feed, current), report_marks(feed, reference))
     if unit is not None and unit in current:
-        rates = [r for r in key_rates(feed) if r.per_unit]
-        cur_marks = {r.name: r.mark(current).to_numpy() for r in rates}
-        ref_marks = {r.name: r.mark(reference).to_numpy() for r in rates}
         current = current.drop_duplicates(unit).reset_index(drop=True)
         reference = reference.drop_duplicates(unit).reset_index(drop=True)
-    else:
-        rates = [r for r in key_rates(feed) if not r.per_unit]
-        cur_marks = {r.name: r.mark(current).to_numpy() for r in rates}
-        ref_marks = {r.name: r.mark(reference).to_numpy() for r in rates}
     kinds = column_kinds(feed)
     cur, ref = pd.DataFrame(index=current.index), pd.DataFrame(index=reference.index)
     for name in [c for c in (*kinds.coded, *kinds.numeric) if c not in row_level]:
@@ -104,12 +118,14 @@ def build_report(
     reference: pd.DataFrame,
     thresholds: Mapping[str, float] | None = None,
     reference_periods: str = "",
+    marks: tuple[Marks, Marks] | None = None,
 ) -> str:
-    """The report's HTML, offline. ``thresholds``: column -> PSI threshold (ours), where known."""
+    """The report's HTML, offline. ``thresholds``: column -> PSI threshold (ours), where known; ``marks`` as for
+    :func:`report_frames`."""
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 
-    cur, ref = report_frames(feed, current, reference)
+    cur, ref = report_frames(feed, current, reference, marks)
     columns = list(cur.columns)
     definition = DataDefinition(categorical_columns=columns)
     per_column = {c: float(t) for c, t in (thresholds or {}).items() if c in columns and t is not None}

@@ -12,6 +12,7 @@ Metadata holds metric names, statistics, thresholds and file names only, never a
 """
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from pipelines.defs.partitions import delivery_partitions
@@ -81,26 +82,96 @@ def check_results(feed: str, results: pd.DataFrame, reports: dict[str, str]) -> 
     return out
 
 
-def run_drift(feed: str, zone: Zones, periods: list[str], severity: Severity) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Evaluate, write the results and the reports of ``periods``; returns the results and period -> report path."""
-    from pipelines.monitoring.report import build_report, save_report
+def run_drift(
+    feed: str, zone: Zones, periods: list[str], severity: Severity, workers: int | None = None
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Evaluate, write the results and the reports of ``periods``; returns the results and period -> report path.
+
+    Each delivery is read, and its key rates marked, once per run (a delivery is in the reference window of the six
+    after it). The Evidently reports, pure Python and most of the time (plotly builds a figure per column), are
+    built in ``workers`` forked processes (default: one per core, at most :data:`MAX_REPORT_WORKERS`); the pages are
+    the same as in one process."""
+    from pipelines.monitoring.report import UNITS, report_marks, save_report
 
     profiles = load_profiles(zone, feed, periods)
     frames = [evaluate(feed, profiles, period, severity) for period in periods]
     results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     write_results(zone, results)
-    reports: dict[str, str] = {}
+    deliveries: dict[str, pd.DataFrame] = {}
+    marked: dict[str, dict[str, np.ndarray]] = {}
+
+    def delivery(p: str) -> pd.DataFrame:
+        if p not in deliveries:
+            deliveries[p] = read_delivery(zone, feed, p)
+        return deliveries[p]
+
+    def marks_of(p: str) -> dict[str, np.ndarray]:
+        if p not in marked:
+            marked[p] = report_marks(feed, delivery(p))
+        return marked[p]
+
+    per_unit = feed in UNITS  # a unit's marks are over its rows: the window's are computed on the window
+    tasks: list[tuple] = []
     for period, rows in results.groupby("delivery_period"):
         tested = rows[rows["is_tested"]]
         if tested.empty:
             continue  # too few rows, or no reference window yet: nothing to compare
         ref_periods = reference_window([p for p, prof in profiles.items() if prof.rows > 0], str(period))
-        current = read_delivery(zone, feed, str(period))
-        reference = pd.concat([read_delivery(zone, feed, p) for p in ref_periods], ignore_index=True)
+        current = delivery(str(period))
+        reference = pd.concat([delivery(p) for p in ref_periods], ignore_index=True)
+        marks = None
+        if not per_unit:
+            names = marks_of(str(period)).keys()
+            marks = (
+                marks_of(str(period)),
+                {n: np.concatenate([marks_of(p)[n] for p in ref_periods]) for n in names},
+            )
         thresholds = {r.column_name: r.threshold for r in tested.itertuples() if r.metric_kind in ("mix", "dist")}
-        html = build_report(feed, str(period), current, reference, thresholds, str(rows["reference_periods"].iloc[0]))
-        reports[str(period)] = str(save_report(zone, feed, str(period), html))
+        tasks.append((feed, str(period), current, reference, thresholds, str(rows["reference_periods"].iloc[0]), marks))
+    reports: dict[str, str] = {}
+    for period, html in zip([t[1] for t in tasks], _build_reports(tasks, workers), strict=True):
+        reports[period] = str(save_report(zone, feed, period, html))
     return results, reports
+
+
+MAX_REPORT_WORKERS = 4
+
+
+def report_workers() -> int:
+    """Processes for the reports: one per core, capped; 1 where a process cannot be forked (a daemon process, a
+    platform without fork), and then the reports are built in this process."""
+    import multiprocessing
+    import os
+
+    if "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_REPORT_WORKERS))
+
+
+def _build_report(task: tuple) -> str:
+    from pipelines.monitoring.report import build_report
+
+    feed, period, current, reference, thresholds, reference_periods, marks = task
+    return build_report(feed, period, current, reference, thresholds, reference_periods, marks)
+
+
+def _build_reports(tasks: list[tuple], workers: int | None) -> list[str]:
+    """Each task's report HTML, in order: in forked processes that inherit the imported Evidently (its import is
+    17 s), or here for one task or one worker."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    import evidently  # noqa: F401  imported before forking, so no worker imports it again
+
+    workers = report_workers() if workers is None else max(1, min(workers, report_workers()))
+    if workers <= 1 or len(tasks) <= 1:
+        return [_build_report(task) for task in tasks]
+    try:
+        with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_build_report, tasks))
+    except BrokenProcessPool:  # a worker was killed (most often for memory): the reports are built here instead
+        return [_build_report(task) for task in tasks]
 
 
 def build_drift_asset(feed: str, severity: Severity | None = None) -> dg.AssetsDefinition:
