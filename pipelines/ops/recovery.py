@@ -200,7 +200,7 @@ def _remove(path: Path) -> bool:
 
 
 def building_leftovers(full: Path) -> list[Path]:
-    """``<full>.building-<run>`` and its ``.wal`` beside the full build."""
+    """``<full>.building-<run>``, its ``.wal`` and DuckDB's spill folder ``.tmp/`` beside the full build."""
     if not full.parent.is_dir():
         return []
     return sorted(p for p in full.parent.iterdir() if p.name.startswith(full.name + BUILDING_INFIX))
@@ -208,7 +208,7 @@ def building_leftovers(full: Path) -> list[Path]:
 
 def _building_run(path: Path, full: Path) -> str:
     rest = path.name[len(full.name + BUILDING_INFIX) :]
-    return rest.removesuffix(".wal")
+    return rest.removesuffix(".wal").removesuffix(".tmp")
 
 
 def staged_leftovers(zone: Zones) -> list[Path]:

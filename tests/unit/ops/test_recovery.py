@@ -86,6 +86,20 @@ def test_a_dead_runs_building_file_is_removed_and_a_live_runs_kept(data: Path, i
     assert result.files_kept == [kept]
 
 
+def test_a_dead_builds_spill_folder_is_removed_and_a_live_builds_kept(data: Path, instance: dg.DagsterInstance) -> None:
+    """DuckDB spills past its memory limit into ``<build file>.tmp/`` (profiles.yml): a killed build leaves it."""
+    dead = _started_run(instance, _dead_pid())
+    alive = _started_run(instance, os.getpid())
+    restricted = data / "restricted"
+    gone, kept = (restricted / f"outcomes_full.duckdb.building-{run[:8]}.tmp" for run in (dead, alive))
+    for folder in (gone, kept):
+        folder.mkdir(parents=True)
+        (folder / "duckdb_temp_storage-0.tmp").write_bytes(b"x")
+    result = recovery.recover(zones(), instance)
+    assert not gone.exists() and (kept / "duckdb_temp_storage-0.tmp").exists()
+    assert gone.name in result.files_removed and kept.name in result.files_kept
+
+
 def test_staged_files_are_removed_but_not_a_landing_upload(data: Path, instance: dg.DagsterInstance) -> None:
     staged = [
         data / "pseudonymised" / "ed_attendances" / "2024-01.tmp",
