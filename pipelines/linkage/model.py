@@ -404,11 +404,6 @@ class Nodes:
     size: np.ndarray  # records per node
     self_probability: np.ndarray  # per node: the probability of a pair of its records (NaN for one-record nodes)
 
-    @classmethod
-    def singletons(cls, n: int) -> Nodes:
-        positions = np.arange(n, dtype=np.int64)
-        return cls(positions, positions.copy(), np.ones(n, dtype=np.int64), np.full(n, np.nan))
-
 
 @dataclass
 class ScoredPairs:

@@ -415,6 +415,7 @@ def build_spine(
     singles = np.zeros(len(all_records), dtype=bool)
     singles[dec.loc[dec["decision"] == "non_match", ["l", "r"]].to_numpy(dtype=np.int64).ravel()] = True
     previous_anchor = _previous_anchors(spine, len(all_records))
+    previous_self = _previous_self_probability(spine, len(all_records))
 
     # score new and corrected records, one record per identity (pipelines.linkage.model.Nodes)
     notes: list[str] = []
@@ -445,7 +446,7 @@ def build_spine(
         write_text(identity_dir / MODEL_FILE, json.dumps(scored.model_json, indent=1, default=str))
         seconds["score"] = time.perf_counter() - t
     if nodes is None:  # nothing scored: the nodes of the last run (a decided record on its own)
-        nodes = _stored_nodes(previous_anchor, singles, _previous_self_probability(spine, len(all_records)))
+        nodes = _stored_nodes(previous_anchor, singles, previous_self)
     node = nodes.node
     anchor = nodes.anchor
 
@@ -486,7 +487,6 @@ def build_spine(
         if links_path.exists()
         else pd.DataFrame(columns=["key_l", "key_r", "match_probability", "reason", "run_id"])
     )
-    previous_self = _previous_self_probability(spine, len(all_records))
     old = _replayed_links(old_links, key_to_pos, nodes, previous_anchor, previous_self, is_corrected)
     kept_old = np.zeros(len(old), dtype=bool)
     n_refused = 0

@@ -69,9 +69,9 @@ Marks = dict[str, np.ndarray]
 def report_marks(feed: str, frame: pd.DataFrame) -> Marks:
     """Each key rate's mark on ``frame``, as the report shows it (per unit where the feed has units, else per row).
 
-    Marks are row by row (a unit's rows arrive in one delivery), so a reference window's marks are its deliveries'
-    marks one after another: :func:`run_drift` computes them once per delivery, not once per report that reads it
-    (the classifier is most of the cost)."""
+    Row-level marks (every feed without units) are row by row, so a reference window's marks are its deliveries'
+    marks one after another: ``run_drift`` computes them once per delivery, not once per report that reads it (the
+    classifier is most of the cost). A feed with units is marked on the whole window, as before."""
     unit, _ = UNITS.get(feed, (None, ()))
     per_unit = unit is not None and unit in frame
     return {r.name: r.mark(frame).to_numpy() for r in key_rates(feed) if r.per_unit == per_unit}

@@ -23,7 +23,6 @@ import html
 import io
 import json
 import logging
-import os
 import re
 import sqlite3
 import zlib
@@ -671,11 +670,9 @@ MAX_WORKERS = 4
 
 def scan_workers() -> int:
     """Processes for a scan: one per core, capped; 1 where processes cannot be forked (the scan runs in-process)."""
-    import multiprocessing
+    from pipelines.ops.workers import fork_workers
 
-    if "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
-        return 1
-    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+    return fork_workers(MAX_WORKERS)
 
 
 def scan_paths(

@@ -138,14 +138,11 @@ MAX_REPORT_WORKERS = 4
 
 
 def report_workers() -> int:
-    """Processes for the reports: one per core, capped; 1 where a process cannot be forked (a daemon process, a
-    platform without fork), and then the reports are built in this process."""
-    import multiprocessing
-    import os
+    """Processes for the reports: one per core, capped; 1 where a process cannot be forked, and then the reports are
+    built in this process."""
+    from pipelines.ops.workers import fork_workers
 
-    if "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
-        return 1
-    return max(1, min(os.cpu_count() or 1, MAX_REPORT_WORKERS))
+    return fork_workers(MAX_REPORT_WORKERS)
 
 
 def _build_report(task: tuple) -> str:
